@@ -1,0 +1,1 @@
+"""A Dutch question-answering assistant over "De waarde van het sociaal domein"."""

@@ -1,0 +1,70 @@
+"""Expected answer types: a question that asks for a specific kind of fact needs that fact.
+
+Many questions the documents cannot answer are on topic: "hoeveel euro is die 2%?", "tot
+wanneer kan ik de energietoeslag aanvragen?". Their nearest passages are close in meaning, so
+no similarity threshold separates them. What separates them is that the question asks for an
+amount, a date or time, a place or a person, and no retrieved sentence about the question's
+subject holds one. This is the classic "expected answer type" check of question answering.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .keywords import fold
+
+
+@dataclass(frozen=True)
+class AnswerType:
+    name: str
+    question: re.Pattern  # how a question asks for it (on folded text)
+    evidence: re.Pattern  # what a sentence holding such a fact contains (on original text)
+
+
+MONTHS = r"januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december"
+
+ANSWER_TYPES = (
+    AnswerType(
+        "bedrag",
+        re.compile(r"\bhoeveel (euro|geld)\b|\bhoe (hoog|duur)\b|\bwat kost\b|\b(welk|het) bedrag\b"
+                   r"|\bmaximale\b.*\b(bijdrage|bedrag|vergoeding)\b|\bper maand\b"),
+        re.compile(r"€|\beuro\b|\b\d+([.,]\d+)?\s*(miljoen|miljard)\b", re.IGNORECASE),
+    ),
+    AnswerType(
+        "tijdstip",
+        re.compile(r"\bopeningstijden\b|\bhoe laat\b|\b(tot|vanaf|sinds) wanneer\b|^wanneer\b|\bwelke datum\b"),
+        re.compile(rf"\b\d{{1,2}}[:.]\d{{2}}\b|\b\d{{1,2}}\s+({MONTHS})\b|\b(19|20)\d{{2}}\b|\buur\b", re.IGNORECASE),
+    ),
+    AnswerType(
+        "aantal",
+        re.compile(r"\bhoeveel\b|\bhoe (groot|veel)\b|\bwelk (aantal|percentage)\b"),
+        re.compile(r"\d|\b(een|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|honderd|duizend)\b|%", re.IGNORECASE),
+    ),
+    AnswerType(
+        "plaats",
+        re.compile(r"\bwaar (wordt|worden|is|zijn|zit|ligt|vindt)\b.*\b(gehouden|georganiseerd|plaats|gevestigd)\b"
+                   r"|\bin welke (plaats|stad|zaal)\b|\bwelk adres\b|\bop welke locatie\b"),
+        re.compile(r"\b(in|te)\s+(de\s+)?[A-Z][a-z]+|\b\d{4}\s?[A-Z]{2}\b|\b[A-Z][a-z]+(laan|straat|weg|plein)\b"),
+    ),
+    AnswerType(
+        "persoon",
+        re.compile(r"\bwie is\b.*\b(voorzitter|minister|directeur|wethouder|burgemeester|informateur)\b"
+                   r"|\bwelke (persoon|minister|wethouder)\b"),
+        re.compile(r"\b[A-Z][a-zë]+\s+(van\s+(der\s+|de\s+)?)?[A-Z][a-zë]+\b"),
+    ),
+)
+
+
+def expected_answer_types(question: str) -> list[AnswerType]:
+    """The kinds of fact `question` asks for; several may apply ("hoeveel euro")."""
+    folded = fold(question).strip()
+    types = [t for t in ANSWER_TYPES if t.question.search(folded)]
+    names = {t.name for t in types}
+    if "bedrag" in names:
+        types = [t for t in types if t.name != "aantal"]  # an amount is the stricter number
+    return types
+
+
+def holds_answer_type(answer_type: AnswerType, sentence: str) -> bool:
+    return bool(answer_type.evidence.search(sentence))

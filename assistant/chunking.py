@@ -1,0 +1,125 @@
+"""Section-aware chunks with stable ids.
+
+Chunks follow the document's structure: each chunk lies inside one section, carries the path
+of headings above it (plus a bullet's bold lead-in), never cuts a sentence, and is identified
+by a hash of its content, so re-indexing recognises unchanged chunks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .documents import Block, Document
+
+TARGET_CHARS = 700  # merge small neighbouring blocks of one section up to this size
+MAX_CHARS = 1000  # a longer block is split between sentences
+SECTION_SEPARATOR = " > "
+
+
+@dataclass(frozen=True)
+class Chunk:
+    id: str
+    source: str  # the document's file name
+    title: str  # the document's title
+    section: tuple[str, ...]  # headings above the chunk, outermost first
+    text: str
+    offsets: tuple[int, ...]  # offsets[i] = position in the source file of text[i]
+    sentences: tuple[tuple[int, int], ...]  # [start, end) of each sentence in text
+
+    @property
+    def section_path(self) -> str:
+        return SECTION_SEPARATOR.join(self.section)
+
+    @property
+    def embedding_text(self) -> str:
+        """What the models see: the title and section path give a bare paragraph its topic."""
+        return f"{SECTION_SEPARATOR.join((self.title, *self.section))}: {self.text}"
+
+    def sentence_texts(self) -> list[str]:
+        return [self.text[a:b] for a, b in self.sentences]
+
+
+@lru_cache(maxsize=1)
+def _segmenter():
+    import pysbd
+
+    return pysbd.Segmenter(language="nl", clean=False, char_span=True)
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Sentence boundaries in `text` (Dutch rules: abbreviations such as "o.a." do not end one)."""
+    spans = []
+    for sentence in _segmenter().segment(text):
+        start, end = sentence.start, sentence.end
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if end > start:
+            spans.append((start, end))
+    return spans or [(0, len(text))]
+
+
+def _chunk_id(source: str, section: tuple[str, ...], text: str) -> str:
+    digest = hashlib.sha256("\x1f".join((source, *section, text)).encode("utf-8")).hexdigest()
+    return digest[:24]
+
+
+def _make_chunk(doc: Document, section: tuple[str, ...], text: str, offsets: list[int]) -> Chunk:
+    return Chunk(
+        id=_chunk_id(doc.name, section, text), source=doc.name, title=doc.title, section=section,
+        text=text, offsets=tuple(offsets), sentences=tuple(sentence_spans(text)),
+    )
+
+
+def _split_long(text: str, offsets: list[int]) -> list[tuple[str, list[int]]]:
+    """Cut a long block between sentences into pieces of about TARGET_CHARS."""
+    if len(text) <= MAX_CHARS:
+        return [(text, offsets)]
+    pieces, start, end = [], 0, 0
+    for s_start, s_end in sentence_spans(text):
+        if s_end - start > TARGET_CHARS and end > start:
+            pieces.append((start, end))
+            start = s_start
+        end = s_end
+    pieces.append((start, len(text)))
+    return [(text[a:b].strip(), offsets[a:a + len(text[a:b].strip())]) for a, b in pieces]
+
+
+def chunk_document(doc: Document) -> list[Chunk]:
+    chunks: list[Chunk] = []
+    headings: list[tuple[int, str]] = []
+    pending: list[Block] = []
+    pending_section: tuple[str, ...] = ()
+
+    def flush() -> None:
+        if not pending:
+            return
+        text, offsets = "", []
+        for block in pending:
+            if text:
+                text += "\n"
+                offsets.append(block.offsets[0] - 1)
+            text += block.text
+            offsets += block.offsets
+        for piece, piece_offsets in _split_long(text, offsets):
+            chunks.append(_make_chunk(doc, pending_section, piece, piece_offsets))
+        pending.clear()
+
+    for block in doc.blocks:
+        if block.kind == "heading":
+            flush()
+            headings = [(lvl, t) for lvl, t in headings if lvl < block.level] + [(block.level, block.text)]
+            continue
+        section = tuple(t for _, t in headings) + ((block.lead,) if block.lead else ())
+        size = sum(len(b.text) + 1 for b in pending)
+        if section != pending_section or size + len(block.text) > TARGET_CHARS:
+            flush()
+        pending_section = section
+        pending.append(block)
+    flush()
+    return chunks
+
+
+def chunk_documents(docs: list[Document]) -> list[Chunk]:
+    return [chunk for doc in docs for chunk in chunk_document(doc)]

@@ -1,0 +1,211 @@
+"""The command line: index, search, ask, and the --jsonl batch mode.
+
+    python -m assistant index [--rebuild]
+    python -m assistant search "vraag" [--k N] [--jsonl]
+    python -m assistant ask "vraag" [--jsonl]
+    python -m assistant chat            (a question loop in the terminal)
+
+Batch mode reads one JSON object per line on stdin ({"question": ..., "history": [...]}) and
+writes exactly one JSON line per input line on stdout, flushed; logs go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import logging
+import sys
+from dataclasses import dataclass
+
+from .answer import Answer
+from .config import Settings
+from .pipeline import Pipeline, build_index, load_pipeline
+from .prompts import EMPTY_QUESTION, QUESTION_TOO_LONG, SOURCES_HEADING
+from .retrieval import SearchResult, Turn
+
+log = logging.getLogger("assistant")
+
+
+class BadQuestion(ValueError):
+    """A question that cannot be asked; the message is Dutch, for the user."""
+
+
+def check_question(question: object, limit: int) -> str:
+    if not isinstance(question, str):
+        raise BadQuestion(EMPTY_QUESTION)
+    cleaned = "".join(ch for ch in question if ch.isprintable() or ch in "\n\t").strip()
+    if not cleaned:
+        raise BadQuestion(EMPTY_QUESTION)
+    if len(cleaned) > limit:
+        raise BadQuestion(QUESTION_TOO_LONG.format(length=len(cleaned), limit=limit))
+    return cleaned
+
+
+def parse_history(raw: object) -> list[Turn]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise ValueError("'history' must be a list of {role, content} objects")
+    turns = []
+    for item in raw:
+        if not isinstance(item, dict) or item.get("role") not in ("user", "assistant") \
+                or not isinstance(item.get("content"), str):
+            raise ValueError("each history item needs 'role' (user|assistant) and 'content' (string)")
+        turns.append(Turn(item["role"], item["content"]))
+    return turns
+
+
+# ------------------------------------------------------------------ JSON shapes
+def search_json(result: SearchResult) -> dict:
+    return {
+        "found": result.found,
+        "confidence": round(result.confidence, 4),
+        "passages": [
+            {"source": p.chunk.source, "section": p.chunk.section_path, "text": p.chunk.text,
+             "score": round(p.score, 6), "also_in": p.sources[1:]}
+            for p in result.passages
+        ],
+    }
+
+
+def answer_json(answer: Answer) -> dict:
+    out = {
+        "found": answer.found,
+        "mode": answer.mode,
+        "answer": answer.text,
+        "citations": [{"source": c.source, "quote": c.quote, "number": c.number} for c in answer.citations],
+    }
+    if answer.notice:
+        out["notice"] = answer.notice
+    return out
+
+
+# ------------------------------------------------------------------ human output
+def render_search(result: SearchResult) -> str:
+    lines = [] if result.found else ["(Niets gevonden dat de vraag goed beantwoordt; dichtstbijzijnde passages:)"]
+    for n, p in enumerate(result.passages, 1):
+        also = f" (ook in: {', '.join(p.sources[1:])})" if len(p.sources) > 1 else ""
+        lines += [f"[{n}] {p.chunk.title} — {p.chunk.section_path or '(begin)'}{also}", f"    {p.chunk.source}",
+                  _indent(p.chunk.text), ""]
+    return "\n".join(lines)
+
+
+def render_answer(answer: Answer) -> str:
+    lines = [answer.text, ""]
+    if answer.notice:
+        lines = [answer.notice, ""] + lines
+    if answer.found and answer.passages:
+        lines.append(f"{SOURCES_HEADING}:")
+        for p in answer.passages:
+            text = p.chunk.text
+            for start, end in sorted(p.highlights, reverse=True):
+                text = text[:start] + "»" + text[start:end] + "«" + text[end:]
+            lines += [f"[{p.number}] {p.reference}", f"    {p.chunk.source}", _indent(text), ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _indent(text: str) -> str:
+    return "\n".join("    " + line for line in text.splitlines())
+
+
+# ------------------------------------------------------------------ batch mode
+def run_batch(pipeline: Pipeline, command: str, k: int, stdin: io.BufferedReader, stdout) -> int:
+    for raw in stdin:
+        if not raw.strip():
+            continue
+        try:
+            item = json.loads(raw.decode("utf-8"))
+            if not isinstance(item, dict) or "question" not in item:
+                raise ValueError("each line must be a JSON object with a 'question' field")
+            question = check_question(item["question"], pipeline.settings.max_question_chars)
+            history = parse_history(item.get("history"))
+            if command == "search":
+                out = search_json(pipeline.retriever.search(question, history, k=k))
+            else:
+                out = answer_json(pipeline.answerer.ask(question, history))
+        except BadQuestion as exc:
+            out = {"found": False, "error": str(exc), "passages": [], "citations": [], "answer": str(exc)}
+        except (ValueError, UnicodeDecodeError) as exc:
+            log.error("Bad input line: %s", exc)
+            out = {"found": False, "error": f"invalid input line: {exc}", "passages": [], "citations": [], "answer": ""}
+        stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+        stdout.flush()
+    return 0
+
+
+def chat_loop(pipeline: Pipeline) -> int:
+    print("Stel uw vraag over 'De waarde van het sociaal domein' (leeg = stoppen).")
+    history: list[Turn] = []
+    while True:
+        try:
+            question = input("\nVraag: ")
+        except EOFError:
+            return 0
+        if not question.strip():
+            return 0
+        try:
+            answer = pipeline.answerer.ask(check_question(question, pipeline.settings.max_question_chars), history)
+        except BadQuestion as exc:
+            print(exc)
+            continue
+        print(render_answer(answer))
+        history += [Turn("user", question), Turn("assistant", answer.text)]
+
+
+# ------------------------------------------------------------------ entry point
+@dataclass
+class Args:
+    command: str
+    question: str | None
+    k: int | None
+    jsonl: bool
+    rebuild: bool
+
+
+def parse_args(argv: list[str] | None) -> Args:
+    parser = argparse.ArgumentParser(prog="python -m assistant", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    index = sub.add_parser("index", help="build or update the vector store")
+    index.add_argument("--rebuild", action="store_true", help="start over from an empty store")
+    for name in ("search", "ask"):
+        cmd = sub.add_parser(name, help=f"{name} the documents")
+        cmd.add_argument("question", nargs="?", help="the question, in Dutch")
+        cmd.add_argument("--jsonl", action="store_true", help="batch mode: JSON lines on stdin and stdout")
+        cmd.add_argument("--k", type=int, default=None, help="how many passages (default TOP_K)")
+    sub.add_parser("chat", help="ask questions one after another in the terminal")
+    ns = parser.parse_args(argv)
+    args = Args(ns.command, getattr(ns, "question", None), getattr(ns, "k", None),
+                getattr(ns, "jsonl", False), getattr(ns, "rebuild", False))
+    if args.command in ("search", "ask") and not args.jsonl and args.question is None:
+        parser.error(f"{args.command} needs a question, or --jsonl to read questions from stdin")
+    if args.k is not None and not 1 <= args.k <= 50:
+        parser.error("--k must be between 1 and 50")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    args = parse_args(argv)
+    settings = Settings.from_env()
+    if args.command == "index":
+        report = build_index(settings, rebuild=args.rebuild)
+        print(f"Index bijgewerkt: {report.added} passages toegevoegd, {report.removed} verwijderd, "
+              f"{report.kept} ongewijzigd.")
+        return 0
+    pipeline = load_pipeline(settings)
+    k = args.k or settings.top_k
+    if args.jsonl:
+        return run_batch(pipeline, args.command, k, sys.stdin.buffer, sys.stdout)
+    if args.command == "chat":
+        return chat_loop(pipeline)
+    try:
+        question = check_question(args.question, settings.max_question_chars)
+    except BadQuestion as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    if args.command == "search":
+        print(render_search(pipeline.retriever.search(question, k=k)))
+    else:
+        print(render_answer(pipeline.answerer.ask(question)))
+    return 0

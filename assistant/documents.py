@@ -1,0 +1,215 @@
+"""Loading and cleaning the source documents, with a map back to the source text.
+
+Cleaning removes what is not content (share buttons, "Zie ook", "Reageer nu!", repeated page
+headers) and markdown noise (`<sup>n</sup>`, `**bold**`), and splits each document into
+structural blocks (headings, paragraphs, bullet items). Every character of a cleaned block
+remembers the offset of the source character it came from, so any passage shown can be found
+verbatim in its source file.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MANIFEST_NAME = "manifest.json"
+SUPPORTED_SUFFIXES = (".txt", ".md")
+
+# Whole lines that are web-page furniture, not content (matched on the stripped line).
+BOILERPLATE_LINES = [
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        r"[•\-*]?\s*(facebook|linkedin|twitter|x|whatsapp|e-?mail|delen|print)",
+        r"zie ook",
+        r"meer informatie.*",
+        r"reageer nu!?",
+        r"opdrachtgevers.*bekijk.*",
+        r"vinden wij jouw ideale match\?",
+        r"waar vind je ons\?",
+        r".*\((pdf|docx?|xlsx?),\s*[\d.,]+\s*[kKmM]B\)",  # a bare download link
+        r"\[[^\]]+\]\(https?://[^)]+\)",  # a bare markdown link
+    )
+]
+INLINE_NOISE = re.compile(r"<sup>\s*\d+\s*</sup>|\*\*|(?<!\w)\*(?=\S)|(?<=\S)\*(?!\w)")
+BULLET = re.compile(r"^\s*(?:[-•*]|\d{1,2}[.)])\s+")
+HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
+BOLD_LEAD = re.compile(r"^\*\*([^*]{2,80}?)[.:]?\*\*")
+SENTENCE_END = re.compile(r"[.!?:;)\"'’”]\s*$")
+
+
+@dataclass
+class Block:
+    """A structural piece of a document: heading, paragraph or bullet item."""
+
+    kind: str  # "heading" | "paragraph" | "bullet"
+    text: str
+    offsets: list[int]  # offsets[i] = position in the source of text[i]
+    level: int = 0  # heading level (1 = chapter)
+    lead: str = ""  # bold lead-in of a bullet or paragraph ("Inkomen")
+
+
+@dataclass
+class Document:
+    name: str  # file name: the citation key
+    source: str  # the file's text as it stands
+    title: str
+    organisation: str = ""
+    kind: str = ""
+    date: str | None = None
+    citation_author: str = ""
+    blocks: list[Block] = field(default_factory=list)
+
+
+def _strip_noise(line: str, start: int) -> tuple[str, list[int]]:
+    """Remove inline markdown noise, keeping each kept character's source offset."""
+    chars, offsets = [], []
+    pos = 0
+    for match in INLINE_NOISE.finditer(line):
+        chars.append(line[pos:match.start()])
+        offsets.extend(range(start + pos, start + match.start()))
+        pos = match.end()
+    chars.append(line[pos:])
+    offsets.extend(range(start + pos, start + len(line)))
+    return "".join(chars), offsets
+
+
+def _fold_spaces(text: str, offsets: list[int]) -> tuple[str, list[int]]:
+    """Collapse runs of whitespace to one space and strip the ends."""
+    out, out_offsets = [], []
+    for ch, off in zip(text, offsets):
+        if ch.isspace():
+            if not out or out[-1] == " ":
+                continue
+            ch = " "
+        out.append(ch)
+        out_offsets.append(off)
+    while out and out[-1] == " ":
+        out.pop()
+        out_offsets.pop()
+    return "".join(out), out_offsets
+
+
+def is_boilerplate(line: str) -> bool:
+    stripped = line.strip()
+    return any(p.fullmatch(stripped) for p in BOILERPLATE_LINES)
+
+
+def _looks_like_plain_heading(text: str, has_markdown_headings: bool) -> bool:
+    """Plain-text web pages mark headings only by a short line without a full stop."""
+    if has_markdown_headings or len(text) > 100 or not text[:1].isupper() and not text[:1].isdigit():
+        return False
+    return not re.search(r"[.!;,]$", text)
+
+
+def parse_blocks(source: str) -> list[Block]:
+    """Split a document into headings, paragraphs and bullet items, cleaned, with offsets."""
+    has_md_headings = bool(re.search(r"^#{1,6}\s", source, re.MULTILINE))
+    raw_blocks: list[list[tuple[str, int]]] = []  # each: lines with their start offsets
+    current: list[tuple[str, int]] = []
+    pos = 0
+    for line in source.splitlines(keepends=True):
+        body = line.rstrip("\r\n")
+        starts_item = bool(BULLET.match(body)) or bool(HEADING.match(body))
+        if not body.strip() or is_boilerplate(body) or starts_item:
+            if current:
+                raw_blocks.append(current)
+                current = []
+        if body.strip() and not is_boilerplate(body):
+            current.append((body, pos))
+            if HEADING.match(body):
+                raw_blocks.append(current)
+                current = []
+        pos += len(line)
+    if current:
+        raw_blocks.append(current)
+
+    blocks: list[Block] = []
+    chapter = None
+    for lines in raw_blocks:
+        first, first_start = lines[0]
+        heading = HEADING.match(first)
+        if heading:
+            level = len(heading.group(1))
+            text, offsets = _strip_noise(heading.group(2), first_start + heading.start(2))
+            text, offsets = _fold_spaces(text, offsets)
+            if level == 1 and text == chapter:
+                continue  # a page header repeating the chapter title
+            if level == 1:
+                chapter = text
+            blocks.append(Block("heading", text, offsets, level=level))
+            continue
+        bullet = BULLET.match(first)
+        kind = "bullet" if bullet else "paragraph"
+        if (bullet and not has_md_headings and len(lines) == 1 and first.lstrip()[:1].isdigit()
+                and _looks_like_plain_heading(first[bullet.end():].strip(), False)):
+            kind, bullet = "paragraph", None  # "1. Transformatie ..." numbers a heading
+        text, offsets = "", []
+        for i, (line, start) in enumerate(lines):
+            skip = bullet.end() if (i == 0 and bullet) else 0
+            cleaned, offs = _strip_noise(line[skip:], start + skip)
+            text += cleaned + " "
+            offsets += offs + [start + len(line)]
+        lead_match = BOLD_LEAD.match(first[bullet.end():] if bullet else first)
+        text, offsets = _fold_spaces(text, offsets)
+        if not text:
+            continue
+        if kind == "paragraph" and len(lines) == 1 and _looks_like_plain_heading(text, has_md_headings):
+            level = 3 if text.endswith(("?", ":")) else (2 if blocks else 1)
+            blocks.append(Block("heading", text, offsets, level=level))
+            continue
+        lead = lead_match.group(1).strip().rstrip(".:") if lead_match else ""
+        blocks.append(Block(kind, text, offsets, lead=lead))
+    return _join_broken_paragraphs(blocks)
+
+
+def _join_broken_paragraphs(blocks: list[Block]) -> list[Block]:
+    """Rejoin a paragraph that a page break cut in two (it continues in lower case)."""
+    joined: list[Block] = []
+    for block in blocks:
+        previous = joined[-1] if joined else None
+        if (previous is not None and previous.kind in ("paragraph", "bullet")
+                and block.kind == "paragraph" and block.text[:1].islower()
+                and not SENTENCE_END.search(previous.text)):
+            previous.text += " " + block.text
+            previous.offsets += [block.offsets[0] - 1] + block.offsets
+            continue
+        joined.append(block)
+    return joined
+
+
+def load_manifest(folder: Path) -> dict[str, dict]:
+    path = folder / MANIFEST_NAME
+    if not path.exists():
+        return {}
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def load_document(path: Path, meta: dict | None = None) -> Document:
+    meta = meta or {}
+    try:
+        source = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path} is not valid UTF-8 text: {exc}") from exc
+    blocks = parse_blocks(source)
+    fallback_title = next((b.text for b in blocks if b.kind == "heading"), path.stem)
+    return Document(
+        name=path.name,
+        source=source,
+        title=meta.get("title") or fallback_title,
+        organisation=meta.get("organisation", ""),
+        kind=meta.get("kind", ""),
+        date=meta.get("date"),
+        citation_author=meta.get("citation_author") or meta.get("organisation", ""),
+        blocks=blocks,
+    )
+
+
+def load_documents(folder: Path) -> list[Document]:
+    """Every .txt/.md document in `folder`, in file-name order, with its manifest entry."""
+    if not folder.is_dir():
+        raise FileNotFoundError(f"Document folder not found: {folder}")
+    manifest = load_manifest(folder)
+    paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in SUPPORTED_SUFFIXES and p.is_file())
+    return [load_document(p, manifest.get(p.name)) for p in paths]

@@ -1,0 +1,137 @@
+"""A keyword ranking that understands Dutch: folding, Snowball stemming and compound splitting.
+
+Dutch writes compounds as one word ("jeugdhulpaanbieder", "schuldhulpverlening"), so a question
+about "hulp voor jeugd" shares no whole word with the text. Every word is therefore also split
+into the known words it is made of (with the linking -s- and -en-), and all parts are stemmed.
+The ranking itself is BM25 from the `bm25s` library.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from functools import lru_cache
+
+import numpy as np
+
+WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*", re.UNICODE)
+MIN_PART = 4  # shortest part a compound is split into
+MIN_TAIL = 6  # shortest unknown last part
+STOPWORDS = frozenset("""
+aan al alle alles als ander andere bij ben ben daar daarom dan dat de der des deze die dit doe doen
+door dus een eens en er ge geen had heb hebben heeft het hier hij hoe hun ik in is ja je jij jou jouw
+kan kon kunnen maar me meer men met mij mijn moet moeten na naar niet niets nog nu of om omdat onder
+ons onze ook op over reeds te tegen toch toen tot u uit uw van veel voor want waren was wat we wel
+werd wie wij wil worden wordt zal ze zei zelf zich zij zijn zo zonder zou welke waar wanneer waarom
+hoeveel iets iemand er wordt staat staan gaat gaan ga krijg krijgen kun kunt mag mogen
+""".split())
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip accents ("één" -> "een", "financiële" -> "financiele")."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("dutch")
+
+
+DOUBLE_VOWEL = re.compile(r"([aeou])\1")
+
+
+def stem(word: str) -> str:
+    """Snowball Dutch stem with doubled vowels undone, so "toeslagen" and "toeslag" meet."""
+    return DOUBLE_VOWEL.sub(r"\1", _stemmer().stemWord(word))
+
+
+def words(text: str) -> list[str]:
+    """Folded words of `text`, stopwords left out; hyphenated words also give their parts."""
+    out = []
+    for match in WORD.finditer(fold(text)):
+        word = match.group(0).replace("'", "")
+        parts = word.split("-") if "-" in word else [word]
+        for part in ([word.replace("-", "")] + parts if len(parts) > 1 else parts):
+            if part and part not in STOPWORDS and (len(part) > 1 or part.isdigit()):
+                out.append(part)
+    return out
+
+
+class CompoundSplitter:
+    """Splits a word into known words, e.g. "jeugdhulpaanbieder" -> jeugd + hulp + aanbieder."""
+
+    def __init__(self, vocabulary: set[str]):
+        self.vocabulary = {w for w in vocabulary if len(w) >= MIN_PART}
+        self.stems = {stem(w) for w in self.vocabulary}
+
+    def _known(self, part: str) -> bool:
+        return part in self.vocabulary or stem(part) in self.stems
+
+    @lru_cache(maxsize=50_000)
+    def split(self, word: str) -> tuple[str, ...]:
+        """The parts of `word`, longest head first; () when it is not a compound of known words."""
+        if len(word) < 2 * MIN_PART:
+            return ()
+        for cut in range(len(word) - MIN_PART, MIN_PART - 1, -1):
+            head, tail = word[:cut], word[cut:]
+            if not self._known(head):
+                continue
+            for link in ("", "s", "en", "e"):
+                if link and not tail.startswith(link):
+                    continue
+                rest = tail[len(link):]
+                if len(rest) < MIN_PART:
+                    continue
+                if self._known(rest):
+                    return (head, rest)
+                deeper = self.split(rest)
+                if deeper:
+                    return (head, *deeper)
+        # A known head with an unknown but word-sized tail ("zorg" + "begroting").
+        for cut in range(len(word) - MIN_TAIL, MIN_PART - 1, -1):
+            if word[:cut] in self.vocabulary:
+                return (word[:cut], word[cut:])
+        return ()
+
+
+class DutchKeywordIndex:
+    """BM25 over stemmed Dutch words and compound parts."""
+
+    def __init__(self, texts: list[str]):
+        import bm25s
+
+        doc_words = [words(t) for t in texts]
+        self.splitter = CompoundSplitter({w for ws in doc_words for w in ws})
+        corpus_tokens = [self.tokens_of_words(ws) for ws in doc_words]
+        self.bm25 = bm25s.BM25()
+        self.bm25.index(corpus_tokens, show_progress=False)
+        self.vocabulary = set(self.bm25.vocab_dict)
+        self.document_share = {t: c / max(1, len(texts)) for t, c in
+                               Counter(t for ts in corpus_tokens for t in set(ts)).items()}
+
+    def focus_tokens(self, text: str, max_share: float = 0.2) -> set[str]:
+        """The question's distinctive tokens: known, and in at most `max_share` of the texts."""
+        return {t for t in self.tokens(text) if 0 < self.document_share.get(t, 0) <= max_share}
+
+    def tokens_of_words(self, ws: list[str]) -> list[str]:
+        tokens = []
+        for word in ws:
+            tokens.append(stem(word))
+            for part in self.splitter.split(word):
+                tokens.append(stem(part))
+                tokens.extend(stem(sub) for sub in self.splitter.split(part))
+        return tokens
+
+    def tokens(self, text: str) -> list[str]:
+        return self.tokens_of_words(words(text))
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every indexed text for `query` (zeros when no word is known)."""
+        known = [t for t in self.tokens(query) if t in self.vocabulary]
+        if not known:
+            return np.zeros(self.bm25.scores["num_docs"], dtype=np.float32)
+        return self.bm25.get_scores(known)

@@ -1,0 +1,61 @@
+"""Assembling the pipeline: settings -> documents -> chunks -> embeddings -> store -> retriever.
+
+The command line and the chat page both start here; nothing here knows about either.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from .answer import PassageAnswerer
+from .chunking import Chunk, chunk_documents
+from .config import Settings
+from .documents import Document, load_documents
+from .embeddings import load_embeddings, model_identity
+from .retrieval import Corpus, HybridRetriever
+from .store import IndexNotReady, IndexReport, PassageStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Pipeline:
+    settings: Settings
+    documents: dict[str, Document]
+    chunks: list[Chunk]
+    store: PassageStore
+    retriever: HybridRetriever
+    answerer: PassageAnswerer
+
+
+def load_chunks(settings: Settings) -> list[Chunk]:
+    return chunk_documents(load_documents(settings.seeds_dir))
+
+
+def open_store(settings: Settings) -> PassageStore:
+    return PassageStore(settings.vectorstore_dir, settings.collection, load_embeddings(settings),
+                        model_identity(settings))
+
+
+def build_index(settings: Settings, rebuild: bool = False, progress: bool = True) -> IndexReport:
+    store = open_store(settings)
+    return store.sync(load_chunks(settings), rebuild=rebuild, progress=progress)
+
+
+def load_pipeline(settings: Settings, build_if_needed: bool = True, progress: bool = True) -> Pipeline:
+    """Everything needed to answer; builds (or finishes) the index when it is not ready."""
+    documents = load_documents(settings.seeds_dir)
+    chunks = chunk_documents(documents)
+    store = open_store(settings)
+    try:
+        store.check_ready(chunks)
+    except IndexNotReady as reason:
+        if not build_if_needed:
+            raise
+        log.info("Index not ready (%s): building it", reason)
+        store.sync(chunks, progress=progress)
+    retriever = HybridRetriever(store=store, corpus=Corpus(chunks), k=settings.top_k,
+                                found_threshold=settings.found_threshold)
+    by_name = {d.name: d for d in documents}
+    return Pipeline(settings, by_name, chunks, store, retriever, PassageAnswerer(retriever, by_name))
