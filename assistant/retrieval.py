@@ -156,8 +156,9 @@ class HybridRetriever(BaseRetriever):
                         return True
         return False
 
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[LCDocument]:
-        result = self.search(query)
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun,
+                                k: int | None = None) -> list[LCDocument]:
+        result = self.search(query, k=k)
         return [
             LCDocument(
                 id=p.chunk.id,

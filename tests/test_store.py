@@ -1,0 +1,119 @@
+"""Incremental indexing into a real Chroma store with the real model."""
+
+import shutil
+
+import pytest
+from langchain_core.embeddings import Embeddings
+
+from assistant.chunking import chunk_documents
+from assistant.documents import load_documents
+from assistant.embeddings import load_embeddings, model_identity
+from assistant.store import IndexNotReady, PassageStore
+
+from conftest import PROJECT, make_settings
+
+SMALL = ["003_601c73c71d766d51.txt", "004_5ab84b3766507cc5.txt"]
+
+
+class CountingEmbeddings(Embeddings):
+    """The real embeddings, counting how many texts they were asked to embed."""
+
+    def __init__(self, inner: Embeddings):
+        self.inner = inner
+        self.embedded: list[str] = []
+
+    def embed_documents(self, texts):
+        self.embedded.extend(texts)
+        return self.inner.embed_documents(texts)
+
+    def embed_query(self, text):
+        return self.inner.embed_query(text)
+
+
+@pytest.fixture(scope="module")
+def real_embeddings():
+    return load_embeddings(make_settings())
+
+
+@pytest.fixture
+def small_corpus(tmp_path):
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    for name in SMALL:
+        shutil.copy(PROJECT / "seeds" / name, seeds / name)
+    return seeds
+
+
+def _chunks(seeds):
+    return chunk_documents(load_documents(seeds))
+
+
+def test_changing_one_seed_re_embeds_only_its_changed_chunks(tmp_path, small_corpus, real_embeddings):
+    spy = CountingEmbeddings(real_embeddings)
+    store = PassageStore(tmp_path / "vs", "test", spy, "model-a")
+    first = _chunks(small_corpus)
+    report = store.sync(first, progress=False)
+    assert report.added == len(first) and report.removed == 0
+    store.check_ready(first)
+
+    path = small_corpus / SMALL[1]
+    path.write_text(path.read_text(encoding="utf-8") + "\n\nDe gemeente opent een nieuw wijkloket voor mantelzorgers.\n",
+                    encoding="utf-8")
+    second = _chunks(small_corpus)
+    changed = {c.id for c in second} - {c.id for c in first}
+    assert changed and all(c.source == SMALL[1] for c in second if c.id in changed)
+    spy.embedded.clear()
+    report = store.sync(second, progress=False)
+    assert report.added == len(changed)
+    assert report.removed == len({c.id for c in first} - {c.id for c in second})
+    assert report.kept == len(second) - len(changed)
+    new_chunks = [c for c in second if c.id in changed]
+    assert len(spy.embedded) == len(new_chunks) + sum(len(c.sentences) for c in new_chunks)
+    assert set(store.passages.get(include=[])["ids"]) == {c.id for c in second}
+    store.check_ready(second)
+
+    vector = real_embeddings.embed_query("nieuw wijkloket voor mantelzorgers")
+    assert store.dense_search(vector, 1)[0][0] in changed
+
+
+def test_removed_document_is_deleted_with_its_sentences(tmp_path, small_corpus, real_embeddings):
+    store = PassageStore(tmp_path / "vs", "test", real_embeddings, "model-a")
+    store.sync(_chunks(small_corpus), progress=False)
+    (small_corpus / SMALL[0]).unlink()
+    remaining = _chunks(small_corpus)
+    report = store.sync(remaining, progress=False)
+    assert report.added == 0 and report.removed > 0
+    assert set(store.passages.get(include=[])["ids"]) == {c.id for c in remaining}
+    sources = {m["source"] for m in store.sentences.get(include=["metadatas"])["metadatas"]}
+    assert sources == {SMALL[1]}
+
+
+def test_unfinished_build_or_other_model_is_not_served(tmp_path, small_corpus, real_embeddings):
+    chunks = _chunks(small_corpus)
+    with pytest.raises(IndexNotReady):
+        PassageStore(tmp_path / "vs", "test", real_embeddings, "model-a").check_ready(chunks)
+    store = PassageStore(tmp_path / "vs", "test", real_embeddings, "model-a")
+    store.sync(chunks, progress=False)
+    finished = store.state_path.read_text()
+    assert '"complete": true' in finished
+    store.state_path.write_text(finished.replace('"complete": true', '"complete": false'))
+    with pytest.raises(IndexNotReady, match="did not finish"):
+        store.check_ready(chunks)
+    store.state_path.write_text(finished)
+
+    other = PassageStore(tmp_path / "vs", "test", real_embeddings, "model-b")
+    with pytest.raises(IndexNotReady, match="built with"):
+        other.check_ready(chunks)
+    report = other.sync(chunks, progress=False)
+    assert report.added == len(chunks)  # a model change rebuilds rather than mixing vectors
+    other.check_ready(chunks)
+
+
+def test_rebuild_starts_over(tmp_path, small_corpus, real_embeddings):
+    settings = make_settings(vectorstore_dir=tmp_path / "vs", seeds_dir=small_corpus)
+    store = PassageStore(settings.vectorstore_dir, "test", real_embeddings, model_identity(settings))
+    chunks = _chunks(small_corpus)
+    store.sync(chunks, progress=False)
+    assert store.sync(chunks, progress=False).added == 0
+    assert store.sync(chunks, rebuild=True, progress=False).added == len(chunks)
+    assert store.count() == len(chunks)
