@@ -1,0 +1,92 @@
+"""Retrieval and answers on the real index: the right sources, refusals, follow-ups."""
+
+import pytest
+from langchain_tests.integration_tests import RetrieversIntegrationTests
+
+from assistant.citations import is_verbatim
+from assistant.prompts import REFUSAL
+from assistant.retrieval import HybridRetriever, Turn
+
+from conftest import shared_pipeline
+
+
+def _top_sources(result, n=3):
+    return [p.chunk.source for p in result.passages[:n]]
+
+
+def test_staff_question_finds_the_proposition(pipeline):
+    result = pipeline.retriever.search("Wat vragen gemeenten van het rijk om de wooncrisis aan te pakken?")
+    assert result.found
+    top = result.passages[0]
+    assert top.chunk.source.startswith(("000_", "001_", "002_"))
+    assert "wooncrisis" in top.chunk.text
+    assert any("betaalbare woningen" in p.chunk.text for p in result.passages[:5])
+
+
+def test_resident_paraphrase_finds_debt_help(pipeline):
+    # everyday words: no "schulden", "schuldhulp" or "betalingsachterstand" in the question
+    result = pipeline.retriever.search("Ik heb rekeningen die ik niet meer kan betalen en er komen steeds boetes bij")
+    assert result.found
+    assert any("betalingsachterstand" in p.chunk.text or "schuldhulp" in p.chunk.text
+               for p in result.passages[:3]), [p.chunk.text[:80] for p in result.passages]
+
+
+def test_compound_words_match_their_parts(pipeline):
+    result = pipeline.retriever.search("hulp bij schulden voor jongeren")
+    assert any("schulden van jongeren" in p.chunk.text for p in result.passages[:3])
+
+
+@pytest.mark.parametrize("question", [
+    "Hoe bak ik pannenkoeken?",
+    "Wat is de hoofdstad van Frankrijk?",
+    "Over hoeveel euro gaat de 2% van de zorgbegroting precies?",
+    "Wat zijn de openingstijden van het gemeentehuis?",
+])
+def test_questions_the_documents_do_not_answer_are_refused(pipeline, question):
+    assert not pipeline.retriever.search(question).found
+    answer = pipeline.answerer.ask(question)
+    assert not answer.found and answer.text.startswith(REFUSAL) and not answer.citations
+
+
+def test_near_duplicates_are_grouped_with_all_their_sources(pipeline):
+    # the web page (000) and the proposition (001) open with nearly the same paragraph
+    result = pipeline.retriever.search("crises stapelen zich op, hoge energietarieven en vergrijzing", k=5)
+    copies = [p for p in result.passages if "energietarieven en prijsstijgingen" in p.chunk.text]
+    assert len(copies) == 1
+    assert {"000_c6716b41ae63aa19.txt", "001_c76147defb583f46.txt"} <= set(copies[0].sources)
+
+
+def test_follow_up_carries_the_topic(pipeline):
+    history = [Turn("user", "Wat zeggen gemeenten over de jeugdhulp?"), Turn("assistant", "...")]
+    result = pipeline.retriever.search("En wat vraagt men daarvoor van het rijk?", history)
+    assert any("jeugd" in p.chunk.text.lower() for p in result.passages[:3])
+
+
+def test_extractive_answer_cites_verbatim(pipeline, documents):
+    answer = pipeline.answerer.ask("Welk deel van de zorgbegroting willen gemeenten structureel krijgen?")
+    assert answer.found and answer.mode == "passages"
+    assert "[1]" in answer.text or "[2]" in answer.text
+    assert 1 <= len({(c.number, c.quote) for c in answer.citations}) <= 3
+    for citation in answer.citations:
+        assert is_verbatim(citation.quote, documents[citation.source])
+        assert f"[{citation.number}]" in answer.text
+    assert any("2%" in c.quote for c in answer.citations)
+    highlighted = [p for p in answer.passages if p.highlights]
+    assert highlighted and highlighted[0].reference.count('"') >= 2
+
+
+class TestStandardRetriever(RetrieversIntegrationTests):
+    """LangChain's own standard suite, run on the hybrid retriever."""
+
+    @property
+    def retriever_constructor(self):
+        return HybridRetriever
+
+    @property
+    def retriever_constructor_params(self):
+        pipeline = shared_pipeline()
+        return {"store": pipeline.store, "corpus": pipeline.retriever.corpus, "k": 5}
+
+    @property
+    def retriever_query_example(self):
+        return "Wat is de sociale basis?"
