@@ -32,14 +32,20 @@ ANSWER_TYPES = (
         re.compile(r"€|\beuro\b|\b\d+([.,]\d+)?\s*(miljoen|miljard)\b", re.IGNORECASE),
     ),
     AnswerType(
-        "tijdstip",
-        re.compile(r"\bopeningstijden\b|\bhoe laat\b|\b(tot|vanaf|sinds) wanneer\b|^wanneer\b|\bwelke datum\b"),
-        re.compile(rf"\b\d{{1,2}}[:.]\d{{2}}\b|\b\d{{1,2}}\s+({MONTHS})\b|\b(19|20)\d{{2}}\b|\buur\b", re.IGNORECASE),
+        "kloktijd",
+        re.compile(r"\bopeningstijden\b|\bhoe laat\b|\bop welke tijd\b|\bbereikbaar\b.*\bwanneer\b"),
+        re.compile(r"\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s*uur\b", re.IGNORECASE),
+    ),
+    AnswerType(
+        "datum",
+        re.compile(r"\b(tot|vanaf|sinds) wanneer\b|^wanneer\b|\bwelke datum\b"),
+        re.compile(rf"\b\d{{1,2}}\s+({MONTHS})\b|\b(19|20)\d{{2}}\b|\b({MONTHS})\b", re.IGNORECASE),
     ),
     AnswerType(
         "aantal",
         re.compile(r"\bhoeveel\b|\bhoe (groot|veel)\b|\bwelk (aantal|percentage)\b"),
-        re.compile(r"\d|\b(een|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|honderd|duizend)\b|%", re.IGNORECASE),
+        re.compile(r"\b(?!(?:19|20)\d\d\b)\d+|\b(twee|drie|vier|vijf|zes|zeven|acht|negen|tien|twaalf|twintig|honderd|duizend|miljoen|miljard)\b",
+                   re.IGNORECASE),
     ),
     AnswerType(
         "plaats",
