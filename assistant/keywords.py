@@ -61,6 +61,10 @@ def words(text: str) -> list[str]:
     return out
 
 
+def word_stems(text: str) -> set[str]:
+    return {stem(w) for w in words(text)}
+
+
 class CompoundSplitter:
     """Splits a word into known words, e.g. "jeugdhulpaanbieder" -> jeugd + hulp + aanbieder."""
 
@@ -114,8 +118,9 @@ class DutchKeywordIndex:
                                Counter(t for ts in corpus_tokens for t in set(ts)).items()}
 
     def focus_tokens(self, text: str, max_share: float = 0.2) -> set[str]:
-        """The question's distinctive tokens: known, and in at most `max_share` of the texts."""
-        return {t for t in self.tokens(text) if 0 < self.document_share.get(t, 0) <= max_share}
+        """The question's distinctive whole-word stems: known, and in at most `max_share` of the
+        texts (compound parts are left out: "huishoudens" is not about "huisvesten")."""
+        return {t for t in word_stems(text) if 0 < self.document_share.get(t, 0) <= max_share}
 
     def tokens_of_words(self, ws: list[str]) -> list[str]:
         tokens = []

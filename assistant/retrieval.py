@@ -24,7 +24,7 @@ from pydantic import ConfigDict
 
 from .answer_types import expected_answer_types, holds_answer_type
 from .chunking import Chunk
-from .keywords import DutchKeywordIndex, fold
+from .keywords import DutchKeywordIndex, fold, word_stems
 from .store import PassageStore
 
 RRF_K = 60  # the usual reciprocal-rank-fusion constant
@@ -151,7 +151,7 @@ class HybridRetriever(BaseRetriever):
         for passage in passages[:EVIDENCE_PASSAGES]:
             for chunk in [passage.chunk, *passage.copies]:
                 for sentence in chunk.sentence_texts():
-                    about_subject = not focus or focus & set(self.corpus.keywords.tokens(sentence))
+                    about_subject = not focus or focus & word_stems(sentence)
                     if about_subject and all(holds_answer_type(t, sentence) for t in wanted):
                         return True
         return False
