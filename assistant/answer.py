@@ -45,7 +45,6 @@ class Answer:
     text: str
     citations: list[Citation]
     passages: list[NumberedPassage] = field(default_factory=list)
-    notice: str = ""
 
 
 class PassageAnswerer:

@@ -70,15 +70,17 @@ def search_json(result: SearchResult) -> dict:
 
 
 def answer_json(answer: Answer) -> dict:
-    out = {
+    return {
         "found": answer.found,
         "mode": answer.mode,
         "answer": answer.text,
         "citations": [{"source": c.source, "quote": c.quote, "number": c.number} for c in answer.citations],
     }
-    if answer.notice:
-        out["notice"] = answer.notice
-    return out
+
+
+def error_line(message: str, answer: str = "") -> dict:
+    """The batch line for an input that could not be answered; fits both search and ask."""
+    return {"found": False, "error": message, "passages": [], "citations": [], "answer": answer}
 
 
 # ------------------------------------------------------------------ human output
@@ -93,8 +95,6 @@ def render_search(result: SearchResult) -> str:
 
 def render_answer(answer: Answer) -> str:
     lines = [answer.text, ""]
-    if answer.notice:
-        lines = [answer.notice, ""] + lines
     if answer.found and answer.passages:
         lines.append(f"{SOURCES_HEADING}:")
         for p in answer.passages:
@@ -125,10 +125,10 @@ def run_batch(pipeline: Pipeline, command: str, k: int, stdin: io.BufferedReader
             else:
                 out = answer_json(pipeline.answerer.ask(question, history))
         except BadQuestion as exc:
-            out = {"found": False, "error": str(exc), "passages": [], "citations": [], "answer": str(exc)}
+            out = error_line(str(exc), answer=str(exc))
         except (ValueError, UnicodeDecodeError) as exc:
             log.error("Bad input line: %s", exc)
-            out = {"found": False, "error": f"invalid input line: {exc}", "passages": [], "citations": [], "answer": ""}
+            out = error_line(f"invalid input line: {exc}")
         stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
         stdout.flush()
     return 0
@@ -190,8 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env()
     if args.command == "index":
         report = build_index(settings, rebuild=args.rebuild)
-        print(f"Index bijgewerkt: {report.added} passages toegevoegd, {report.removed} verwijderd, "
-              f"{report.kept} ongewijzigd.")
+        print(f"Index bijgewerkt: {report.added} passages toegevoegd ({report.sentences_added} zinnen), "
+              f"{report.removed} verwijderd, {report.kept} ongewijzigd.")
         return 0
     pipeline = load_pipeline(settings)
     k = args.k or settings.top_k

@@ -50,7 +50,6 @@ class Passage:
 
     chunk: Chunk
     score: float
-    dense: float
     copies: list[Chunk] = field(default_factory=list)
 
     @property
@@ -134,7 +133,7 @@ class HybridRetriever(BaseRetriever):
                 group.copies.append(chunk)
                 continue
             if len(passages) < k:
-                passages.append(Passage(chunk, fused[cid], dense.get(cid, 0.0)))
+                passages.append(Passage(chunk, fused[cid]))
         confidence = max(dense.values(), default=0.0)
         if keyword_scores.max(initial=0.0) >= KEYWORD_EVIDENCE:
             confidence += KEYWORD_BONUS

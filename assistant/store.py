@@ -13,6 +13,7 @@ with which embedding model; a build that was interrupted, or a model change, is 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from dataclasses import dataclass
@@ -167,8 +168,6 @@ def _metadata(chunk: Chunk) -> dict:
 
 
 def _fingerprint(ids: list[str]) -> str:
-    import hashlib
-
     return hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest()[:16]
 
 
