@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test index eval install
+.PHONY: run test index eval install chromium
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3.11 -m venv $(VENV) || python3 -m venv $(VENV)
@@ -19,12 +19,17 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	$(PY) -m assistant chat
+	$(PY) ui.py
 
 index: $(STAMP)
 	$(PY) -m assistant index
 
-test: $(STAMP)
+# the browser tests drive Debian's chromium (never `playwright install`: it downloads a browser)
+chromium:
+	@command -v chromium >/dev/null || apt-get install -y -q chromium || \
+		(apt-get update -q && apt-get install -y -q chromium)
+
+test: $(STAMP) chromium
 	$(PY) -m pytest
 
 eval: $(STAMP)

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
+
+import numpy as np
+from rapidfuzz import fuzz
 
 from .chunking import SECTION_SEPARATOR, Chunk
 from .documents import Document
+from .store import sentence_id
 
 
 @dataclass(frozen=True)
@@ -56,3 +61,87 @@ def reference(document: Document, section: tuple[str, ...]) -> str:
     parts = [p for p in (document.citation_author, document.title) if p]
     path = SECTION_SEPARATOR.join(f'"{s}"' for s in section)
     return ", ".join(parts + ([path] if path else []))
+
+
+# ------------------------------------------------------------------ citation lookup
+QUOTED = re.compile(r"['‘’\"“”„«»]([^'‘’\"“”„«»]{6,})['‘’\"“”„«»]")
+EXACT_MATCH = 0.9  # fuzzy similarity from which a phrase counts as found as it stands
+LOOKUP_RESULTS = 3
+LOOKUP_CANDIDATES = 10  # passages from the hybrid search, and sentences by vector
+
+
+@dataclass
+class QuoteMatch:
+    """Where a half-remembered phrase stands: the passage, the matching sentence, the citation."""
+
+    chunk: Chunk
+    span: tuple[int, int]  # the matching sentence in chunk.text
+    quote: str  # that sentence, verbatim in the source
+    reference: str
+    similarity: float  # 0-1, fuzzy match of the phrase against the sentence
+    also_in: list[str]  # other documents that state the same passage
+
+    @property
+    def exact(self) -> bool:
+        return self.similarity >= EXACT_MATCH
+
+
+def remembered_phrase(text: str) -> str:
+    """The part between quotes when the user quoted it ("waar staat 'pleisters plakken'?")."""
+    quoted = QUOTED.findall(text)
+    return max(quoted, key=len) if quoted else text
+
+
+class QuoteFinder:
+    """Finds where a half-remembered phrase stands.
+
+    Candidate sentences come from the hybrid search (passages) and the sentence vectors; each
+    is scored by how many of the phrase's words it holds (weighted by rarity, stemmed, compound
+    parts included) plus its cosine similarity, so both a phrase with a word changed and a
+    paraphrase find their sentence. A fuzzy character match decides whether it stands as typed.
+    """
+
+    def __init__(self, retriever, documents: dict[str, Document]):
+        self.retriever = retriever
+        self.documents = documents
+
+    def find(self, text: str, limit: int = LOOKUP_RESULTS) -> list[QuoteMatch]:
+        phrase = remembered_phrase(text)
+        result = self.retriever.search(phrase, k=LOOKUP_CANDIDATES)
+        by_id = self.retriever.corpus.by_id
+        copies = {p.chunk.id: [s for s in p.sources if s != p.chunk.source] for p in result.passages}
+        candidates = {p.chunk.id for p in result.passages}
+        candidates |= {cid for cid, _ in self.retriever.store.sentence_search(result.query_vector, LOOKUP_CANDIDATES)
+                       if cid in by_id}
+        vectors = self.retriever.store.sentence_vectors(sorted(candidates))
+        query = np.asarray(result.query_vector)
+        keywords = self.retriever.corpus.keywords
+
+        scored = []
+        for chunk_id in candidates:
+            chunk = by_id[chunk_id]
+            for i, (start, end) in enumerate(chunk.sentences):
+                vector = vectors.get(sentence_id(chunk_id, i))
+                sentence = chunk.text[start:end]
+                cosine = float(np.dot(query, vector)) if vector is not None else 0.0
+                scored.append((keywords.weighted_recall(phrase, sentence) + cosine, chunk, (start, end)))
+        scored.sort(key=lambda s: -s[0])
+
+        matches, seen_chunks, seen_quotes = [], set(), set()
+        for _, chunk, (start, end) in scored:
+            document = self.documents[chunk.source]
+            quote = verbatim_quote(chunk, start, end, document)
+            if not quote or chunk.id in seen_chunks or normalize_for_match(quote) in seen_quotes:
+                continue  # one match per passage; the same sentence in another copy is no news
+            seen_chunks.add(chunk.id)
+            seen_quotes.add(normalize_for_match(quote))
+            similarity = fuzz.partial_ratio(_fold(phrase), _fold(quote)) / 100
+            matches.append(QuoteMatch(chunk, (start, end), quote, reference(document, chunk.section),
+                                      similarity, copies.get(chunk.id, [])))
+            if len(matches) == limit:
+                break
+        return matches
+
+
+def _fold(text: str) -> str:
+    return normalize_for_match(unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode())

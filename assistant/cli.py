@@ -21,25 +21,11 @@ from dataclasses import dataclass
 from .answer import Answer
 from .config import Settings
 from .pipeline import Pipeline, build_index, load_pipeline
-from .prompts import EMPTY_QUESTION, QUESTION_TOO_LONG, SOURCES_HEADING
+from .prompts import SOURCES_HEADING
+from .questions import BadQuestion, check_question
 from .retrieval import SearchResult, Turn
 
 log = logging.getLogger("assistant")
-
-
-class BadQuestion(ValueError):
-    """A question that cannot be asked; the message is Dutch, for the user."""
-
-
-def check_question(question: object, limit: int) -> str:
-    if not isinstance(question, str):
-        raise BadQuestion(EMPTY_QUESTION)
-    cleaned = "".join(ch for ch in question if ch.isprintable() or ch in "\n\t").strip()
-    if not cleaned:
-        raise BadQuestion(EMPTY_QUESTION)
-    if len(cleaned) > limit:
-        raise BadQuestion(QUESTION_TOO_LONG.format(length=len(cleaned), limit=limit))
-    return cleaned
 
 
 def parse_history(raw: object) -> list[Turn]:

@@ -49,6 +49,11 @@ class Settings:
     # Below this confidence (cosine similarity + keyword bonus, see retrieval.py): found=false.
     found_threshold: float = 0.84
     max_question_chars: int = 2000
+    # The chat page (ui.py)
+    ui_host: str = "127.0.0.1"
+    ui_port: int = 7860
+    ui_concurrency: int = 4  # answers computed at once; further users wait in Gradio's queue
+    feedback_file: Path = PROJECT_ROOT / "feedback" / "feedback.jsonl"
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -62,4 +67,8 @@ class Settings:
             top_k=_env_int("TOP_K", defaults.top_k),
             found_threshold=_env_float("FOUND_THRESHOLD", defaults.found_threshold),
             max_question_chars=_env_int("MAX_QUESTION_CHARS", defaults.max_question_chars),
+            ui_host=os.environ.get("UI_HOST") or defaults.ui_host,
+            ui_port=_env_int("UI_PORT", defaults.ui_port),
+            ui_concurrency=_env_int("UI_CONCURRENCY", defaults.ui_concurrency),
+            feedback_file=_env_path("FEEDBACK_FILE", defaults.feedback_file),
         )

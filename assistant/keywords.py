@@ -8,6 +8,7 @@ The ranking itself is BM25 from the `bm25s` library.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections import Counter
@@ -121,6 +122,17 @@ class DutchKeywordIndex:
         """The question's distinctive whole-word stems: known, and in at most `max_share` of the
         texts (compound parts are left out: "huishoudens" is not about "huisvesten")."""
         return {t for t in word_stems(text) if 0 < self.document_share.get(t, 0) <= max_share}
+
+    def weighted_recall(self, phrase: str, text: str) -> float:
+        """The share of the phrase's words (weighted by rarity) that `text` contains too."""
+        wanted = set(self.tokens(phrase))
+        if not wanted:
+            return 0.0
+        present = set(self.tokens(text))
+        rarest = math.log(max(2, self.bm25.scores["num_docs"]))
+        weight = {t: -math.log(self.document_share[t]) if t in self.document_share else rarest for t in wanted}
+        total = sum(weight.values())
+        return sum(w for t, w in weight.items() if t in present) / total if total else 0.0
 
     def tokens_of_words(self, ws: list[str]) -> list[str]:
         tokens = []

@@ -28,6 +28,11 @@ class Pipeline:
     retriever: HybridRetriever
     answerer: PassageAnswerer
 
+    @property
+    def mode(self) -> str:
+        """How answers are written: "llm" when a language model is configured, else "passages"."""
+        return "passages"
+
 
 def load_chunks(settings: Settings) -> list[Chunk]:
     return chunk_documents(load_documents(settings.seeds_dir))

@@ -153,6 +153,14 @@ class PassageStore:
         hits = self.passages.similarity_search_by_vector_with_relevance_scores(query_vector, k=k)
         return [(doc.id, 1.0 - distance) for doc, distance in hits]
 
+    def sentence_search(self, query_vector: list[float], k: int) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) of the chunks holding the k nearest sentences."""
+        k = min(k, self.sentences._collection.count())
+        if k == 0:
+            return []
+        hits = self.sentences.similarity_search_by_vector_with_relevance_scores(query_vector, k=k)
+        return [(doc.metadata["chunk_id"], 1.0 - distance) for doc, distance in hits]
+
     def sentence_vectors(self, chunk_ids: list[str]) -> dict[str, list[float]]:
         if not chunk_ids:
             return {}

@@ -5,7 +5,13 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import socket
+import subprocess
+import sys
 import tempfile
+import time
+import urllib.request
+from contextlib import contextmanager
 from dataclasses import replace
 from functools import cache
 from pathlib import Path
@@ -46,3 +52,60 @@ def pipeline() -> Pipeline:
 @pytest.fixture(scope="session")
 def documents(pipeline):
     return pipeline.documents
+
+
+OUTPUT_DIR = Path(os.environ.get("TEST_OUTPUT_DIR", PROJECT / "tests" / "output"))
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_http(url: str, process: subprocess.Popen, log_path: Path, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url}: server exited ({process.returncode}):\n{log_path.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError(f"{url} did not answer within {timeout} s:\n{log_path.read_text()[-3000:]}")
+
+
+@contextmanager
+def running_page(pipeline: Pipeline, **env: str):
+    """The real chat page (`python ui.py`) on a free loopback port, on the session's index."""
+    port = free_port()
+    log_path = session_dir() / f"ui-{port}.log"
+    settings = pipeline.settings
+    full_env = {**os.environ, "VECTORSTORE_DIR": str(settings.vectorstore_dir), "HF_HUB_OFFLINE": "1",
+                "UI_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False", **env}
+    with log_path.open("w") as log:
+        process = subprocess.Popen([sys.executable, "ui.py"], cwd=PROJECT, env=full_env, stdout=log,
+                                   stderr=subprocess.STDOUT)
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        wait_for_http(url, process, log_path)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

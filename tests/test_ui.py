@@ -1,0 +1,157 @@
+"""The chat page in a real browser: Debian's chromium driving the real Gradio server (`ui.py`)."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+
+import pytest
+
+from assistant.prompts import EMPTY_QUESTION, MODE_LABELS
+
+from conftest import OUTPUT_DIR, running_page
+
+ANSWER_TIMEOUT_MS = 60_000
+XSS = "<img src=x onerror=alert(1)>"
+FOLLOW_UP = "En wat vraagt men daarvoor van het rijk?"
+
+
+@pytest.fixture(scope="module")
+def feedback_file(tmp_path_factory):
+    return tmp_path_factory.mktemp("feedback") / "feedback.jsonl"
+
+
+@pytest.fixture(scope="module")
+def page_url(pipeline, feedback_file):
+    with running_page(pipeline, FEEDBACK_FILE=str(feedback_file)) as url:
+        yield url
+
+
+@pytest.fixture
+def page(browser, page_url):
+    context = browser.new_context(viewport={"width": 1280, "height": 1200})
+    tab = context.new_page()
+    dialogs: list[str] = []
+    tab.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    tab.dialogs = dialogs
+    tab.goto(page_url)
+    tab.wait_for_selector("#vraag textarea")
+    yield tab
+    context.close()
+
+
+def screenshot(tab, name: str) -> None:
+    OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
+    tab.screenshot(path=str(OUTPUT_DIR / f"{name}.png"), full_page=True)
+
+
+def ask(tab, question: str) -> None:
+    """Submit a question and wait until its answer replaced the 'searching' message."""
+    answers_before = tab.locator("#gesprek .bot-row").count()
+    tab.fill("#vraag textarea", question)
+    tab.click("#vraag-knop")
+    tab.wait_for_function(
+        """([before]) => {
+            const bots = document.querySelectorAll('#gesprek .bot-row');
+            return bots.length > before && !document.querySelector('#gesprek').innerText.includes('Ik zoek in de documenten');
+        }""", arg=[answers_before], timeout=ANSWER_TIMEOUT_MS)
+
+
+def last_answer_text(tab) -> str:
+    """The text of the last answer message (the one before its collapsible sources)."""
+    return tab.locator("#gesprek .bot-row").last.locator(".message:not(.thought)").first.inner_text()
+
+
+def test_follow_up_alone_is_not_about_jeugdhulp(pipeline):
+    """Makes the page's follow-up check below meaningful: only the conversation brings jeugdhulp in."""
+    alone = pipeline.answerer.ask(FOLLOW_UP)
+    assert "jeugd" not in alone.text.lower()
+
+
+def test_staff_question_follow_up_and_feedback(page, feedback_file):
+    assert MODE_LABELS["passages"] in page.inner_text("#mode")
+
+    ask(page, "Wat vragen gemeenten van het rijk voor de jeugdhulp?")
+    answer = last_answer_text(page)
+    assert "[1]" in answer
+    source = page.locator("#gesprek .thought-group .title").first
+    assert "[1] De waarde van het sociaal domein" in source.inner_text()
+    source.click()
+    panel = page.locator("#gesprek .thought-group").first
+    assert panel.locator("mark").count() >= 1, "the answering sentences are highlighted"
+    assert 'VNG e.a., De waarde van het sociaal domein, "' in panel.locator("pre").inner_text()
+    screenshot(page, "staff-question")
+
+    ask(page, FOLLOW_UP)
+    after_follow_up = page.locator("#gesprek").inner_text().split(FOLLOW_UP)[-1]
+    assert "[1]" in after_follow_up
+    assert "jeugd" in last_answer_text(page).lower(), "the follow-up is answered within the jeugdhulp topic"
+
+    page.locator("#gesprek button[aria-label='Like']").first.click()
+    page.wait_for_function("() => document.querySelector('#melding').innerText.includes('opgeslagen')")
+    records = [json.loads(line) for line in feedback_file.read_text(encoding="utf-8").splitlines()]
+    assert len(records) == 1
+    record = records[0]
+    assert record["rating"] == "up"
+    assert record["question"] == "Wat vragen gemeenten van het rijk voor de jeugdhulp?"
+    assert "[1]" in record["answer"] and record["mode"] == "passages"
+    assert record["sources"] and record["sources"][0]["source"].startswith("001_")
+    assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", record["time"])
+    screenshot(page, "follow-up-and-feedback")
+
+
+def test_user_text_is_shown_as_text_never_as_markup(page):
+    ask(page, f"{XSS} **vet** [link](http://example.org) <script>alert(2)</script>")
+    chat = page.locator("#gesprek")
+    assert XSS in chat.inner_text()
+    assert "**vet**" in chat.inner_text()
+    assert chat.locator("img[src='x'], script, a[href='http://example.org']").count() == 0
+    page.wait_for_timeout(500)
+    assert page.dialogs == []
+    screenshot(page, "markup-shown-as-text")
+
+
+def test_empty_and_too_long_questions_get_a_dutch_hint(page):
+    page.fill("#vraag textarea", "   ")
+    page.click("#vraag-knop")
+    page.wait_for_function(f"() => document.querySelector('#melding').innerText.includes({json.dumps(EMPTY_QUESTION[:20])})")
+    page.fill("#vraag textarea", "jeugdhulp " * 300)
+    page.click("#vraag-knop")
+    page.wait_for_function("() => document.querySelector('#melding').innerText.includes('te lang')")
+    assert page.locator("#gesprek .user-row").count() == 0, "nothing was asked"
+    assert "Error" not in page.inner_text("body")
+
+
+def test_citation_lookup_finds_the_passage_of_a_half_remembered_phrase(page):
+    page.get_by_role("tab", name="Citaat zoeken").click()
+    page.fill("#citaat-zin textarea", "iets met gemeenten die pleisters plakken")
+    page.click("#citaat-knop")
+    result = page.locator("#citaat-resultaat")
+    result.locator("h3").first.wait_for(timeout=ANSWER_TIMEOUT_MS)
+    first = result.locator("mark").first.inner_text()
+    assert "plakken nu te veel pleisters op losstaande problemen" in first
+    citation = result.locator("pre").first.inner_text()
+    assert citation.startswith('"Gemeenten hebben veel mogelijkheden')
+    assert 'VNG e.a., De waarde van het sociaal domein, "Uitvoerbaarheid in het sociaal domein"' in citation
+    screenshot(page, "citation-lookup")
+
+
+def test_several_users_at_once_all_get_answers(browser, page_url):
+    """Three browsers ask at the same moment; the queue serves all of them."""
+    questions = ["Wat is bestaanszekerheid?", "Wat doen gemeenten aan schulden?", "Wat is kansengelijkheid?"]
+    contexts = [browser.new_context() for _ in questions]
+    tabs = [c.new_page() for c in contexts]
+    for tab in tabs:
+        tab.goto(page_url)
+        tab.wait_for_selector("#vraag textarea")
+    started = time.monotonic()
+    for tab, question in zip(tabs, questions):
+        tab.fill("#vraag textarea", question)
+        tab.click("#vraag-knop")
+    for tab in tabs:
+        tab.wait_for_selector("#gesprek .thought-group", timeout=ANSWER_TIMEOUT_MS)
+    elapsed = time.monotonic() - started
+    for context in contexts:
+        context.close()
+    assert elapsed < 30, f"three answers took {elapsed:.1f} s"

@@ -1,0 +1,229 @@
+"""The chat page: Dutch questions in, cited answers and their sources out (Gradio 6).
+
+    python ui.py        (what `make run` starts; builds the index first when it is missing)
+
+Only presentation lives here: every answer comes from `assistant.pipeline`. Everything a user
+typed is shown as text, never as markup: it is escaped before it reaches the chat, and the
+chat's own HTML sanitising stays on behind that.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from dataclasses import dataclass, field
+
+import gradio as gr
+
+from assistant.answer import Answer, NumberedPassage
+from assistant.citations import QuoteFinder, QuoteMatch
+from assistant.config import Settings
+from assistant.feedback import FeedbackLog, FeedbackRecord, FeedbackSource
+from assistant.pipeline import Pipeline, load_pipeline
+from assistant.prompts import MODE_LABELS, SOMETHING_WENT_WRONG
+from assistant.questions import BadQuestion, check_question
+from assistant.retrieval import Turn
+
+log = logging.getLogger("assistant.ui")
+
+TITLE = "Vraag het de documenten: De waarde van het sociaal domein"
+INTRO = ("Stel een vraag in gewone taal over de propositie *De waarde van het sociaal domein* "
+         "(VNG, Divosa en de gemeentelijke netwerken) en de pagina's eromheen. "
+         "Elk antwoord noemt zijn bronnen; klap een bron open voor de passage en een citaat om te kopiëren.")
+EXAMPLES = [
+    "Wat vragen gemeenten van het rijk voor de jeugdhulp?",
+    "Mijn buurvrouw kan de huur niet meer betalen. Staat er iets over wat de gemeente dan doet?",
+    "Wat bedoelen ze met bestaanszekerheid?",
+]
+LOOKUP_EXAMPLES = ["pleisters plakken op losse problemen", "meer normaliseren, minder medicaliseren"]
+SEARCHING = "Ik zoek in de documenten…"
+LOOKUP_NOT_EXACT = "Niet letterlijk gevonden; dit komt het dichtst bij:"
+LOOKUP_EXACT = "Staat er letterlijk"
+FEEDBACK_THANKS = "Dank u, uw beoordeling is opgeslagen."
+CSS = "pre code { white-space: pre-wrap !important; word-break: break-word; }"
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+
+
+def as_text(text: str) -> str:
+    """Text to show literally in a Markdown view: no HTML, no Markdown formatting."""
+    return MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
+
+
+def citation_block(text: str) -> str:
+    """A fenced block: shown as typed, with the page's own copy button."""
+    return "```text\n" + text.replace("`", "'") + "\n```"
+
+
+def highlighted(text: str, spans: list[tuple[int, int]]) -> str:
+    out, last = [], 0
+    for start, end in sorted(spans):
+        out += [as_text(text[last:start]), "<mark>", as_text(text[start:end]), "</mark>"]
+        last = end
+    out.append(as_text(text[last:]))
+    return "".join(out)
+
+
+# ------------------------------------------------------------------ conversation state
+@dataclass
+class Exchange:
+    """One question and its answer, as the feedback log records it."""
+
+    question: str
+    answer: Answer
+
+
+@dataclass
+class Conversation:
+    turns: list[Turn] = field(default_factory=list)  # what follow-up retrieval sees
+    exchanges: list[Exchange] = field(default_factory=list)
+    owner: list[int | None] = field(default_factory=list)  # chat message -> exchange index
+
+
+def answer_messages(answer: Answer) -> list[dict]:
+    """The answer, then one collapsible source per numbered passage it cites."""
+    lines = [as_text(line) for line in answer.text.splitlines()]
+    body = "\n".join(lines) + f"\n\n*{MODE_LABELS[answer.mode]}*"
+    messages = [{"role": "assistant", "content": body}]
+    if not answer.found:
+        return messages
+    cited = {c.number for c in answer.citations}
+    for passage in answer.passages:
+        if passage.number in cited:
+            messages.append(source_message(passage))
+    return messages
+
+
+def source_message(passage: NumberedPassage) -> dict:
+    chunk = passage.chunk
+    also = passage.passage.sources[1:]
+    content = highlighted(chunk.text, passage.highlights)
+    if also:
+        content += "\n\n" + as_text("Ook in: " + ", ".join(also))
+    content += "\n\nCiteer als:\n" + citation_block(passage.reference)
+    title = f"[{passage.number}] {chunk.title} — {chunk.section_path or chunk.title}"
+    return {"role": "assistant", "content": content, "metadata": {"title": title, "status": "done"}}
+
+
+def lookup_markdown(phrase: str, matches: list[QuoteMatch]) -> str:
+    if not matches:
+        return as_text(LOOKUP_NOT_EXACT)
+    parts = [] if matches[0].exact else [as_text(LOOKUP_NOT_EXACT)]
+    for n, match in enumerate(matches, 1):
+        label = LOOKUP_EXACT if match.exact else ("Best passend" if n == 1 else "Ook mogelijk")
+        section = match.chunk.section_path or match.chunk.title
+        parts.append(f"### {n}. {as_text(label)}\n\n**{as_text(match.chunk.title)}** — {as_text(section)}  \n"
+                     f"{as_text(match.chunk.source)}"
+                     + (as_text(" (ook in: " + ", ".join(match.also_in) + ")") if match.also_in else "")
+                     + "\n\n" + highlighted(match.chunk.text, [match.span]) + "\n\nCiteer als:\n"
+                     + citation_block(f"\"{match.quote}\" ({match.reference})"))
+    return "\n\n".join(parts)
+
+
+# ------------------------------------------------------------------ the page
+def build_page(pipeline: Pipeline) -> gr.Blocks:
+    settings = pipeline.settings
+    feedback = FeedbackLog(settings.feedback_file)
+    quotes = QuoteFinder(pipeline.retriever, pipeline.documents)
+
+    def respond(question: str, chat: list[dict], conversation: Conversation):
+        try:
+            question = check_question(question, settings.max_question_chars)
+        except BadQuestion as hint:
+            yield chat, conversation, gr.update(), str(hint)
+            return
+        shown = chat + [{"role": "user", "content": as_text(question)},
+                        {"role": "assistant", "content": SEARCHING}]
+        yield shown, conversation, "", ""
+        try:
+            answer = pipeline.answerer.ask(question, conversation.turns)
+        except Exception:
+            log.exception("Answering failed")
+            yield chat, conversation, question, SOMETHING_WENT_WRONG
+            return
+        messages = answer_messages(answer)
+        number = len(conversation.exchanges)
+        conversation.exchanges.append(Exchange(question, answer))
+        conversation.turns += [Turn("user", question), Turn("assistant", answer.text)]
+        conversation.owner += [None] + [number] * len(messages)
+        yield chat + [shown[-2]] + messages, conversation, "", ""
+
+    def start_over():
+        return [], Conversation(), "", ""
+
+    def record_feedback(conversation: Conversation, like: gr.LikeData):
+        owner = conversation.owner[like.index] if isinstance(like.index, int) and \
+            like.index < len(conversation.owner) else None
+        if owner is None or like.liked not in (True, False):
+            return ""
+        exchange = conversation.exchanges[owner]
+        answer = exchange.answer
+        feedback.append(FeedbackRecord(
+            rating="up" if like.liked else "down", question=exchange.question, answer=answer.text,
+            mode=answer.mode,
+            sources=[FeedbackSource(p.number, p.chunk.source, p.chunk.section_path, p.reference)
+                     for p in answer.passages if p.number in {c.number for c in answer.citations}],
+        ))
+        return FEEDBACK_THANKS
+
+    def look_up(phrase: str):
+        try:
+            phrase = check_question(phrase, settings.max_question_chars)
+        except BadQuestion as hint:
+            return as_text(str(hint))
+        try:
+            return lookup_markdown(phrase, quotes.find(phrase))
+        except Exception:
+            log.exception("Citation lookup failed")
+            return as_text(SOMETHING_WENT_WRONG)
+
+    with gr.Blocks(title=TITLE, analytics_enabled=False) as page:
+        gr.Markdown(f"# {TITLE}\n{INTRO}")
+        gr.Markdown(f"**Modus:** {MODE_LABELS[pipeline.mode]}", elem_id="mode")
+        with gr.Tab("Vragen", id="vragen"):
+            conversation = gr.State(Conversation())
+            chat = gr.Chatbot(label="Gesprek", height=560, elem_id="gesprek", layout="panel",
+                              sanitize_html=True, render_markdown=True, buttons=["copy"],
+                              feedback_options=("Like", "Dislike"),
+                              placeholder="Uw vragen en de antwoorden met bronnen verschijnen hier.")
+            with gr.Row():
+                question = gr.Textbox(show_label=False, scale=8, lines=1, max_lines=6, elem_id="vraag",
+                                      placeholder="Stel uw vraag in gewone taal, bijvoorbeeld over jeugdhulp…")
+                ask = gr.Button("Vraag", variant="primary", scale=1, elem_id="vraag-knop")
+            notice = gr.Markdown(elem_id="melding")
+            with gr.Row():
+                gr.Examples(EXAMPLES, inputs=question, label="Voorbeeldvragen")
+                clear = gr.Button("Nieuw gesprek", size="sm", scale=0)
+        with gr.Tab("Citaat zoeken", id="citaat"):
+            gr.Markdown("Typ een zin of zinsdeel dat u zich half herinnert; u krijgt de passage waar het "
+                        "staat, de beste eerst, met een citaat om te kopiëren.")
+            with gr.Row():
+                phrase = gr.Textbox(show_label=False, scale=8, elem_id="citaat-zin",
+                                    placeholder="Bijvoorbeeld: pleisters plakken op losse problemen")
+                find = gr.Button("Zoek citaat", variant="primary", scale=1, elem_id="citaat-knop")
+            gr.Examples(LOOKUP_EXAMPLES, inputs=phrase, label="Voorbeelden")
+            found = gr.Markdown(elem_id="citaat-resultaat")
+
+        outputs = [chat, conversation, question, notice]
+        for trigger in (question.submit, ask.click):
+            trigger(respond, [question, chat, conversation], outputs, api_name=False,
+                    show_progress="minimal")
+        clear.click(start_over, None, outputs, api_name=False)
+        chat.like(record_feedback, [conversation], notice, api_name=False)
+        for trigger in (phrase.submit, find.click):
+            trigger(look_up, phrase, found, api_name=False)
+    page.queue(default_concurrency_limit=settings.ui_concurrency, max_size=200)
+    return page
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    settings = Settings.from_env()
+    pipeline = load_pipeline(settings, build_if_needed=True, progress=True)
+    page = build_page(pipeline)
+    page.launch(server_name=settings.ui_host, server_port=settings.ui_port, show_error=False,
+                footer_links=[], share=False, css=CSS)
+
+
+if __name__ == "__main__":
+    main()
