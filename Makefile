@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test index eval install chromium
+.PHONY: run test index eval install chromium llm
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3.11 -m venv $(VENV) || python3 -m venv $(VENV)
@@ -29,7 +29,12 @@ chromium:
 	@command -v chromium >/dev/null || apt-get install -y -q chromium || \
 		(apt-get update -q && apt-get install -y -q chromium)
 
-test: $(STAMP) chromium
+# a real OpenAI-compatible LLM for the tests: llama.cpp's server and Qwen2.5 1.5B, built and
+# downloaded once into ~/.cache/sociaal-domein-assistant/llm (see scripts/local_llm.py)
+llm: $(STAMP)
+	$(PY) scripts/local_llm.py prepare
+
+test: $(STAMP) chromium llm
 	$(PY) -m pytest
 
 eval: $(STAMP)

@@ -21,7 +21,7 @@ from assistant.citations import QuoteFinder, QuoteMatch
 from assistant.config import Settings
 from assistant.feedback import FeedbackLog, FeedbackRecord, FeedbackSource
 from assistant.pipeline import Pipeline, load_pipeline
-from assistant.prompts import MODE_LABELS, SOMETHING_WENT_WRONG
+from assistant.prompts import ANSWER_LABELS, MODE_LABELS, SOMETHING_WENT_WRONG
 from assistant.questions import BadQuestion, check_question
 from assistant.retrieval import Turn
 
@@ -83,7 +83,9 @@ class Conversation:
 def answer_messages(answer: Answer) -> list[dict]:
     """The answer, then one collapsible source per numbered passage it cites."""
     lines = [as_text(line) for line in answer.text.splitlines()]
-    body = "\n".join(lines) + f"\n\n*{MODE_LABELS[answer.mode]}*"
+    body = "\n".join(lines) + f"\n\n*{ANSWER_LABELS[answer.mode]}*"
+    if answer.notice:
+        body = f"*{as_text(answer.notice)}*\n\n{body}"
     messages = [{"role": "assistant", "content": body}]
     if not answer.found:
         return messages
@@ -126,17 +128,19 @@ def build_page(pipeline: Pipeline) -> gr.Blocks:
     feedback = FeedbackLog(settings.feedback_file)
     quotes = QuoteFinder(pipeline.retriever, pipeline.documents)
 
-    def respond(question: str, chat: list[dict], conversation: Conversation):
+    def respond(question: str, explain: bool, chat: list[dict], conversation: Conversation):
         try:
             question = check_question(question, settings.max_question_chars)
         except BadQuestion as hint:
             yield chat, conversation, gr.update(), str(hint)
             return
-        shown = chat + [{"role": "user", "content": as_text(question)},
-                        {"role": "assistant", "content": SEARCHING}]
-        yield shown, conversation, "", ""
+        asked = {"role": "user", "content": as_text(question)}
+        yield chat + [asked, {"role": "assistant", "content": SEARCHING}], conversation, "", ""
         try:
-            answer = pipeline.answerer.ask(question, conversation.turns)
+            for update in pipeline.answerer.stream(question, conversation.turns, explain):
+                if update.answer is None:
+                    yield chat + [asked, {"role": "assistant", "content": as_text(update.text)}], conversation, "", ""
+            answer = update.answer
         except Exception:
             log.exception("Answering failed")
             yield chat, conversation, question, SOMETHING_WENT_WRONG
@@ -146,7 +150,7 @@ def build_page(pipeline: Pipeline) -> gr.Blocks:
         conversation.exchanges.append(Exchange(question, answer))
         conversation.turns += [Turn("user", question), Turn("assistant", answer.text)]
         conversation.owner += [None] + [number] * len(messages)
-        yield chat + [shown[-2]] + messages, conversation, "", ""
+        yield chat + [asked] + messages, conversation, "", ""
 
     def start_over():
         return [], Conversation(), "", ""
@@ -190,6 +194,8 @@ def build_page(pipeline: Pipeline) -> gr.Blocks:
                 question = gr.Textbox(show_label=False, scale=8, lines=1, max_lines=6, elem_id="vraag",
                                       placeholder="Stel uw vraag in gewone taal, bijvoorbeeld over jeugdhulp…")
                 ask = gr.Button("Vraag", variant="primary", scale=1, elem_id="vraag-knop")
+            explain = gr.Checkbox(label="Leg uit voor een inwoner (eenvoudige taal, met bronnen)",
+                                  value=False, elem_id="uitleg-inwoner")
             notice = gr.Markdown(elem_id="melding")
             with gr.Row():
                 gr.Examples(EXAMPLES, inputs=question, label="Voorbeeldvragen")
@@ -206,7 +212,7 @@ def build_page(pipeline: Pipeline) -> gr.Blocks:
 
         outputs = [chat, conversation, question, notice]
         for trigger in (question.submit, ask.click):
-            trigger(respond, [question, chat, conversation], outputs, api_name=False,
+            trigger(respond, [question, explain, chat, conversation], outputs, api_name=False,
                     show_progress="minimal")
         clear.click(start_over, None, outputs, api_name=False)
         chat.like(record_feedback, [conversation], notice, api_name=False)

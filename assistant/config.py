@@ -7,7 +7,7 @@ the environment; the rest of the package receives a `Settings` object.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -54,6 +54,17 @@ class Settings:
     ui_port: int = 7860
     ui_concurrency: int = 4  # answers computed at once; further users wait in Gradio's queue
     feedback_file: Path = PROJECT_ROOT / "feedback" / "feedback.jsonl"
+    # The LLM (any OpenAI-compatible chat API); no LLM_MODEL = passages-only answers
+    llm_base_url: str = ""
+    llm_model: str = ""
+    llm_api_key: str = field(default="", repr=False)  # never printed or logged
+    llm_timeout: float = 60.0  # seconds for a whole answer before falling back to the passages
+    llm_temperature: float = 0.1
+    llm_max_tokens: int = 400
+
+    @property
+    def llm_configured(self) -> bool:
+        return bool(self.llm_model)
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -71,4 +82,17 @@ class Settings:
             ui_port=_env_int("UI_PORT", defaults.ui_port),
             ui_concurrency=_env_int("UI_CONCURRENCY", defaults.ui_concurrency),
             feedback_file=_env_path("FEEDBACK_FILE", defaults.feedback_file),
-        )
+            llm_base_url=os.environ.get("LLM_BASE_URL", "").strip(),
+            llm_model=os.environ.get("LLM_MODEL", "").strip(),
+            llm_api_key=os.environ.get("LLM_API_KEY", "").strip(),
+            llm_timeout=_env_float("LLM_TIMEOUT", defaults.llm_timeout),
+            llm_temperature=_env_float("LLM_TEMPERATURE", defaults.llm_temperature),
+            llm_max_tokens=_env_int("LLM_MAX_TOKENS", defaults.llm_max_tokens),
+        ).checked()
+
+    def checked(self) -> "Settings":
+        if self.llm_base_url and not self.llm_model:
+            raise ValueError("Setting LLM_BASE_URL needs LLM_MODEL too (the model name the server serves)")
+        if self.llm_timeout <= 0:
+            raise ValueError(f"Setting LLM_TIMEOUT must be positive, got {self.llm_timeout}")
+        return self

@@ -103,6 +103,16 @@ class CompoundSplitter:
         return ()
 
 
+# Frequent Dutch words that are not also English words: a question without any is probably not Dutch.
+DUTCH_FUNCTION_WORDS = frozenset(
+    "de het een en van ik je jij wij ze zij hij zijn wat hoe waar wie welke wanneer waarom niet geen "
+    "met voor aan bij om er dat dit ook kan mijn moet wordt te naar heb heeft hebben gaat mag".split())
+
+
+def looks_dutch(text: str) -> bool:
+    return any(w in DUTCH_FUNCTION_WORDS for w in WORD.findall(fold(text)))
+
+
 class DutchKeywordIndex:
     """BM25 over stemmed Dutch words and compound parts."""
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from .answer import PassageAnswerer
+from .answer import Answerer
 from .chunking import Chunk, chunk_documents
 from .config import Settings
 from .documents import Document, load_documents
 from .embeddings import load_embeddings, model_identity
+from .llm import LLMWriter
 from .retrieval import Corpus, HybridRetriever
 from .store import IndexNotReady, IndexReport, PassageStore
 
@@ -26,12 +27,12 @@ class Pipeline:
     chunks: list[Chunk]
     store: PassageStore
     retriever: HybridRetriever
-    answerer: PassageAnswerer
+    answerer: Answerer
 
     @property
     def mode(self) -> str:
         """How answers are written: "llm" when a language model is configured, else "passages"."""
-        return "passages"
+        return self.answerer.mode
 
 
 def load_chunks(settings: Settings) -> list[Chunk]:
@@ -63,4 +64,6 @@ def load_pipeline(settings: Settings, build_if_needed: bool = True, progress: bo
     retriever = HybridRetriever(store=store, corpus=Corpus(chunks), k=settings.top_k,
                                 found_threshold=settings.found_threshold)
     by_name = {d.name: d for d in documents}
-    return Pipeline(settings, by_name, chunks, store, retriever, PassageAnswerer(retriever, by_name))
+    writer = LLMWriter(settings) if settings.llm_configured else None
+    answerer = Answerer(retriever, by_name, writer, timeout=settings.llm_timeout)
+    return Pipeline(settings, by_name, chunks, store, retriever, answerer)

@@ -21,6 +21,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from assistant.config import Settings  # noqa: E402
+from assistant.prompts import ANSWER_LABELS  # noqa: E402
 from assistant.pipeline import Pipeline, load_pipeline  # noqa: E402
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -101,6 +102,32 @@ def running_page(pipeline: Pipeline, **env: str):
             process.kill()
 
 
+# ------------------------------------------------------------------ the page in a browser
+ANSWER_TIMEOUT_MS = 120_000
+
+
+def screenshot(tab, name: str) -> None:
+    OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
+    tab.screenshot(path=str(OUTPUT_DIR / f"{name}.png"), full_page=True)
+
+
+def ask(tab, question: str) -> None:
+    """Submit a question and wait until its whole answer is shown (the answer's label comes last)."""
+    answers_before = tab.locator("#gesprek .bot-row").count()
+    tab.fill("#vraag textarea", question)
+    tab.click("#vraag-knop")
+    tab.wait_for_function(
+        """([before, labels]) => {
+            const rows = document.querySelectorAll('#gesprek .bot-row');
+            return rows.length > before && labels.some(l => rows[rows.length - 1].innerText.includes(l));
+        }""", arg=[answers_before, list(ANSWER_LABELS.values())], timeout=ANSWER_TIMEOUT_MS)
+
+
+def last_answer_text(tab) -> str:
+    """The text of the last answer message (the one before its collapsible sources)."""
+    return tab.locator("#gesprek .bot-row").last.locator(".message:not(.thought)").first.inner_text()
+
+
 @pytest.fixture(scope="session")
 def browser():
     from playwright.sync_api import sync_playwright
@@ -109,3 +136,23 @@ def browser():
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(scope="session")
+def llm_server() -> str:
+    """The real OpenAI-compatible llama.cpp server with Qwen2.5 1.5B (scripts/local_llm.py)."""
+    port = free_port()
+    log_path = session_dir() / "llm-server.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen([sys.executable, "scripts/local_llm.py", "serve", "--port", str(port)],
+                                   cwd=PROJECT, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/v1/models", process, log_path, timeout=900)
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def llm_settings(base_url: str, **changes) -> Settings:
+    return make_settings(llm_base_url=base_url, llm_model="qwen-nl", llm_temperature=0.0, **changes)

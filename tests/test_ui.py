@@ -10,9 +10,8 @@ import pytest
 
 from assistant.prompts import EMPTY_QUESTION, MODE_LABELS
 
-from conftest import OUTPUT_DIR, running_page
+from conftest import ask, last_answer_text, running_page, screenshot
 
-ANSWER_TIMEOUT_MS = 60_000
 XSS = "<img src=x onerror=alert(1)>"
 FOLLOW_UP = "En wat vraagt men daarvoor van het rijk?"
 
@@ -39,28 +38,6 @@ def page(browser, page_url):
     tab.wait_for_selector("#vraag textarea")
     yield tab
     context.close()
-
-
-def screenshot(tab, name: str) -> None:
-    OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
-    tab.screenshot(path=str(OUTPUT_DIR / f"{name}.png"), full_page=True)
-
-
-def ask(tab, question: str) -> None:
-    """Submit a question and wait until its answer replaced the 'searching' message."""
-    answers_before = tab.locator("#gesprek .bot-row").count()
-    tab.fill("#vraag textarea", question)
-    tab.click("#vraag-knop")
-    tab.wait_for_function(
-        """([before]) => {
-            const bots = document.querySelectorAll('#gesprek .bot-row');
-            return bots.length > before && !document.querySelector('#gesprek').innerText.includes('Ik zoek in de documenten');
-        }""", arg=[answers_before], timeout=ANSWER_TIMEOUT_MS)
-
-
-def last_answer_text(tab) -> str:
-    """The text of the last answer message (the one before its collapsible sources)."""
-    return tab.locator("#gesprek .bot-row").last.locator(".message:not(.thought)").first.inner_text()
 
 
 def test_follow_up_alone_is_not_about_jeugdhulp(pipeline):
@@ -128,7 +105,7 @@ def test_citation_lookup_finds_the_passage_of_a_half_remembered_phrase(page):
     page.fill("#citaat-zin textarea", "iets met gemeenten die pleisters plakken")
     page.click("#citaat-knop")
     result = page.locator("#citaat-resultaat")
-    result.locator("h3").first.wait_for(timeout=ANSWER_TIMEOUT_MS)
+    result.locator("h3").first.wait_for(timeout=60_000)
     first = result.locator("mark").first.inner_text()
     assert "plakken nu te veel pleisters op losstaande problemen" in first
     citation = result.locator("pre").first.inner_text()
@@ -150,7 +127,7 @@ def test_several_users_at_once_all_get_answers(browser, page_url):
         tab.fill("#vraag textarea", question)
         tab.click("#vraag-knop")
     for tab in tabs:
-        tab.wait_for_selector("#gesprek .thought-group", timeout=ANSWER_TIMEOUT_MS)
+        tab.wait_for_selector("#gesprek .thought-group", timeout=60_000)
     elapsed = time.monotonic() - started
     for context in contexts:
         context.close()
