@@ -103,7 +103,7 @@ def source_message(passage: NumberedPassage) -> dict:
     if also:
         content += "\n\n" + as_text("Ook in: " + ", ".join(also))
     content += "\n\nCiteer als:\n" + citation_block(passage.reference)
-    title = f"[{passage.number}] {chunk.title} — {chunk.section_path or chunk.title}"
+    title = as_text(f"[{passage.number}] {chunk.title} — {chunk.section_path or chunk.title}")
     return {"role": "assistant", "content": content, "metadata": {"title": title, "status": "done"}}
 
 

@@ -80,7 +80,7 @@ def render_search(result: SearchResult) -> str:
 
 
 def render_answer(answer: Answer) -> str:
-    lines = [answer.text, ""]
+    lines = ([f"({answer.notice})", ""] if answer.notice else []) + [answer.text, ""]
     if answer.found and answer.passages:
         lines.append(f"{SOURCES_HEADING}:")
         for p in answer.passages:

@@ -103,6 +103,9 @@ def serve(host: str, port: int, threads: int) -> None:
         sys.executable, "-m", "llama_cpp.server", "--model", str(ensure_model()),
         "--model_alias", MODEL_ALIAS, "--host", host, "--port", str(port),
         "--n_ctx", "4096", "--n_threads", str(threads),
+        # by default a waiting request cuts the running one short: one user's answer would end
+        # empty when another user asks; queue them instead
+        "--interrupt_requests", "False",
     ])
 
 
