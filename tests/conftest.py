@@ -128,8 +128,10 @@ def last_answer_text(tab) -> str:
     return tab.locator("#gesprek .bot-row").last.locator(".message:not(.thought)").first.inner_text()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Module-scoped: Playwright's sync API keeps an event loop running while it is open, which
+    would stop later async tests from running theirs."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -154,5 +156,10 @@ def llm_server() -> str:
         process.wait(timeout=30)
 
 
+# The real model on 2 shared cores can be slow; these tests check structure, not speed.
+REAL_LLM_TIMEOUT = 240.0
+
+
 def llm_settings(base_url: str, **changes) -> Settings:
-    return make_settings(llm_base_url=base_url, llm_model="qwen-nl", llm_temperature=0.0, **changes)
+    return make_settings(**{"llm_base_url": base_url, "llm_model": "qwen-nl", "llm_temperature": 0.0,
+                            "llm_timeout": REAL_LLM_TIMEOUT, **changes})

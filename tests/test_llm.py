@@ -23,7 +23,7 @@ from assistant.llm import LLMWriter
 from assistant.prompts import ANSWER_LABELS, LLM_FAILED_NOTICE, REFUSAL, RESIDENT_STYLE
 from assistant.retrieval import Turn
 
-from conftest import OUTPUT_DIR, PROJECT, ask, last_answer_text, llm_settings, running_page
+from conftest import OUTPUT_DIR, PROJECT, REAL_LLM_TIMEOUT, ask, last_answer_text, llm_settings, running_page
 from stub_llm import FAULTS, StubLLM
 
 JEUGDHULP = "Wat vragen gemeenten van het rijk voor de jeugdhulp?"
@@ -119,7 +119,8 @@ def test_settings_never_show_the_api_key():
 
 def test_batch_interface_reports_the_llm_mode(pipeline, llm_server):
     env = {**os.environ, "VECTORSTORE_DIR": str(pipeline.settings.vectorstore_dir), "HF_HUB_OFFLINE": "1",
-           "LLM_BASE_URL": llm_server, "LLM_MODEL": "qwen-nl", "LLM_TEMPERATURE": "0", "LLM_API_KEY": SECRET}
+           "LLM_BASE_URL": llm_server, "LLM_MODEL": "qwen-nl", "LLM_TEMPERATURE": "0", "LLM_API_KEY": SECRET,
+           "LLM_TIMEOUT": str(REAL_LLM_TIMEOUT)}
     lines = [{"question": JEUGDHULP}, {"question": "Hoe bak ik pannenkoeken?"}]
     done = subprocess.run([sys.executable, "-m", "assistant", "ask", "--jsonl"], cwd=PROJECT, env=env,
                           input="\n".join(json.dumps(line) for line in lines) + "\n", capture_output=True,
@@ -132,7 +133,8 @@ def test_batch_interface_reports_the_llm_mode(pipeline, llm_server):
 
 
 def test_answer_streams_into_the_chat_page(pipeline, llm_server, browser):
-    with running_page(pipeline, LLM_BASE_URL=llm_server, LLM_MODEL="qwen-nl", LLM_TEMPERATURE="0") as url:
+    with running_page(pipeline, LLM_BASE_URL=llm_server, LLM_MODEL="qwen-nl", LLM_TEMPERATURE="0",
+                      LLM_TIMEOUT=str(REAL_LLM_TIMEOUT)) as url:
         context = browser.new_context(viewport={"width": 1280, "height": 1100})
         tab = context.new_page()
         tab.goto(url)
