@@ -174,8 +174,8 @@ class Answerer:
 
     def retrieval_question(self, question: str, history: list[Turn], deadline: float) -> tuple[str, list[Turn]]:
         """With an LLM a follow-up, or a question in another language, becomes a stand-alone
-        Dutch question; otherwise (or when that fails)
-        retrieval carries the topic through the previous user turn (see retrieval_query)."""
+        Dutch question; otherwise (or when that fails) retrieval carries the topic through the
+        previous user turn (see retrieval_query)."""
         follow_up = any(t.role == "user" for t in history)
         foreign = not looks_dutch(question)
         if self.writer is None or not (follow_up or foreign):
@@ -215,35 +215,45 @@ class Answerer:
         log.debug("LLM text: %r", text)
         if normalize_for_match(REFUSAL) in normalize_for_match(text):
             return self.passages.refusal(question, result, "llm")
-        keywords = self.retriever.corpus.keywords
         kept_sentences, highlights, citations = [], {}, []
         for start, end in sentence_spans(text):
             sentence = text[start:end]
             claim = MARKERS.sub("", sentence).strip()
             if not claim or normalize_for_match(claim) == normalize_for_match(question):
                 continue
-            support = [keywords.weighted_recall(claim, p.chunk.text) for p in numbered]
-            cited = []
-            for group in MARKERS.findall(sentence):
-                for number in (int(n) for n in re.split(r"[,;]", group)):
-                    if 1 <= number <= len(numbered) and number not in cited and support[number - 1] >= SUPPORT_MIN:
-                        cited.append(number)
-            best = max(range(len(numbered)), key=support.__getitem__)
-            if not cited and not MARKERS.search(sentence) and support[best] >= ATTRIBUTION_MIN:
-                cited.append(best + 1)  # an unmarked sentence plainly taken from one passage
-            if not cited:
-                continue  # a claim without a valid, supported source is not shown
-            for number in cited:
+            shown = []
+            for number in self.supporting_passages(sentence, claim, numbered):
                 passage = numbered[number - 1]
-                span = max(passage.chunk.sentences,
-                           key=lambda s: keywords.weighted_recall(claim, passage.chunk.text[s[0]:s[1]]))
-                quote = verbatim_quote(passage.chunk, *span, self.passages.documents[passage.chunk.source])
+                span, quote = self.best_quote(claim, passage)
                 if quote:
+                    shown.append(number)
                     highlights.setdefault(number - 1, []).append(span)
                     citations += [c for c in self.passages.cite(passage, quote) if c not in citations]
-            kept_sentences.append(with_markers(claim, cited))
+            if shown:  # a claim without a valid, supported source is not shown
+                kept_sentences.append(with_markers(claim, shown))
         if not citations:
             return None
         for index, spans in highlights.items():
             numbered[index].highlights = sorted(set(spans))
         return Answer(question, True, "llm", "\n".join(kept_sentences), citations, numbered)
+
+    def supporting_passages(self, sentence: str, claim: str, numbered: list[NumberedPassage]) -> list[int]:
+        """The sentence's own markers that point at a passage holding its words; for an unmarked
+        sentence, the one passage it was plainly taken from."""
+        keywords = self.retriever.corpus.keywords
+        support = [keywords.weighted_recall(claim, p.chunk.text) for p in numbered]
+        cited = []
+        for group in MARKERS.findall(sentence):
+            for number in (int(n) for n in re.split(r"[,;]", group)):
+                if 1 <= number <= len(numbered) and number not in cited and support[number - 1] >= SUPPORT_MIN:
+                    cited.append(number)
+        best = max(range(len(numbered)), key=support.__getitem__)
+        if not MARKERS.search(sentence) and support[best] >= ATTRIBUTION_MIN:
+            cited.append(best + 1)
+        return cited
+
+    def best_quote(self, claim: str, passage: NumberedPassage) -> tuple[tuple[int, int], str]:
+        """The passage's sentence sharing most of the claim's words, as a verbatim quote."""
+        keywords = self.retriever.corpus.keywords
+        span = max(passage.chunk.sentences, key=lambda s: keywords.weighted_recall(claim, passage.chunk.text[s[0]:s[1]]))
+        return span, verbatim_quote(passage.chunk, *span, self.passages.documents[passage.chunk.source])

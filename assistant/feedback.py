@@ -10,7 +10,7 @@ from __future__ import annotations
 import fcntl
 import json
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 
@@ -29,7 +29,7 @@ class FeedbackRecord:
     answer: str
     mode: str
     sources: list[FeedbackSource] = field(default_factory=list)
-    time: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    time: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
 
 class FeedbackLog:

@@ -96,30 +96,37 @@ class LLMWriter:
 def _within(start: Callable[[], Iterator[str]], deadline: float) -> Iterator[str]:
     """Items of start()'s iterator, read on a worker thread, until the deadline passes.
 
-    The thread is a daemon: when the deadline passes it is left to end at the client's own
-    timeout while the caller moves on.
+    When the caller stops (deadline, or it needs no more), the worker stops reading at the next
+    item and closes the stream, so the server sees the client leave and stops generating
+    instead of keeping the next question waiting behind an abandoned answer.
     """
     items: queue.Queue = queue.Queue()
+    abandoned = threading.Event()
 
     def read() -> None:
         try:
             for item in start():
+                if abandoned.is_set():
+                    return  # leaving the loop closes the generator and with it the HTTP stream
                 items.put(("item", item))
             items.put(("end", None))
-        except Exception as exc:  # handed to the caller, which falls back
+        except Exception as exc:  # noqa: BLE001 - any failure is handed to the caller, which falls back
             items.put(("error", exc))
 
     threading.Thread(target=read, daemon=True, name="llm-stream").start()
-    while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise LLMFailure("the LLM did not finish within LLM_TIMEOUT")
-        try:
-            kind, value = items.get(timeout=remaining)
-        except queue.Empty:
-            raise LLMFailure("the LLM did not finish within LLM_TIMEOUT") from None
-        if kind == "end":
-            return
-        if kind == "error":
-            raise LLMFailure(f"the LLM request failed: {type(value).__name__}: {value}") from value
-        yield value
+    try:
+        while True:
+            remaining = deadline - time.monotonic()
+            try:
+                if remaining <= 0:
+                    raise queue.Empty
+                kind, value = items.get(timeout=remaining)
+            except queue.Empty:
+                raise LLMFailure("the LLM did not finish within LLM_TIMEOUT") from None
+            if kind == "end":
+                return
+            if kind == "error":
+                raise LLMFailure(f"the LLM request failed: {type(value).__name__}: {value}") from value
+            yield value
+    finally:
+        abandoned.set()

@@ -36,11 +36,11 @@ RESIDENT_STYLE = (
 )
 ANSWER_USER = "Passages:\n{passages}\n\nVraag: {question}"
 ANSWER_EXAMPLES = [
-    ("Passages:\n[1] De bibliotheek is op maandag gesloten. Op andere dagen is zij open van 9 tot 17 uur.\n\n"
-     "[2] Leden kunnen boeken drie weken lenen.\n\nVraag: Hoe lang mag ik een boek lenen?",
+    (("Passages:\n[1] De bibliotheek is op maandag gesloten. Op andere dagen is zij open van 9 tot 17 uur.\n\n"
+      "[2] Leden kunnen boeken drie weken lenen.\n\nVraag: Hoe lang mag ik een boek lenen?"),
      "Leden mogen een boek drie weken lenen [2]."),
-    ("Passages:\n[1] De bibliotheek is op maandag gesloten.\n\n[2] Leden kunnen boeken drie weken lenen.\n\n"
-     "Vraag: Wat kost een abonnement?",
+    (("Passages:\n[1] De bibliotheek is op maandag gesloten.\n\n[2] Leden kunnen boeken drie weken lenen.\n\n"
+      "Vraag: Wat kost een abonnement?"),
      REFUSAL),
 ]
 
@@ -53,8 +53,8 @@ CONDENSE_SYSTEM = (
 CONDENSE_USER = "Gesprek:\n{conversation}\n\nLaatste vraag: {question}"
 NO_CONVERSATION = "(geen)"
 CONDENSE_EXAMPLES = [
-    ("Gesprek:\nGebruiker: Wanneer is de bibliotheek open?\nAssistent: Van dinsdag tot en met zaterdag [1].\n\n"
-     "Laatste vraag: En moet ik daar een pasje voor hebben?",
+    (("Gesprek:\nGebruiker: Wanneer is de bibliotheek open?\nAssistent: Van dinsdag tot en met zaterdag [1].\n\n"
+      "Laatste vraag: En moet ik daar een pasje voor hebben?"),
      "Heb ik een pasje nodig om naar de bibliotheek te gaan?"),
     ("Gesprek:\n(geen)\n\nLaatste vraag: How long can I borrow a book from the library?",
      "Hoe lang mag ik een boek lenen van de bibliotheek?"),

@@ -52,8 +52,7 @@ def _pip(*args: str, env: dict | None = None) -> None:
 def ensure_server_installed() -> None:
     """Install llama-cpp-python[server] into this Python from the cached wheel, building it once."""
     try:
-        import llama_cpp  # noqa: F401
-        import llama_cpp.server  # noqa: F401
+        import llama_cpp.server  # noqa: F401  (only whether it imports)
 
         return
     except ImportError:
@@ -67,7 +66,7 @@ def ensure_server_installed() -> None:
         # --no-cache-dir: pip's wheel cache ignores CMAKE_ARGS and could hand back a native build.
         _pip("wheel", "--no-deps", "--no-cache-dir", f"llama-cpp-python=={LLAMA_CPP_VERSION}",
              "-w", str(wheels), env=env)
-    wheel = sorted(wheels.glob(pattern))[-1]
+    wheel = max(wheels.glob(pattern))
     _pip("install", "--quiet", f"llama-cpp-python[server] @ {wheel.as_uri()}")
 
 
