@@ -27,7 +27,7 @@ from .citations import Citation, is_verbatim, normalize_for_match, reference, ve
 from .documents import Document
 from .keywords import looks_dutch
 from .llm import LLMFailure, LLMWriter
-from .prompts import CLOSEST_TOPICS, EXPLAIN_NEEDS_LLM, LLM_FAILED_NOTICE, REFUSAL
+from .prompts import CLOSEST_TOPICS, EXPLAIN_NEEDS_LLM, LLM_FAILED_NOTICE, REFUSAL, REFUSAL_CORE
 from .retrieval import HybridRetriever, Passage, SearchResult, Turn
 from .store import sentence_id
 
@@ -213,7 +213,7 @@ class Answerer:
         """Keep the sentences whose markers point at a retrieved passage holding their words;
         None when none is left. The refusal sentence means found=false."""
         log.debug("LLM text: %r", text)
-        if normalize_for_match(REFUSAL) in normalize_for_match(text):
+        if REFUSAL_CORE in normalize_for_match(text):
             return self.passages.refusal(question, result, "llm")
         kept_sentences, highlights, citations = [], {}, []
         for start, end in sentence_spans(text):

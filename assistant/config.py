@@ -54,6 +54,7 @@ class Settings:
     ui_port: int = 7860
     ui_concurrency: int = 4  # answers computed at once; further users wait in Gradio's queue
     feedback_file: Path = PROJECT_ROOT / "feedback" / "feedback.jsonl"
+    ui_auth: str = field(default="", repr=False)  # "user:password[,user2:password2]": a login page
     # The LLM (any OpenAI-compatible chat API); no LLM_MODEL = passages-only answers
     llm_base_url: str = ""
     llm_model: str = ""
@@ -61,6 +62,13 @@ class Settings:
     llm_timeout: float = 60.0  # seconds for a whole answer before falling back to the passages
     llm_temperature: float = 0.1
     llm_max_tokens: int = 400
+
+    @property
+    def ui_logins(self) -> list[tuple[str, str]]:
+        logins = [pair.split(":", 1) for pair in self.ui_auth.split(",") if pair.strip()]
+        if any(len(login) != 2 or not all(login) for login in logins):
+            raise ValueError("Setting UI_AUTH must look like user:password[,user2:password2]")
+        return [(user.strip(), password) for user, password in logins]
 
     @property
     def llm_configured(self) -> bool:
@@ -82,6 +90,7 @@ class Settings:
             ui_port=_env_int("UI_PORT", defaults.ui_port),
             ui_concurrency=_env_int("UI_CONCURRENCY", defaults.ui_concurrency),
             feedback_file=_env_path("FEEDBACK_FILE", defaults.feedback_file),
+            ui_auth=os.environ.get("UI_AUTH", "").strip(),
             llm_base_url=os.environ.get("LLM_BASE_URL", "").strip(),
             llm_model=os.environ.get("LLM_MODEL", "").strip(),
             llm_api_key=os.environ.get("LLM_API_KEY", "").strip(),
@@ -93,6 +102,7 @@ class Settings:
     def checked(self) -> "Settings":
         if self.llm_base_url and not self.llm_model:
             raise ValueError("Setting LLM_BASE_URL needs LLM_MODEL too (the model name the server serves)")
+        self.ui_logins  # noqa: B018 - validates UI_AUTH at start
         if self.llm_timeout <= 0:
             raise ValueError(f"Setting LLM_TIMEOUT must be positive, got {self.llm_timeout}")
         return self

@@ -7,6 +7,7 @@ lending them content.
 """
 
 REFUSAL = "Dat staat niet in de documenten die ik kan doorzoeken."
+REFUSAL_CORE = "staat niet in de documenten"  # small models vary the first word ("Het staat niet …")
 CLOSEST_TOPICS = "Wel staat er iets over:"
 EMPTY_QUESTION = "Typ eerst een vraag, bijvoorbeeld: Wat vragen gemeenten van het rijk voor de jeugdhulp?"
 QUESTION_TOO_LONG = "Uw vraag is te lang ({length} tekens). Houd het bij maximaal {limit} tekens."

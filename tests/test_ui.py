@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 import time
 
 import pytest
 
 from assistant.prompts import EMPTY_QUESTION, MODE_LABELS
 
-from conftest import ask, last_answer_text, running_page, screenshot
+from conftest import PROJECT, ask, last_answer_text, running_page, screenshot
 
 XSS = "<img src=x onerror=alert(1)>"
 FOLLOW_UP = "En wat vraagt men daarvoor van het rijk?"
@@ -132,3 +134,27 @@ def test_several_users_at_once_all_get_answers(browser, page_url):
     for context in contexts:
         context.close()
     assert elapsed < 30, f"three answers took {elapsed:.1f} s"
+
+
+def test_load_benchmark_smoke(page_url):
+    """benchmarks/load.py against the running page: a few users at once, no errors."""
+    done = subprocess.run([sys.executable, "benchmarks/load.py", "--url", page_url, "--users", "4",
+                           "--questions", "2", "--max-seconds", "120"], cwd=PROJECT, capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    figures = dict(re.findall(r"(requests|errors) (\d+)", done.stdout))
+    assert figures == {"requests": "8", "errors": "0"}, done.stdout + done.stderr[-2000:]
+
+
+def test_login_is_asked_when_configured(pipeline, browser):
+    with running_page(pipeline, UI_AUTH="balie:geheim-wachtwoord") as url:
+        context = browser.new_context()
+        tab = context.new_page()
+        tab.goto(url)
+        tab.wait_for_selector("input[type='password']")
+        assert tab.locator("#vraag").count() == 0, "nothing of the page before logging in"
+        tab.locator("input[type='text']").first.fill("balie")
+        tab.locator("input[type='password']").fill("geheim-wachtwoord")
+        tab.keyboard.press("Enter")
+        tab.wait_for_selector("#vraag textarea")
+        context.close()

@@ -1,0 +1,75 @@
+"""Load on the running chat page: N users at once through gradio_client, loopback only.
+
+    python benchmarks/load.py [--url http://127.0.0.1:7860/] [--users 20] [--questions 3]
+
+Each simulated user opens its own session and asks its questions one after another through
+the page's "vraag" endpoint (the same handler as the button). Prints throughput, median and
+p95 latency and the number of errors. Bounded: users x questions requests, and --max-seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlparse
+
+from gradio_client import Client
+
+QUESTIONS = [
+    "Wat vragen gemeenten van het rijk voor de jeugdhulp?",
+    "Wat is bestaanszekerheid?",
+    "Wat doen gemeenten aan schulden?",
+    "Wat bedoelen ze met kansengelijkheid?",
+    "Hoe willen gemeenten gezond samenleven versterken?",
+]
+
+
+def one_user(url: str, user: int, questions: int, deadline: float, auth) -> tuple[list[float], int]:
+    client = Client(url, verbose=False, auth=auth, download_files=False)
+    latencies, errors = [], 0
+    for i in range(questions):
+        if time.monotonic() > deadline:
+            break
+        question = QUESTIONS[(user + i) % len(QUESTIONS)]
+        started = time.monotonic()
+        try:
+            outputs = client.predict(question, False, [], api_name="/vraag")
+            chat, notice = outputs[0], outputs[-1]
+            if notice or not chat or "[1]" not in str(chat):
+                errors += 1
+        except Exception as exc:  # noqa: BLE001 - every failure counts as an error, the run goes on
+            print(f"user {user}: {type(exc).__name__}: {exc}", file=sys.stderr)
+            errors += 1
+        latencies.append(time.monotonic() - started)
+    return latencies, errors
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", default="http://127.0.0.1:7860/")
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--questions", type=int, default=3, help="per user")
+    parser.add_argument("--max-seconds", type=float, default=300)
+    parser.add_argument("--auth", help="user:password when the page has UI_AUTH set")
+    args = parser.parse_args()
+    if urlparse(args.url).hostname not in ("127.0.0.1", "localhost", "::1"):
+        parser.error("load is only driven against a page on this machine (loopback)")
+    auth = tuple(args.auth.split(":", 1)) if args.auth else None
+    deadline = time.monotonic() + args.max_seconds
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=args.users) as pool:
+        results = list(pool.map(lambda u: one_user(args.url, u, args.questions, deadline, auth), range(args.users)))
+    elapsed = time.monotonic() - started
+    latencies = sorted(t for lat, _ in results for t in lat)
+    errors = sum(e for _, e in results)
+    p95 = latencies[max(0, int(round(0.95 * len(latencies))) - 1)] if latencies else float("nan")
+    print(f"users {args.users}, requests {len(latencies)}, errors {errors}, {elapsed:.1f} s, "
+          f"throughput {len(latencies) / elapsed:.2f} req/s, "
+          f"median {statistics.median(latencies) if latencies else float('nan'):.2f} s, p95 {p95:.2f} s")
+
+
+if __name__ == "__main__":
+    main()
