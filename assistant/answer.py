@@ -71,12 +71,11 @@ class AnswerUpdate:
 
 
 class PassageAnswerer:
+    """The answers made of the documents' own sentences: the refusal and the extract."""
+
     def __init__(self, retriever: HybridRetriever, documents: dict[str, Document]):
         self.retriever = retriever
         self.documents = documents
-
-    def answer(self, question: str, result: SearchResult) -> Answer:
-        return self.extract(question, result) if result.found else self.refusal(question, result)
 
     def refusal(self, question: str, result: SearchResult, mode: str = "passages") -> Answer:
         topics = list(dict.fromkeys(p.chunk.section_path or p.chunk.title for p in result.passages[:3]))

@@ -58,8 +58,9 @@ def test_staff_question_follow_up_and_feedback(page, feedback_file):
     assert "[1] De waarde van het sociaal domein" in source.inner_text()
     source.click()
     panel = page.locator("#gesprek .thought-group").first
-    assert panel.locator("mark").count() >= 1, "the answering sentences are highlighted"
+    panel.locator("mark").first.wait_for(state="visible")  # the answering sentences, highlighted
     assert 'VNG e.a., De waarde van het sociaal domein, "' in panel.locator("pre").inner_text()
+    page.wait_for_timeout(1000)  # the block opens with an animation; let the screenshot show it open
     screenshot(page, "staff-question")
 
     ask(page, FOLLOW_UP)
