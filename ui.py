@@ -24,6 +24,7 @@ from assistant.pipeline import Pipeline, load_pipeline
 from assistant.prompts import ANSWER_LABELS, MODE_LABELS, SOMETHING_WENT_WRONG
 from assistant.questions import BadQuestion, check_question
 from assistant.retrieval import Turn
+from assistant.store import IndexBusy
 
 log = logging.getLogger("assistant.ui")
 
@@ -227,7 +228,10 @@ def build_page(pipeline: Pipeline) -> gr.Blocks:
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     settings = Settings.from_env()
-    pipeline = load_pipeline(settings, build_if_needed=True, progress=True)
+    try:
+        pipeline = load_pipeline(settings, build_if_needed=True, progress=True)
+    except IndexBusy as busy:
+        raise SystemExit(f"Cannot start the page: {busy}") from None
     page = build_page(pipeline)
     page.launch(server_name=settings.ui_host, server_port=settings.ui_port, show_error=False,
                 footer_links=[], share=False, css=CSS, auth=settings.ui_logins or None,

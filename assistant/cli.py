@@ -24,6 +24,7 @@ from .pipeline import Pipeline, build_index, load_pipeline
 from .prompts import SOURCES_HEADING
 from .questions import BadQuestion, check_question
 from .retrieval import SearchResult, Turn
+from .store import IndexBusy
 
 log = logging.getLogger("assistant")
 
@@ -174,6 +175,14 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     args = parse_args(argv)
     settings = Settings.from_env()
+    try:
+        return run(args, settings)
+    except IndexBusy as busy:
+        log.error("%s", busy)
+        return 3
+
+
+def run(args: Args, settings: Settings) -> int:
     if args.command == "index":
         report = build_index(settings, rebuild=args.rebuild)
         print(f"Index bijgewerkt: {report.added} passages toegevoegd ({report.sentences_added} zinnen), "

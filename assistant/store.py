@@ -8,7 +8,8 @@ extractive answer picks sentences with them).
 
 Indexing is incremental: ids are content hashes, so unchanged chunks are kept, new ones are
 embedded and removed ones deleted. A state file records whether the last build finished and
-with which embedding model; a build that was interrupted, or a model change, is detected.
+with which embedding model; a build that was interrupted, or a model change, is detected. A file
+lock (`index.lock`) lets one build run at a time.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import chromadb
+from filelock import FileLock, Timeout
 from langchain_chroma import Chroma
 from langchain_core.embeddings import Embeddings
 from tqdm import tqdm
@@ -29,8 +31,13 @@ from .chunking import Chunk
 log = logging.getLogger(__name__)
 
 STATE_FILE = "index_state.json"
+LOCK_FILE = "index.lock"
 BATCH_SIZE = 32
 COSINE = {"hnsw": {"space": "cosine"}}
+
+
+class IndexBusy(RuntimeError):
+    """Another process is building the index in the same folder."""
 
 
 class IndexNotReady(RuntimeError):
@@ -100,7 +107,23 @@ class PassageStore:
 
     # --------------------------------------------------------------- indexing
     def sync(self, chunks: list[Chunk], rebuild: bool = False, progress: bool = True) -> IndexReport:
-        """Make the store hold exactly `chunks`: embed the new, delete the removed."""
+        """Make the store hold exactly `chunks`: embed the new, delete the removed.
+
+        One build at a time: a second one (another process) gets IndexBusy at once instead of
+        writing into the same collections.
+        """
+        lock = FileLock(self.path / LOCK_FILE)
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            raise IndexBusy(f"another index build is running on {self.path}; "
+                            "wait for it to finish and start again") from None
+        try:
+            return self._sync(chunks, rebuild, progress)
+        finally:
+            lock.release()
+
+    def _sync(self, chunks: list[Chunk], rebuild: bool, progress: bool) -> IndexReport:
         state = self.read_state()
         if rebuild or (state and state.get("embedding_model") != self.model_identity):
             if not rebuild:

@@ -1,14 +1,18 @@
 """Incremental indexing into a real Chroma store with the real model."""
 
+import os
 import shutil
+import subprocess
+import sys
 
 import pytest
+from filelock import FileLock
 from langchain_core.embeddings import Embeddings
 
 from assistant.chunking import chunk_documents
 from assistant.documents import load_documents
 from assistant.embeddings import load_embeddings, model_identity
-from assistant.store import IndexNotReady, PassageStore
+from assistant.store import LOCK_FILE, IndexBusy, IndexNotReady, PassageStore
 
 from conftest import PROJECT, make_settings
 
@@ -117,3 +121,19 @@ def test_rebuild_starts_over(tmp_path, small_corpus, real_embeddings):
     assert store.sync(chunks, progress=False).added == 0
     assert store.sync(chunks, rebuild=True, progress=False).added == len(chunks)
     assert store.count() == len(chunks)
+
+
+def test_a_second_index_build_is_refused_while_one_runs(tmp_path, small_corpus, real_embeddings):
+    chunks = _chunks(small_corpus)
+    store = PassageStore(tmp_path / "vs", "test", real_embeddings, "model-a")
+    with FileLock(str(tmp_path / "vs" / LOCK_FILE)):  # a build running in another process
+        with pytest.raises(IndexBusy, match="another index build is running"):
+            store.sync(chunks, progress=False)
+        env = {**os.environ, "VECTORSTORE_DIR": str(tmp_path / "vs"), "SEEDS_DIR": str(small_corpus),
+               "HF_HUB_OFFLINE": "1"}
+        second = subprocess.run([sys.executable, "-m", "assistant", "index"], cwd=PROJECT, env=env,
+                                capture_output=True, text=True, timeout=300, check=False)
+        assert second.returncode == 3
+        assert "another index build is running" in second.stderr
+    assert store.read_state() == {}, "the refused builds wrote nothing"
+    assert store.sync(chunks, progress=False).added == len(chunks)
