@@ -90,11 +90,7 @@ def answer_messages(answer: Answer) -> list[dict]:
     messages = [{"role": "assistant", "content": body}]
     if not answer.found:
         return messages
-    cited = {c.number for c in answer.citations}
-    for passage in answer.passages:
-        if passage.number in cited:
-            messages.append(source_message(passage))
-    return messages
+    return messages + [source_message(passage) for passage in answer.cited_passages]
 
 
 def source_message(passage: NumberedPassage) -> dict:
@@ -167,7 +163,7 @@ def build_page(pipeline: Pipeline) -> gr.Blocks:
             rating="up" if like.liked else "down", question=exchange.question, answer=answer.text,
             mode=answer.mode,
             sources=[FeedbackSource(p.number, p.chunk.source, p.chunk.section_path, p.reference)
-                     for p in answer.passages if p.number in {c.number for c in answer.citations}],
+                     for p in answer.cited_passages],
         ))
         return FEEDBACK_THANKS
 

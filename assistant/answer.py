@@ -61,6 +61,11 @@ class Answer:
     passages: list[NumberedPassage] = field(default_factory=list)
     notice: str = ""  # why the answer is not what was asked for (LLM fell back, ...)
 
+    @property
+    def cited_passages(self) -> list[NumberedPassage]:
+        numbers = {c.number for c in self.citations}
+        return [p for p in self.passages if p.number in numbers]
+
 
 @dataclass
 class AnswerUpdate:

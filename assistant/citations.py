@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,6 +10,7 @@ from rapidfuzz import fuzz
 
 from .chunking import SECTION_SEPARATOR, Chunk
 from .documents import Document
+from .keywords import fold
 from .store import sentence_id
 
 
@@ -135,7 +135,7 @@ class QuoteFinder:
                 continue  # one match per passage; the same sentence in another copy is no news
             seen_chunks.add(chunk.id)
             seen_quotes.add(normalize_for_match(quote))
-            similarity = fuzz.partial_ratio(_fold(phrase), _fold(quote)) / 100
+            similarity = fuzz.partial_ratio(normalize_for_match(fold(phrase)), normalize_for_match(fold(quote))) / 100
             matches.append(QuoteMatch(chunk, (start, end), quote, reference(document, chunk.section),
                                       similarity, copies.get(chunk.id, [])))
             if len(matches) == limit:
@@ -143,5 +143,3 @@ class QuoteFinder:
         return matches
 
 
-def _fold(text: str) -> str:
-    return normalize_for_match(unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode())
