@@ -55,22 +55,29 @@ ANSWER_TYPES = (
     ),
     AnswerType(
         "persoon",
-        re.compile(r"\bwie is\b.*\b(voorzitter|minister|directeur|wethouder|burgemeester|informateur)\b"
-                   r"|\bwelke (persoon|minister|wethouder)\b"),
+        re.compile(r"\bwie (is|was|wordt)\b.*\b(?P<role>voorzitter|minister|staatssecretaris|directeur|wethouder"
+                   r"|burgemeester|informateur|formateur|ombudsman)\b|\bwelke (persoon|minister|wethouder)\b"),
         re.compile(r"\b[A-Z][a-zë]+\s+(van\s+(der\s+|de\s+)?)?[A-Z][a-zë]+\b"),
     ),
 )
 
 
-def expected_answer_types(question: str) -> list[AnswerType]:
+@dataclass(frozen=True)
+class ExpectedAnswer:
+    type: AnswerType
+    role: str | None = None  # "wie is de voorzitter": the answer names the role too
+
+    def held_by(self, sentence: str) -> bool:
+        if self.role and self.role not in fold(sentence):
+            return False
+        return bool(self.type.evidence.search(sentence))
+
+
+def expected_answer_types(question: str) -> list[ExpectedAnswer]:
     """The kinds of fact `question` asks for; several may apply ("hoeveel euro")."""
     folded = fold(question).strip()
-    types = [t for t in ANSWER_TYPES if t.question.search(folded)]
-    names = {t.name for t in types}
-    if "bedrag" in names:
-        types = [t for t in types if t.name != "aantal"]  # an amount is the stricter number
-    return types
-
-
-def holds_answer_type(answer_type: AnswerType, sentence: str) -> bool:
-    return bool(answer_type.evidence.search(sentence))
+    expected = [ExpectedAnswer(t, match.groupdict().get("role"))
+                for t in ANSWER_TYPES if (match := t.question.search(folded))]
+    if any(e.type.name == "bedrag" for e in expected):
+        expected = [e for e in expected if e.type.name != "aantal"]  # an amount is the stricter number
+    return expected

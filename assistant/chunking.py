@@ -8,10 +8,15 @@ by a hash of its content, so re-indexing recognises unchanged chunks.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import json
+import logging
+from dataclasses import asdict, dataclass
 from functools import lru_cache
+from pathlib import Path
 
 from .documents import Block, Document
+
+log = logging.getLogger(__name__)
 
 TARGET_CHARS = 700  # merge small neighbouring blocks of one section up to this size
 MAX_CHARS = 1000  # a longer block is split between sentences
@@ -123,3 +128,36 @@ def chunk_document(doc: Document) -> list[Chunk]:
 
 def chunk_documents(docs: list[Document]) -> list[Chunk]:
     return [chunk for doc in docs for chunk in chunk_document(doc)]
+
+
+def _fingerprint(docs: list[Document]) -> str:
+    """Changes with any document's text or title, and with this module's or the cleaner's code."""
+    from . import documents
+
+    digest = hashlib.sha256()
+    for module_file in (__file__, documents.__file__):
+        digest.update(Path(module_file).read_bytes())
+    for doc in docs:
+        digest.update("\x1f".join((doc.name, doc.title, doc.source)).encode("utf-8"))
+    return digest.hexdigest()[:32]
+
+
+def cached_chunks(docs: list[Document], cache_dir: Path) -> list[Chunk]:
+    """`chunk_documents`, remembered on disk: sentence splitting costs seconds at every start."""
+    path = cache_dir / "chunks" / f"{_fingerprint(docs)}.json"
+    try:
+        rows = json.loads(path.read_text(encoding="utf-8"))
+        return [Chunk(**{**row, "section": tuple(row["section"]), "offsets": tuple(row["offsets"]),
+                         "sentences": tuple(map(tuple, row["sentences"]))}) for row in rows]
+    except (OSError, ValueError, TypeError) as error:
+        if path.exists():
+            log.warning("Ignoring unreadable chunk cache %s: %s", path, error)
+    chunks = chunk_documents(docs)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps([asdict(c) for c in chunks], ensure_ascii=False), encoding="utf-8")
+        temporary.replace(path)
+    except OSError as error:
+        log.warning("Cannot write the chunk cache %s: %s", path, error)
+    return chunks

@@ -9,13 +9,14 @@ import logging
 from dataclasses import dataclass
 
 from .answer import Answerer
-from .chunking import Chunk, chunk_documents
+from .chunking import Chunk, cached_chunks
 from .config import Settings
 from .documents import Document, load_documents
 from .embeddings import load_embeddings, model_identity
 from .llm import LLMWriter
 from .retrieval import Corpus, HybridRetriever
 from .store import IndexNotReady, IndexReport, PassageStore
+from .vocabulary import DomainVocabulary
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ class Pipeline:
 
 
 def load_chunks(settings: Settings) -> list[Chunk]:
-    return chunk_documents(load_documents(settings.seeds_dir))
+    return cached_chunks(load_documents(settings.seeds_dir), settings.cache_dir)
 
 
 def open_store(settings: Settings) -> PassageStore:
@@ -52,7 +53,7 @@ def build_index(settings: Settings, rebuild: bool = False, progress: bool = True
 def load_pipeline(settings: Settings, build_if_needed: bool = True, progress: bool = True) -> Pipeline:
     """Everything needed to answer; builds (or finishes) the index when it is not ready."""
     documents = load_documents(settings.seeds_dir)
-    chunks = chunk_documents(documents)
+    chunks = cached_chunks(documents, settings.cache_dir)
     store = open_store(settings)
     try:
         store.check_ready(chunks)
@@ -61,8 +62,8 @@ def load_pipeline(settings: Settings, build_if_needed: bool = True, progress: bo
             raise
         log.info("Index not ready (%s): building it", reason)
         store.sync(chunks, progress=progress)
-    retriever = HybridRetriever(store=store, corpus=Corpus(chunks), k=settings.top_k,
-                                found_threshold=settings.found_threshold)
+    retriever = HybridRetriever(store=store, corpus=Corpus(chunks), vocabulary=DomainVocabulary.load(),
+                                k=settings.top_k, found_threshold=settings.found_threshold)
     by_name = {d.name: d for d in documents}
     writer = LLMWriter(settings) if settings.llm_configured else None
     answerer = Answerer(retriever, by_name, writer, timeout=settings.llm_timeout)

@@ -1,14 +1,19 @@
 """Hybrid retrieval: dense (e5 in Chroma) fused with Dutch keywords, near-duplicates grouped.
 
-1. The question (with the earlier user turns, for follow-ups) is embedded and searched in
-   Chroma, and scored with the Dutch BM25 index.
-2. The two rankings are fused with reciprocal-rank fusion.
+1. The question (with the earlier user turns, for follow-ups) is looked up in the domain
+   vocabulary (vocabulary.py): a resident's "huur niet betalen" adds "bestaanszekerheid",
+   "schulden", ... to the keyword search (at half weight) and to the text that is embedded.
+2. The question is embedded and searched in Chroma, and scored with the Dutch BM25 index; the
+   two rankings are fused with reciprocal-rank fusion (benchmarks/retrieval.py compares the
+   alternatives).
 3. Passages that repeat the same statement (the web page, the proposition and the pamphlet
    share sentences) are grouped: the best-ranked copy is shown, all copies are cited.
 4. `found` needs a confidence above a calibrated threshold: the best passage's cosine
    similarity, plus a bonus when the keyword ranking also found clear evidence (e5's
    similarities are compressed: off-topic questions still reach 0.75-0.83), and, for questions that ask for an amount, date, place or person,
-   such a fact in a sentence about the question's subject (see answer_types.py).
+   such a fact in a sentence about the question's subject (see answer_types.py). A question
+   about a name the documents never mention ("informateur Plasterk") is not found either,
+   unless the name is part of someone's own story ("we zijn gevlucht uit Eritrea").
 """
 
 from __future__ import annotations
@@ -22,20 +27,21 @@ from langchain_core.documents import Document as LCDocument
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from .answer_types import expected_answer_types, holds_answer_type
+from .answer_types import expected_answer_types
 from .chunking import Chunk
-from .keywords import DutchKeywordIndex, fold, word_stems
+from .keywords import WORD, DutchKeywordIndex, fold, stem, word_stems, words
 from .store import PassageStore
+from .vocabulary import DomainVocabulary
 
 RRF_K = 60  # the usual reciprocal-rank-fusion constant
 CANDIDATES = 40  # how deep each ranking is read before fusion
-DENSE_WEIGHT = 1.0
-KEYWORD_WEIGHT = 1.0
 DUPLICATE_CONTAINMENT = 0.5  # share of the shorter passage's word 5-grams found in the other
 SHINGLE = 5
 KEYWORD_EVIDENCE = 2.0  # a BM25 score that only real keyword matches reach
 KEYWORD_BONUS = 0.03
 EVIDENCE_PASSAGES = 3  # how many of the best passages may hold the asked-for fact
+SENTENCE_END = re.compile(r"[.!?:;]\s+")
+FIRST_PERSON = frozenset("ik mijn me mij we wij ons onze".split())
 
 
 @dataclass(frozen=True)
@@ -87,6 +93,16 @@ class Corpus:
         self.keywords = DutchKeywordIndex([c.embedding_text for c in chunks])
         self.shingles = [_shingles(c.text) for c in chunks]
 
+    def unknown_names(self, question: str) -> list[str]:
+        """Capitalised words inside a sentence of `question` that no document contains."""
+        names = []
+        for sentence in SENTENCE_END.split(question.strip()):
+            for word in WORD.findall(sentence)[1:]:
+                parts = words(word)  # the word and, when hyphenated, its parts; stopwords left out
+                if word[0].isupper() and parts and not any(stem(p) in self.keywords.vocabulary for p in parts):
+                    names.append(word)
+        return names
+
     def same_statement(self, a: Chunk, b: Chunk) -> bool:
         if a.source == b.source:
             return False
@@ -110,19 +126,35 @@ class HybridRetriever(BaseRetriever):
 
     store: PassageStore
     corpus: Corpus
+    vocabulary: DomainVocabulary | None = None
     k: int = 5
     found_threshold: float = 0.84
+    dense_weight: float = 1.0
+    keyword_weight: float = 1.5  # Dutch keywords (with the vocabulary) count more: see benchmarks/retrieval.py
+    expansion_weight: float = 0.5  # the vocabulary's terms count half as much as the question's words
+    expand_dense: bool = True  # the vocabulary's terms are embedded with the question too
+    sentence_weight: float = 0.0  # a third ranking by each chunk's best sentence vector ("small to big")
 
     def search(self, question: str, history: list[Turn] | None = None, k: int | None = None) -> SearchResult:
         k = k or self.k
         query = retrieval_query(question, history)
-        vector = self.store.embeddings.embed_query(query)
+        expansion = self.vocabulary.expand(query) if self.vocabulary else ""
+        dense_query = f"{query} ({expansion})" if expansion and self.expand_dense else query
+        vector = self.store.embeddings.embed_query(dense_query)
         dense_hits = self.store.dense_search(vector, CANDIDATES)
         dense = {cid: sim for cid, sim in dense_hits if cid in self.corpus.by_id}
-        keyword_scores = self.corpus.keywords.scores(query)
+        question_scores = self.corpus.keywords.scores(query)
+        keyword_scores = question_scores
+        if expansion and self.expansion_weight:
+            keyword_scores = question_scores + self.expansion_weight * self.corpus.keywords.scores(expansion)
         keyword_order = [self.corpus.chunks[i].id for i in np.argsort(-keyword_scores)[:CANDIDATES]
                          if keyword_scores[i] > 0]
-        fused = reciprocal_rank_fusion([(list(dense), DENSE_WEIGHT), (keyword_order, KEYWORD_WEIGHT)])
+        rankings = [(list(dense), self.dense_weight), (keyword_order, self.keyword_weight)]
+        if self.sentence_weight:
+            by_sentence = dict.fromkeys(cid for cid, _ in self.store.sentence_search(vector, CANDIDATES)
+                                        if cid in self.corpus.by_id)
+            rankings.append((list(by_sentence), self.sentence_weight))
+        fused = reciprocal_rank_fusion(rankings)
         ranked = sorted(fused, key=lambda cid: -fused[cid])
 
         passages: list[Passage] = []
@@ -135,10 +167,17 @@ class HybridRetriever(BaseRetriever):
             if len(passages) < k:
                 passages.append(Passage(chunk, fused[cid]))
         confidence = max(dense.values(), default=0.0)
-        if keyword_scores.max(initial=0.0) >= KEYWORD_EVIDENCE:
+        if question_scores.max(initial=0.0) >= KEYWORD_EVIDENCE:
             confidence += KEYWORD_BONUS
-        found = confidence >= self.found_threshold and self.answer_type_present(question, passages)
+        found = (confidence >= self.found_threshold and self.answer_type_present(question, passages)
+                 and not self.asks_about_unknown_name(question))
         return SearchResult(query, found, confidence, passages, vector)
+
+    def asks_about_unknown_name(self, question: str) -> bool:
+        """A name no document mentions is what the question is about, unless the asker tells
+        their own story (a resident's country of origin is context, not the subject)."""
+        personal = any(w in FIRST_PERSON for w in WORD.findall(fold(question)))
+        return not personal and bool(self.corpus.unknown_names(question))
 
     def answer_type_present(self, question: str, passages: list[Passage]) -> bool:
         """A question asking for an amount, date, place or person needs one in a sentence
@@ -151,7 +190,7 @@ class HybridRetriever(BaseRetriever):
             for chunk in [passage.chunk, *passage.copies]:
                 for sentence in chunk.sentence_texts():
                     about_subject = not focus or focus & word_stems(sentence)
-                    if about_subject and all(holds_answer_type(t, sentence) for t in wanted):
+                    if about_subject and all(e.held_by(sentence) for e in wanted):
                         return True
         return False
 

@@ -31,6 +31,26 @@ def test_resident_paraphrase_finds_debt_help(pipeline):
                for p in result.passages[:3]), [p.chunk.text[:80] for p in result.passages]
 
 
+# A front desk passing on a resident's words: none of the documents' own terms in the question.
+@pytest.mark.parametrize("question, expected", [
+    ("Ik heb een aanmaning gekregen en nu komt de deurwaarder", "schuld"),
+    ("Ik snap niks van die brieven van de overheid, alles is zo ingewikkeld", "complex"),
+    ("Mijn zoon van 15 gaat bijna nooit meer naar school", "onderwijs"),
+    ("Mijn moeder heeft dementie en ik zorg elke dag voor haar, ik kan het bijna niet meer aan", "mantelzorg"),
+    ("Ik ben te zwaar en beweeg bijna niet, helpt de gemeente daarbij?", "overgewicht"),
+])
+def test_everyday_words_reach_the_policy_terms(pipeline, question, expected):
+    result = pipeline.retriever.search(question)
+    assert result.found
+    assert any(expected in p.chunk.text.lower() for p in result.passages[:5]), [p.chunk.text[:80] for p in result.passages]
+
+
+def test_the_vocabulary_is_what_finds_them(pipeline):
+    question = "Ik heb een aanmaning gekregen en nu komt de deurwaarder"
+    without = pipeline.retriever.model_copy(update={"vocabulary": None}).search(question)
+    assert not any("schuld" in p.chunk.text.lower() for p in without.passages[:5])
+
+
 def test_compound_words_match_their_parts(pipeline):
     result = pipeline.retriever.search("hulp bij schulden voor jongeren")
     assert any("schulden van jongeren" in p.chunk.text for p in result.passages[:3])
@@ -41,6 +61,8 @@ def test_compound_words_match_their_parts(pipeline):
     "Wat is de hoofdstad van Frankrijk?",
     "Over hoeveel euro gaat de 2% van de zorgbegroting precies?",
     "Wat zijn de openingstijden van het gemeentehuis?",
+    "Wat vindt minister Verhoeven van de propositie van VNG en Divosa?",
+    "Wie is de burgemeester van Utrecht?",
 ])
 def test_questions_the_documents_do_not_answer_are_refused(pipeline, question):
     assert not pipeline.retriever.search(question).found
@@ -73,6 +95,12 @@ def test_extractive_answer_cites_verbatim(pipeline, documents):
     assert any("2%" in c.quote for c in answer.citations)
     highlighted = [p for p in answer.passages if p.highlights]
     assert highlighted and highlighted[0].reference.count('"') >= 2
+
+
+def test_a_name_in_a_residents_own_story_is_context(pipeline):
+    result = pipeline.retriever.search("Wij komen uit Syrië en mogen in Nederland blijven. Helpt de gemeente ons met taal en werk?")
+    assert result.found
+    assert any("statushouders" in p.chunk.text for p in result.passages[:5])
 
 
 class TestStandardRetriever(RetrieversIntegrationTests):

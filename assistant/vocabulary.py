@@ -1,0 +1,53 @@
+"""The domain vocabulary: everyday words and abbreviations mapped to the documents' terms.
+
+The data lives in `data/vocabulary.toml`. An entry's key is one or more words that must all
+occur in the question; a key word matches the same word or a plain inflection of it
+("rekening" matches "rekeningen"), and a key word ending in `*` matches any word starting with it
+("huur*" matches "huurhuis", "huurachterstand"). The terms of every matching entry are what
+`expand` returns; the retriever adds them to the keyword search at a lower weight.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from .keywords import WORD, fold
+
+DEFAULT_VOCABULARY = Path(__file__).with_name("data") / "vocabulary.toml"
+INFLECTIONS = ("", "s", "en", "n", "e", "es", "tje", "tjes", "je", "jes")
+
+
+@dataclass(frozen=True)
+class Expansion:
+    key: tuple[str, ...]  # folded key words; a trailing "*" marks a prefix
+    terms: str
+
+    def matches(self, question_words: set[str]) -> bool:
+        return all(_word_present(k, question_words) for k in self.key)
+
+
+def _word_present(key: str, question_words: set[str]) -> bool:
+    if key.endswith("*"):
+        return any(w.startswith(key[:-1]) for w in question_words)
+    return any(key + ending in question_words for ending in INFLECTIONS)
+
+
+class DomainVocabulary:
+    def __init__(self, expansions: list[Expansion]):
+        self.expansions = expansions
+
+    @classmethod
+    def load(cls, path: Path = DEFAULT_VOCABULARY) -> DomainVocabulary:
+        try:
+            table = tomllib.loads(path.read_text(encoding="utf-8"))["expansions"]
+        except (OSError, tomllib.TOMLDecodeError, KeyError) as error:
+            raise ValueError(f"Cannot read the domain vocabulary {path}: {error}") from error
+        return cls([Expansion(tuple(fold(word) for word in key.split()), terms)
+                    for key, terms in table.items()])
+
+    def expand(self, question: str) -> str:
+        """The documents' terms for the everyday words in `question` ("" when none apply)."""
+        question_words = set(WORD.findall(fold(question)))
+        return " ".join(e.terms for e in self.expansions if e.matches(question_words))

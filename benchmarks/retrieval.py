@@ -1,0 +1,114 @@
+"""Retrieval configurations side by side, scored with the eval kit's own functions.
+
+    python benchmarks/retrieval.py [--questions ../shared/eval/dev.jsonl] [--json out.json]
+
+Loads the pipeline once (the index under VECTORSTORE_DIR, built when missing), then runs every
+question of the set through each configuration of `HybridRetriever` and prints, per
+configuration, hit@1, recall@5, MRR@10 and all-gold@5 (`rank_metrics` of
+`../shared/eval/score.py`), recall@5 per question type, the share of unanswerable questions
+refused and of answerable ones found (`abstention`), and the median search time. The row
+marked * is the default. A second table shows refused/found of the default at other `found`
+thresholds, so the calibration is visible too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from assistant.config import Settings  # noqa: E402
+from assistant.pipeline import load_pipeline  # noqa: E402
+from assistant.retrieval import HybridRetriever, Turn  # noqa: E402
+
+# name -> changes to the default retriever; {} is the default itself
+CONFIGURATIONS: dict[str, dict] = {
+    "e5 only": {"keyword_weight": 0.0, "vocabulary": None},
+    "Dutch BM25 only": {"dense_weight": 0.0, "vocabulary": None},
+    "e5 + BM25 (RRF) as in issue 2": {"vocabulary": None, "keyword_weight": 1.0},
+    "  same, keyword weight 1.5": {"vocabulary": None},
+    "+ vocabulary in keywords (half weight)": {"expand_dense": False},
+    "+ vocabulary in keywords (full weight)": {"expand_dense": False, "expansion_weight": 1.0},
+    "+ vocabulary in keywords and embedding": {},
+    "  same, vocabulary at full weight": {"expansion_weight": 1.0},
+    "  same, dense weight 1.5": {"dense_weight": 1.5},
+    "  same, keyword weight 1.0": {"keyword_weight": 1.0},
+    "  same, keyword weight 2.0": {"keyword_weight": 2.0},
+    "  same + sentence vectors (small to big)": {"sentence_weight": 1.0},
+    "  same + sentence vectors at half weight": {"sentence_weight": 0.5},
+}
+THRESHOLDS = (0.80, 0.82, 0.83, 0.84, 0.85, 0.86, 0.88)
+
+
+def load_score_module(path: Path):
+    spec = importlib.util.spec_from_file_location("eval_score", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run(retriever: HybridRetriever, items: list[dict]) -> tuple[list[list[dict]], list[dict], list[float]]:
+    ranked, outs, seconds = [], [], []
+    for item in items:
+        history = [Turn(t["role"], t["content"]) for t in item.get("history", [])]
+        start = time.perf_counter()
+        result = retriever.search(item["question"], history, k=10)
+        seconds.append(time.perf_counter() - start)
+        ranked.append([{"source": p.chunk.source, "text": p.chunk.text} for p in result.passages])
+        outs.append({"found": result.found, "confidence": result.confidence})
+    return ranked, outs, seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--questions", type=Path, default=ROOT.parent / "shared" / "eval" / "dev.jsonl")
+    parser.add_argument("--score", type=Path, help="score.py (default: beside the questions)")
+    parser.add_argument("--json", type=Path, help="also write every figure here")
+    args = parser.parse_args()
+
+    score = load_score_module(args.score or args.questions.with_name("score.py"))
+    items = [json.loads(line) for line in args.questions.read_text(encoding="utf-8").splitlines() if line.strip()]
+    pipeline = load_pipeline(Settings.from_env().checked())
+    default = pipeline.retriever
+    default.search("opwarmen")  # the first call loads the model's lazy parts
+
+    print(f"{len(items)} questions, {sum(1 for i in items if i['gold'])} answerable; * = default\n")
+    header = f"{'configuration':42}{'hit@1':>7}{'R@5':>7}{'MRR':>7}{'all@5':>7}{'refused':>9}{'found':>7}{'ms':>6}  recall@5 by type"
+    print(header)
+    figures = {}
+    default_outs = None
+    for name, changes in CONFIGURATIONS.items():
+        retriever = default.model_copy(update=changes)
+        ranked, outs, seconds = run(retriever, items)
+        metrics = score.rank_metrics(ranked, items)
+        refused, found = score.abstention(outs, items)
+        median_ms = statistics.median(seconds) * 1000
+        by_type = ", ".join(f"{t} {v:.2f}" for t, v in metrics["by_type"].items())
+        mark = "*" if not changes else " "
+        print(f"{mark}{name:41}{metrics['hit@1']:7.3f}{metrics['recall@5']:7.3f}{metrics['mrr@10']:7.3f}"
+              f"{metrics['all-gold@5']:7.3f}{refused:9.2f}{found:7.2f}{median_ms:6.0f}  {by_type}")
+        figures[name] = {**metrics, "refused": refused, "found": found, "median_ms": median_ms}
+        if not changes:
+            default_outs = outs
+
+    print(f"\nfound threshold (default {default.found_threshold}): refused / found of the default")
+    for threshold in THRESHOLDS:
+        retriever = default.model_copy(update={"found_threshold": threshold})
+        _, outs, _ = run(retriever, items)
+        refused, found = score.abstention(outs, items)
+        print(f"  {threshold:.2f}: refused {refused:.2f}, found {found:.2f}")
+        figures[f"threshold {threshold:.2f}"] = {"refused": refused, "found": found}
+    assert default_outs is not None
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
