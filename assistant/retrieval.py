@@ -4,8 +4,9 @@
    vocabulary (vocabulary.py): a resident's "huur niet betalen" adds "bestaanszekerheid",
    "schulden", ... to the keyword search (at half weight) and to the text that is embedded.
 2. The question is embedded and searched in Chroma, and scored with the Dutch BM25 index; the
-   two rankings are fused with reciprocal-rank fusion (benchmarks/retrieval.py compares the
-   alternatives).
+   two score lists are min-max normalised and added (convex fusion), so a passage that one of
+   them finds far ahead of the rest keeps its lead (benchmarks/retrieval.py compares this with
+   reciprocal-rank fusion and the other alternatives).
 3. Passages that repeat the same statement (the web page, the proposition and the pamphlet
    share sentences) are grouped: the best-ranked copy is shown, all copies are cited.
 4. `found` needs a confidence above a calibrated threshold: the best passage's cosine
@@ -111,12 +112,34 @@ class Corpus:
         return smaller > 0 and len(sa & sb) / smaller >= DUPLICATE_CONTAINMENT
 
 
-def reciprocal_rank_fusion(rankings: list[tuple[list[str], float]]) -> dict[str, float]:
+Ranking = tuple[dict[str, float], float]  # (chunk id -> score, best first; the ranking's weight)
+
+
+def reciprocal_rank_fusion(rankings: list[Ranking]) -> dict[str, float]:
+    """Only the ranks count: robust to scores on different scales."""
     fused: dict[str, float] = {}
-    for ids, weight in rankings:
-        for rank, chunk_id in enumerate(ids):
+    for scores, weight in rankings:
+        for rank, chunk_id in enumerate(scores):
             fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (RRF_K + rank + 1)
     return fused
+
+
+def convex_fusion(rankings: list[Ranking]) -> dict[str, float]:
+    """A weighted sum of min-max normalised scores: a passage that one ranking finds far ahead of
+    all others (a rare word quoted from the text) keeps that lead, which ranks alone would lose.
+    A passage missing from a ranking gets that ranking's minimum."""
+    fused: dict[str, float] = {}
+    for scores, weight in rankings:
+        if not scores:
+            continue
+        low, high = min(scores.values()), max(scores.values())
+        span = (high - low) or 1.0
+        for chunk_id, score in scores.items():
+            fused[chunk_id] = fused.get(chunk_id, 0.0) + weight * (score - low) / span
+    return fused
+
+
+FUSIONS = {"rrf": reciprocal_rank_fusion, "convex": convex_fusion}
 
 
 class HybridRetriever(BaseRetriever):
@@ -130,9 +153,10 @@ class HybridRetriever(BaseRetriever):
     k: int = 5
     found_threshold: float = 0.84
     dense_weight: float = 1.0
-    keyword_weight: float = 1.5  # Dutch keywords (with the vocabulary) count more: see benchmarks/retrieval.py
+    keyword_weight: float = 1.0
     expansion_weight: float = 0.5  # the vocabulary's terms count half as much as the question's words
     expand_dense: bool = True  # the vocabulary's terms are embedded with the question too
+    fusion: str = "convex"  # "convex" | "rrf": see benchmarks/retrieval.py
     sentence_weight: float = 0.0  # a third ranking by each chunk's best sentence vector ("small to big")
 
     def search(self, question: str, history: list[Turn] | None = None, k: int | None = None) -> SearchResult:
@@ -147,14 +171,16 @@ class HybridRetriever(BaseRetriever):
         keyword_scores = question_scores
         if expansion and self.expansion_weight:
             keyword_scores = question_scores + self.expansion_weight * self.corpus.keywords.scores(expansion)
-        keyword_order = [self.corpus.chunks[i].id for i in np.argsort(-keyword_scores)[:CANDIDATES]
-                         if keyword_scores[i] > 0]
-        rankings = [(list(dense), self.dense_weight), (keyword_order, self.keyword_weight)]
+        keyword = {self.corpus.chunks[i].id: float(keyword_scores[i])
+                   for i in np.argsort(-keyword_scores)[:CANDIDATES] if keyword_scores[i] > 0}
+        rankings = [(dense, self.dense_weight), (keyword, self.keyword_weight)]
         if self.sentence_weight:
-            by_sentence = dict.fromkeys(cid for cid, _ in self.store.sentence_search(vector, CANDIDATES)
-                                        if cid in self.corpus.by_id)
-            rankings.append((list(by_sentence), self.sentence_weight))
-        fused = reciprocal_rank_fusion(rankings)
+            by_sentence: dict[str, float] = {}
+            for cid, similarity in self.store.sentence_search(vector, CANDIDATES):
+                if cid in self.corpus.by_id:
+                    by_sentence.setdefault(cid, similarity)
+            rankings.append((by_sentence, self.sentence_weight))
+        fused = FUSIONS[self.fusion](rankings)
         ranked = sorted(fused, key=lambda cid: -fused[cid])
 
         passages: list[Passage] = []
