@@ -21,10 +21,10 @@ from assistant.citations import QuoteFinder, QuoteMatch
 from assistant.config import Settings
 from assistant.feedback import FeedbackLog, FeedbackRecord, FeedbackSource
 from assistant.pipeline import Pipeline, load_pipeline
-from assistant.prompts import ANSWER_LABELS, MODE_LABELS, SOMETHING_WENT_WRONG
+from assistant.prompts import ANSWER_LABELS, MODE_LABELS, SOMETHING_WENT_WRONG, STORE_UNAVAILABLE
 from assistant.questions import BadQuestion, check_question
 from assistant.retrieval import Turn
-from assistant.store import IndexBusy
+from assistant.store import IndexBusy, StoreUnavailable
 
 log = logging.getLogger("assistant.ui")
 
@@ -138,6 +138,10 @@ def build_page(pipeline: Pipeline) -> gr.Blocks:
                 if update.answer is None:
                     yield chat + [asked, {"role": "assistant", "content": as_text(update.text)}], conversation, "", ""
             answer = update.answer
+        except StoreUnavailable as down:
+            log.error("%s", down)
+            yield chat, conversation, question, STORE_UNAVAILABLE
+            return
         except Exception:
             log.exception("Answering failed")
             yield chat, conversation, question, SOMETHING_WENT_WRONG
@@ -174,6 +178,9 @@ def build_page(pipeline: Pipeline) -> gr.Blocks:
             return as_text(str(hint))
         try:
             return lookup_markdown(phrase, quotes.find(phrase))
+        except StoreUnavailable as down:
+            log.error("%s", down)
+            return as_text(STORE_UNAVAILABLE)
         except Exception:
             log.exception("Citation lookup failed")
             return as_text(SOMETHING_WENT_WRONG)
@@ -226,8 +233,8 @@ def main() -> None:
     settings = Settings.from_env()
     try:
         pipeline = load_pipeline(settings, build_if_needed=True, progress=True)
-    except IndexBusy as busy:
-        raise SystemExit(f"Cannot start the page: {busy}") from None
+    except (IndexBusy, StoreUnavailable) as reason:
+        raise SystemExit(f"Cannot start the page: {reason}") from None
     page = build_page(pipeline)
     page.launch(server_name=settings.ui_host, server_port=settings.ui_port, show_error=False,
                 footer_links=[], share=False, css=CSS, auth=settings.ui_logins or None,

@@ -24,7 +24,7 @@ from .pipeline import Pipeline, build_index, load_pipeline
 from .prompts import SOURCES_HEADING
 from .questions import BadQuestion, check_question
 from .retrieval import SearchResult, Turn
-from .store import IndexBusy
+from .store import IndexBusy, StoreUnavailable
 
 log = logging.getLogger("assistant")
 
@@ -113,6 +113,9 @@ def run_batch(pipeline: Pipeline, command: str, k: int, stdin: io.BufferedReader
                 out = answer_json(pipeline.answerer.ask(question, history))
         except BadQuestion as exc:
             out = error_line(str(exc), answer=str(exc))
+        except StoreUnavailable as exc:  # the server may come back: the batch goes on
+            log.error("%s", exc)
+            out = error_line(str(exc))
         except (ValueError, UnicodeDecodeError) as exc:
             log.error("Bad input line: %s", exc)
             out = error_line(f"invalid input line: {exc}")
@@ -180,6 +183,9 @@ def main(argv: list[str] | None = None) -> int:
     except IndexBusy as busy:
         log.error("%s", busy)
         return 3
+    except StoreUnavailable as down:
+        log.error("%s", down)
+        return 4
 
 
 def run(args: Args, settings: Settings) -> int:

