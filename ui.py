@@ -43,11 +43,12 @@ LOOKUP_NOT_EXACT = "Niet letterlijk gevonden; dit komt het dichtst bij:"
 LOOKUP_EXACT = "Staat er letterlijk"
 FEEDBACK_THANKS = "Dank u, uw beoordeling is opgeslagen."
 CSS = "pre code { white-space: pre-wrap !important; word-break: break-word; }"
-MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>:@])")
 
 
 def as_text(text: str) -> str:
-    """Text to show literally in a Markdown view: no HTML, no Markdown formatting."""
+    """Text to show literally in a Markdown view: no HTML, no Markdown formatting, no links
+    (":" and "@" are escaped too, or "http://..." and addresses become links by themselves)."""
     return MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
 
 

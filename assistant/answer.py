@@ -27,7 +27,8 @@ from .citations import Citation, is_verbatim, normalize_for_match, reference, ve
 from .documents import Document
 from .keywords import looks_dutch
 from .llm import LLMFailure, LLMWriter
-from .prompts import CLOSEST_TOPICS, EXPLAIN_NEEDS_LLM, LLM_FAILED_NOTICE, REFUSAL, REFUSAL_CORE
+from .prompts import (CLOSEST_TOPICS, EXPLAIN_NEEDS_LLM, FOREIGN_QUESTION_NOTICE, LLM_FAILED_NOTICE, REFUSAL,
+                      REFUSAL_CORE)
 from .retrieval import HybridRetriever, Passage, SearchResult, Turn
 from .store import sentence_id
 
@@ -174,6 +175,8 @@ class Answerer:
             answer.notice = EXPLAIN_NEEDS_LLM if explain else ""
         else:
             answer = yield from self.write(question, result, explain, deadline)
+        if self.writer is None and not looks_dutch(question):
+            answer.notice = FOREIGN_QUESTION_NOTICE
         yield AnswerUpdate(answer.text, answer)
 
     def retrieval_question(self, question: str, history: list[Turn], deadline: float) -> tuple[str, list[Turn]]:

@@ -57,12 +57,15 @@ def search_json(result: SearchResult) -> dict:
 
 
 def answer_json(answer: Answer) -> dict:
-    return {
+    out = {
         "found": answer.found,
         "mode": answer.mode,
         "answer": answer.text,
         "citations": [{"source": c.source, "quote": c.quote, "number": c.number} for c in answer.citations],
     }
+    if answer.notice:
+        out["notice"] = answer.notice
+    return out
 
 
 def error_line(message: str, answer: str = "") -> dict:

@@ -21,6 +21,8 @@ MODE_LABELS = {
 }
 ANSWER_LABELS = {"llm": "Antwoord met taalmodel", "passages": "Alleen passages"}
 LLM_FAILED_NOTICE = "Het taalmodel gaf nu geen bruikbaar antwoord; hieronder staan de passages zelf."
+FOREIGN_QUESTION_NOTICE = ("De documenten zijn Nederlandstalig en er is geen taalmodel ingesteld om te vertalen; "
+                           "stel de vraag in het Nederlands voor het beste antwoord.")
 EXPLAIN_NEEDS_LLM = ("Uitleg in eenvoudige taal vraagt een taalmodel, en dat is niet ingesteld; "
                      "hieronder staan de passages zelf.")
 
