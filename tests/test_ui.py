@@ -7,6 +7,9 @@ import re
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -159,3 +162,31 @@ def test_login_is_asked_when_configured(pipeline, browser):
         tab.keyboard.press("Enter")
         tab.wait_for_selector("#vraag textarea")
         context.close()
+
+
+def _listening_addresses(port: int) -> set[str]:
+    """Local addresses with a listening TCP socket on `port` (from /proc/net/tcp and tcp6)."""
+    addresses = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as rows:
+            for row in list(rows)[1:]:
+                local, state = row.split()[1], row.split()[3]
+                address, hex_port = local.split(":")
+                if state == "0A" and int(hex_port, 16) == port:
+                    addresses.add(address)
+    return addresses
+
+
+def test_the_page_listens_on_loopback_only_and_serves_no_project_files(page_url, feedback_file):
+    port = int(page_url.rstrip("/").rsplit(":", 1)[1])
+    assert _listening_addresses(port) == {"0100007F"}, "bound to 127.0.0.1 only"
+    secrets = [PROJECT / "README.md", PROJECT / "assistant" / "config.py", PROJECT / "seeds" / "manifest.json",
+               feedback_file, Path("/etc/passwd")]
+    for path in secrets:
+        for route in (f"gradio_api/file={path}", f"file={path}", f"gradio_api/file={path.relative_to(path.anchor)}"):
+            try:
+                with urllib.request.urlopen(page_url + route, timeout=10) as response:
+                    status, body = response.status, response.read()
+            except urllib.error.HTTPError as refused:
+                status, body = refused.code, b""
+            assert status >= 400 or (path.exists() and path.read_bytes()[:200] not in body), (route, status)
