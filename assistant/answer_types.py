@@ -23,6 +23,7 @@ class AnswerType:
 
 
 MONTHS = r"januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december"
+DAYS_AND_SEASONS = r"maandag|dinsdag|woensdag|donderdag|vrijdag|zaterdag|zondag|voorjaar|zomer|najaar|winter"
 
 ANSWER_TYPES = (
     AnswerType(
@@ -39,7 +40,7 @@ ANSWER_TYPES = (
     AnswerType(
         "datum",
         re.compile(r"\b(tot|vanaf|sinds) wanneer\b|^wanneer\b|\bwelke datum\b"),
-        re.compile(rf"\b\d{{1,2}}\s+({MONTHS})\b|\b(19|20)\d{{2}}\b|\b({MONTHS})\b", re.IGNORECASE),
+        re.compile(rf"\b\d{{1,2}}\s+({MONTHS})\b|\b(19|20)\d{{2}}\b|\b({MONTHS}|{DAYS_AND_SEASONS})\b", re.IGNORECASE),
     ),
     AnswerType(
         "aantal",

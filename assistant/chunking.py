@@ -123,11 +123,17 @@ def chunk_document(doc: Document) -> list[Chunk]:
         pending_section = section
         pending.append(block)
     flush()
-    return chunks
+    unique: dict[str, Chunk] = {}  # the same passage twice in one section has one id: keep it once
+    for chunk in chunks:
+        unique.setdefault(chunk.id, chunk)
+    return list(unique.values())
 
 
-def chunk_documents(docs: list[Document]) -> list[Chunk]:
-    return [chunk for doc in docs for chunk in chunk_document(doc)]
+def chunk_documents(docs: list[Document], progress: bool = False) -> list[Chunk]:
+    from tqdm import tqdm
+
+    return [chunk for doc in tqdm(docs, desc="Passages maken", unit="document", disable=not progress)
+            for chunk in chunk_document(doc)]
 
 
 def _fingerprint(docs: list[Document]) -> str:
@@ -142,7 +148,7 @@ def _fingerprint(docs: list[Document]) -> str:
     return digest.hexdigest()[:32]
 
 
-def cached_chunks(docs: list[Document], cache_dir: Path) -> list[Chunk]:
+def cached_chunks(docs: list[Document], cache_dir: Path, progress: bool = False) -> list[Chunk]:
     """`chunk_documents`, remembered on disk: sentence splitting costs seconds at every start."""
     path = cache_dir / "chunks" / f"{_fingerprint(docs)}.json"
     try:
@@ -152,7 +158,7 @@ def cached_chunks(docs: list[Document], cache_dir: Path) -> list[Chunk]:
     except (OSError, ValueError, TypeError) as error:
         if path.exists():
             log.warning("Ignoring unreadable chunk cache %s: %s", path, error)
-    chunks = chunk_documents(docs)
+    chunks = chunk_documents(docs, progress)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(".tmp")

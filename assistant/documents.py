@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 MANIFEST_NAME = "manifest.json"
-SUPPORTED_SUFFIXES = (".txt", ".md")
+SUPPORTED_SUFFIXES = (".txt", ".md", ".pdf", ".docx")
+PARAGRAPH_BREAK = re.compile(r"(?<=[.!?:])\n(?=[A-Z\d•-])")  # in extracted PDF text
 
 # Whole lines that are web-page furniture, not content (matched on the stripped line).
 BOILERPLATE_LINES = [
@@ -186,12 +187,60 @@ def load_manifest(folder: Path) -> dict[str, dict]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def load_document(path: Path, meta: dict | None = None) -> Document:
-    meta = meta or {}
+def read_source(path: Path) -> str:
+    """The document's text: the file itself, or the text extracted from a PDF or Word file
+    (which is then what passages and citations refer to)."""
+    suffix = path.suffix.lower()
+    if suffix == ".pdf":
+        return _pdf_text(path)
+    if suffix == ".docx":
+        return _docx_text(path)
     try:
-        source = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise ValueError(f"{path} is not valid UTF-8 text: {exc}") from exc
+
+
+def _pdf_text(path: Path) -> str:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        pages = [page.extract_text() or "" for page in PdfReader(path).pages]
+    except (PdfReadError, OSError, ValueError) as exc:
+        raise ValueError(f"{path} is not a readable PDF: {exc}") from exc
+    # lines inside a paragraph stay together; a line that ends a sentence before a capital starts one
+    return "\n\n".join(PARAGRAPH_BREAK.sub("\n\n", page.strip()) for page in pages if page.strip()) + "\n"
+
+
+def _docx_text(path: Path) -> str:
+    """Word paragraphs as Markdown: heading styles ("Heading 2", "Kop 2") become ## headings."""
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        paragraphs = docx.Document(str(path)).paragraphs
+    except (PackageNotFoundError, OSError, ValueError, KeyError) as exc:
+        raise ValueError(f"{path} is not a readable Word (.docx) file: {exc}") from exc
+    parts = []
+    for paragraph in paragraphs:
+        text = paragraph.text.strip()
+        if not text:
+            continue
+        style = (paragraph.style.name if paragraph.style is not None else "").lower()
+        level = re.fullmatch(r"(?:heading|kop)\s*(\d)", style)
+        if level or style == "title":
+            parts.append("#" * (int(level.group(1)) if level else 1) + " " + text)
+        elif "list" in style or "lijst" in style:
+            parts.append("- " + text)
+        else:
+            parts.append(text)
+    return "\n\n".join(parts) + "\n"
+
+
+def load_document(path: Path, meta: dict | None = None) -> Document:
+    meta = meta or {}
+    source = read_source(path)
     blocks = parse_blocks(source)
     fallback_title = next((b.text for b in blocks if b.kind == "heading"), path.stem)
     return Document(
@@ -206,10 +255,13 @@ def load_document(path: Path, meta: dict | None = None) -> Document:
     )
 
 
-def load_documents(folder: Path) -> list[Document]:
-    """Every .txt/.md document in `folder`, in file-name order, with its manifest entry."""
+def load_documents(folder: Path, progress: bool = False) -> list[Document]:
+    """Every .txt/.md/.pdf/.docx document in `folder`, in file-name order, with its manifest entry."""
+    from tqdm import tqdm
+
     if not folder.is_dir():
         raise FileNotFoundError(f"Document folder not found: {folder}")
     manifest = load_manifest(folder)
     paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in SUPPORTED_SUFFIXES and p.is_file())
-    return [load_document(p, manifest.get(p.name)) for p in paths]
+    return [load_document(p, manifest.get(p.name))
+            for p in tqdm(paths, desc="Documenten lezen", unit="document", disable=not progress)]

@@ -36,8 +36,8 @@ class Pipeline:
         return self.answerer.mode
 
 
-def load_chunks(settings: Settings) -> list[Chunk]:
-    return cached_chunks(load_documents(settings.seeds_dir), settings.cache_dir)
+def load_chunks(settings: Settings, progress: bool = False) -> list[Chunk]:
+    return cached_chunks(load_documents(settings.seeds_dir, progress), settings.cache_dir, progress)
 
 
 def open_store(settings: Settings) -> PassageStore:
@@ -49,13 +49,13 @@ def open_store(settings: Settings) -> PassageStore:
 
 def build_index(settings: Settings, rebuild: bool = False, progress: bool = True) -> IndexReport:
     store = open_store(settings)
-    return store.sync(load_chunks(settings), rebuild=rebuild, progress=progress)
+    return store.sync(load_chunks(settings, progress), rebuild=rebuild, progress=progress)
 
 
 def load_pipeline(settings: Settings, build_if_needed: bool = True, progress: bool = True) -> Pipeline:
     """Everything needed to answer; builds (or finishes) the index when it is not ready."""
-    documents = load_documents(settings.seeds_dir)
-    chunks = cached_chunks(documents, settings.cache_dir)
+    documents = load_documents(settings.seeds_dir, progress)
+    chunks = cached_chunks(documents, settings.cache_dir, progress)
     store = open_store(settings)
     try:
         store.check_ready(chunks)

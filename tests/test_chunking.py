@@ -54,3 +54,11 @@ def test_ids_are_stable_and_follow_content():
     changed.blocks[1].offsets = changed.blocks[1].offsets + [0] * len(" Extra zin.")
     before, after = chunk_document(doc), chunk_document(changed)
     assert len({c.id for c in before} ^ {c.id for c in after}) == 2  # one chunk replaced
+
+
+def test_a_passage_repeated_in_one_section_is_kept_once(tmp_path):
+    paragraph = "Gemeenten investeren in de sociale basis. " * 20
+    (tmp_path / "herhaald.txt").write_text(f"# Titel\n\n{paragraph}\n\nIets anders.\n\n{paragraph}\n", encoding="utf-8")
+    chunks = chunk_documents(load_documents(tmp_path))
+    assert len({c.id for c in chunks}) == len(chunks)
+    assert sum(c.text == paragraph.strip() for c in chunks) == 1

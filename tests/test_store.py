@@ -121,7 +121,7 @@ def _wait_for_progress(process: subprocess.Popen, timeout: float = 300) -> tuple
         ready, _, _ = select.select([process.stderr], [], [], 1.0)
         if ready:
             output += os.read(process.stderr.fileno(), 4096)
-            done = [(int(a), int(b)) for a, b in re.findall(rb"\| *(\d+)/(\d+) ", output)]
+            done = [(int(a), int(b)) for a, b in re.findall(rb"Indexeren:[^|\r\n]*\|[^|\r\n]*\| *(\d+)/(\d+)", output)]
             if done and 0 < done[-1][0] < done[-1][1]:
                 return done[-1]
     raise AssertionError(f"no partial progress seen; exit {process.poll()}: {output[-2000:]!r}")

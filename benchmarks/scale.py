@@ -1,0 +1,231 @@
+"""Indexing and search at 10x, 100x, 1000x the seeds: throughput, memory, disk, latency.
+
+    python benchmarks/scale.py [--sizes 10 100] [--server] [--vectors model|reuse] [--keep DIR]
+
+For each size a synthetic Dutch corpus is written from the seeds: their paragraphs shuffled and
+recombined into documents of the seeds' average length, each with its own file name and heading
+(so every chunk has its own id). Each size runs in a fresh subprocess (peak memory is that
+size's own): load and chunk the documents, build the index through the project's own
+`PassageStore.sync` (batches, build state, lock), load the retriever, then time 40 searches
+(the real e5 query embedding, Chroma, Dutch BM25 and fusion). With --server the store is a
+`chroma run` server on a free loopback port instead of the embedded store.
+
+--vectors model embeds every chunk and sentence with the real model (what indexing costs on
+this machine). --vectors reuse embeds each distinct sentence of the seeds once with the real
+model and gives a chunk the normalised mean of its sentences' vectors (sentences are reused
+verbatim by the recombination), so the store, the chunking and the search can be measured at
+sizes the model alone would need hours for; indexing throughput is then the store's, not the
+model's. The table says which.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from assistant.config import Settings  # noqa: E402
+from assistant.documents import load_documents  # noqa: E402
+
+SEARCHES = [
+    "Wat vragen gemeenten van het rijk voor de jeugdhulp?", "Wat is bestaanszekerheid?",
+    "Wat doen gemeenten aan schulden?", "Wat bedoelen ze met kansengelijkheid?",
+    "Hoe willen gemeenten gezond samenleven versterken?", "Wat is de sociale basis?",
+    "Ik kan de huur niet meer betalen", "Wat zeggen de stukken over statushouders?",
+    "Welke wetten moeten eenvoudiger?", "Wat is uitvoerbaarheid?",
+] * 4
+
+
+def make_corpus(seeds: Path, factor: int, target: Path, seed: int = 13) -> int:
+    """Write factor x the seeds' text as shuffled, recombined paragraphs; returns the bytes written."""
+    texts = [p.read_text(encoding="utf-8") for p in sorted(seeds.glob("*.txt"))]
+    paragraphs = [p.strip() for text in texts for p in re.split(r"\n\s*\n", text)
+                  if p.strip() and not p.lstrip().startswith("#")]
+    average = sum(len(t) for t in texts) // len(texts)
+    wanted, written, number = factor * sum(len(t) for t in texts), 0, 0
+    rng = random.Random(seed)
+    target.mkdir(parents=True, exist_ok=True)
+    while written < wanted:
+        body, size, section = [f"# Synthetisch document {number}"], 0, 0
+        while size < average:
+            if size // 2000 > section:
+                section += 1
+                body.append(f"## Deel {section}")
+            paragraph = rng.choice(paragraphs)
+            body.append(paragraph)
+            size += len(paragraph)
+        text = "\n\n".join(body) + "\n"
+        (target / f"{number:06d}_synthetisch.txt").write_text(text, encoding="utf-8")
+        written += len(text.encode("utf-8"))
+        number += 1
+    return written
+
+
+class ReusedSentenceVectors(Embeddings):
+    """Real vectors for the seeds' sentences, computed once; a text's vector is the normalised
+    mean of the known sentences it holds (the real model for a text without any)."""
+
+    def __init__(self, model: Embeddings, sentences: list[str]):
+        unique = sorted(set(sentences))
+        self.model = model
+        self.known = dict(zip(unique, np.asarray(model.embed_documents(unique), dtype=np.float32)))
+
+    def _vector(self, text: str) -> list[float] | None:
+        from assistant.chunking import sentence_spans
+
+        found = [self.known[text[a:b]] for a, b in sentence_spans(text) if text[a:b] in self.known]
+        if not found:
+            return None
+        mean = np.mean(found, axis=0)
+        return (mean / np.linalg.norm(mean)).tolist()
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        vectors = [self.known[t].tolist() if t in self.known else self._vector(t) for t in texts]
+        missing = [i for i, v in enumerate(vectors) if v is None]
+        if missing:
+            for i, vector in zip(missing, self.model.embed_documents([texts[i] for i in missing])):
+                vectors[i] = vector
+        return vectors
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.model.embed_query(text)
+
+
+def folder_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def run_one(corpus: Path, store_dir: Path, vectors: str, host: str, port: int) -> dict:
+    """One size in this process: chunk, index, load, search. Returns the figures."""
+    from assistant.chunking import chunk_documents
+    from assistant.embeddings import load_embeddings, model_identity
+    from assistant.retrieval import Corpus, HybridRetriever
+    from assistant.store import PassageStore, connect
+    from assistant.vocabulary import DomainVocabulary
+
+    settings = Settings.from_env()
+    model = load_embeddings(settings)
+    start = time.perf_counter()
+    documents = load_documents(corpus)
+    chunks = chunk_documents(documents)
+    chunk_seconds = time.perf_counter() - start
+    embeddings = model
+    if vectors == "reuse":
+        seed_chunks = chunk_documents(load_documents(settings.seeds_dir))
+        embeddings = ReusedSentenceVectors(model, [s for c in seed_chunks for s in c.sentence_texts()])
+    client = connect(store_dir, host, port)
+    store = PassageStore(store_dir, "scale", embeddings, model_identity(settings), client)
+    start = time.perf_counter()
+    report = store.sync(chunks, progress=False)
+    index_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    retriever = HybridRetriever(store=store, corpus=Corpus(chunks), vocabulary=DomainVocabulary.load())
+    load_seconds = time.perf_counter() - start
+    retriever.search("opwarmen")
+    timings = []
+    for question in SEARCHES:
+        start = time.perf_counter()
+        retriever.search(question)
+        timings.append(time.perf_counter() - start)
+    timings.sort()
+    return {
+        "documents": len(documents), "chunks": len(chunks), "sentences": report.sentences_added,
+        "chunking_s": chunk_seconds, "index_s": index_seconds,
+        "chunks_per_s": len(chunks) / index_seconds, "texts_per_s": (len(chunks) + report.sentences_added) / index_seconds,
+        "retriever_load_s": load_seconds,
+        "search_median_ms": statistics.median(timings) * 1000,
+        "search_p95_ms": timings[int(0.95 * (len(timings) - 1))] * 1000,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "store_mb": folder_size(store_dir) / 1e6,
+    }
+
+
+def start_server(data: Path) -> tuple[subprocess.Popen, int]:
+    import socket
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    chroma = Path(sys.executable).with_name("chroma")
+    process = subprocess.Popen([str(chroma), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(120):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1)
+            return process, port
+        except OSError:
+            time.sleep(0.5)
+    process.kill()
+    raise RuntimeError("the Chroma server did not start")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100])
+    parser.add_argument("--server", action="store_true", help="a chroma run server instead of the embedded store")
+    parser.add_argument("--vectors", choices=["model", "reuse"], default="reuse")
+    parser.add_argument("--keep", type=Path, help="work in this folder and keep it (default: a temporary one)")
+    parser.add_argument("--one", nargs=2, metavar=("CORPUS", "STORE"), help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.one:  # the child process for one size
+        figures = run_one(Path(args.one[0]), Path(args.one[1]), args.vectors, "127.0.0.1" if args.port else "",
+                          args.port)
+        print(json.dumps(figures))
+        return
+
+    work = args.keep or Path(tempfile.mkdtemp(prefix="scale-"))
+    seeds = Settings.from_env().seeds_dir
+    mode = "server" if args.server else "embedded"
+    print(f"store: {mode}; vectors: {'real model for every text' if args.vectors == 'model' else 'seed sentences reused'}")
+    print(f"{'size':>6}{'MB text':>9}{'docs':>7}{'chunks':>8}{'sentences':>10}{'chunking s':>11}{'index s':>9}"
+          f"{'chunks/s':>9}{'texts/s':>8}{'load s':>7}{'peak MB':>8}{'store MB':>9}{'median ms':>10}{'p95 ms':>8}")
+    try:
+        for size in args.sizes:
+            corpus, store_dir = work / f"corpus-{size}x", work / f"store-{size}x-{mode}"
+            shutil.rmtree(store_dir, ignore_errors=True)
+            if not corpus.exists():
+                make_corpus(seeds, size, corpus)
+            server, port = start_server(store_dir / "server-data") if args.server else (None, 0)
+            try:
+                done = subprocess.run([sys.executable, __file__, "--one", str(corpus), str(store_dir),
+                                       "--vectors", args.vectors, "--port", str(port)],
+                                      capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+            finally:
+                if server:
+                    server.terminate()
+                    server.wait(timeout=60)
+            if done.returncode != 0:
+                sys.exit(f"size {size}x failed:\n{done.stderr[-3000:]}")
+            f = json.loads(done.stdout.strip().splitlines()[-1])
+            f["store_mb"] = folder_size(store_dir) / 1e6
+            text_mb = folder_size(corpus) / 1e6
+            print(f"{size:>5}x{text_mb:9.1f}{f['documents']:7d}{f['chunks']:8d}{f['sentences']:10d}"
+                  f"{f['chunking_s']:11.1f}{f['index_s']:9.1f}{f['chunks_per_s']:9.1f}{f['texts_per_s']:8.1f}"
+                  f"{f['retriever_load_s']:7.1f}{f['peak_rss_mb']:8.0f}{f['store_mb']:9.1f}"
+                  f"{f['search_median_ms']:10.0f}{f['search_p95_ms']:8.0f}", flush=True)
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
