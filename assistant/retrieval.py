@@ -10,7 +10,7 @@
 3. Passages that repeat the same statement (the web page, the proposition and the pamphlet
    share sentences) are grouped: the best-ranked copy is shown, all copies are cited.
 4. `found` needs a confidence above a calibrated threshold: the best passage's cosine
-   similarity, plus a bonus when the keyword ranking also found clear evidence (e5's
+   similarity to the question as asked (without the vocabulary's terms), plus a bonus when the keyword ranking also found clear evidence (e5's
    similarities are compressed: off-topic questions still reach 0.75-0.83), and, for questions that ask for an amount, date, place or person,
    such a fact in a sentence about the question's subject (see answer_types.py). A question
    about a name the documents never mention ("informateur Plasterk") is not found either,
@@ -192,6 +192,8 @@ class HybridRetriever(BaseRetriever):
                 continue
             if len(passages) < k:
                 passages.append(Passage(chunk, fused[cid]))
+        if dense_query != query:  # confidence from the question as asked: the added terms are ours
+            dense = dict(self.store.dense_search(self.store.embeddings.embed_query(query), 1))
         confidence = max(dense.values(), default=0.0)
         if question_scores.max(initial=0.0) >= KEYWORD_EVIDENCE:
             confidence += KEYWORD_BONUS
