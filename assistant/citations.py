@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from rapidfuzz import fuzz
@@ -33,8 +34,14 @@ def normalize_for_match(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().lower()
 
 
+@lru_cache(maxsize=256)
+def _normalized_source(source: str) -> str:
+    """Normalising a whole document costs milliseconds; every citation check needs it."""
+    return normalize_for_match(source)
+
+
 def is_verbatim(quote: str, document: Document) -> bool:
-    return bool(quote.strip()) and normalize_for_match(quote) in normalize_for_match(document.source)
+    return bool(quote.strip()) and normalize_for_match(quote) in _normalized_source(document.source)
 
 
 def verbatim_quote(chunk: Chunk, start: int, end: int, document: Document) -> str:

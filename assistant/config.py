@@ -55,7 +55,10 @@ class Settings:
     # The chat page (ui.py)
     ui_host: str = "127.0.0.1"
     ui_port: int = 7860
-    ui_concurrency: int = 4  # answers computed at once; further users wait in Gradio's queue
+    # answers computed at once, further users wait in Gradio's queue; one per CPU core, because
+    # embedding the question is CPU-bound (benchmarks/load.py: p95 3.3-3.9 s at 4, 2.3-2.6 s at 2
+    # on 2 cores); raise it with a hosted LLM, whose answers are mostly waiting
+    ui_concurrency: int = field(default_factory=lambda: os.cpu_count() or 2)
     feedback_file: Path = PROJECT_ROOT / "feedback" / "feedback.jsonl"
     ui_auth: str = field(default="", repr=False)  # "user:password[,user2:password2]": a login page
     # The LLM (any OpenAI-compatible chat API); no LLM_MODEL = passages-only answers
