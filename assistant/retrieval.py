@@ -10,7 +10,8 @@
 3. Passages that repeat the same statement (the web page, the proposition and the pamphlet
    share sentences) are grouped: the best-ranked copy is shown, all copies are cited.
 4. `found` needs a confidence above a calibrated threshold: the best passage's cosine
-   similarity to the question as asked (without the vocabulary's terms), plus a bonus when the keyword ranking also found clear evidence (e5's
+   similarity (to the question as asked, unless it holds two or more of the vocabulary's
+   everyday cues: then with their terms), plus a bonus when the keyword ranking also found clear evidence (e5's
    similarities are compressed: off-topic questions still reach 0.75-0.83), and, for questions that ask for an amount, date, place or person,
    such a fact in a sentence about the question's subject (see answer_types.py). A question
    about a name the documents never mention ("informateur Plasterk") is not found either,
@@ -41,6 +42,7 @@ SHINGLE = 5
 KEYWORD_EVIDENCE = 2.0  # a BM25 score that only real keyword matches reach
 KEYWORD_BONUS = 0.03
 EVIDENCE_PASSAGES = 3  # how many of the best passages may hold the asked-for fact
+DOMAIN_CUES = 2  # vocabulary entries a question needs before its expanded form sets the confidence
 SENTENCE_END = re.compile(r"[.!?:;]\s+")
 FIRST_PERSON = frozenset("ik mijn me mij we wij ons onze".split())
 
@@ -162,7 +164,8 @@ class HybridRetriever(BaseRetriever):
     def search(self, question: str, history: list[Turn] | None = None, k: int | None = None) -> SearchResult:
         k = k or self.k
         query = retrieval_query(question, history)
-        expansion = self.vocabulary.expand(query) if self.vocabulary else ""
+        entries = self.vocabulary.matches(query) if self.vocabulary else []
+        expansion = " ".join(e.terms for e in entries)
         dense_query = f"{query} ({expansion})" if expansion and self.expand_dense else query
         vector = self.store.embeddings.embed_query(dense_query)
         dense_hits = self.store.dense_search(vector, CANDIDATES)
@@ -192,7 +195,8 @@ class HybridRetriever(BaseRetriever):
                 continue
             if len(passages) < k:
                 passages.append(Passage(chunk, fused[cid]))
-        if dense_query != query:  # confidence from the question as asked: the added terms are ours
+        if dense_query != query and len(entries) < DOMAIN_CUES:
+            # one everyday word ("eten") does not make a question ours: confidence as asked
             dense = dict(self.store.dense_search(self.store.embeddings.embed_query(query), 1))
         confidence = max(dense.values(), default=0.0)
         if question_scores.max(initial=0.0) >= KEYWORD_EVIDENCE:

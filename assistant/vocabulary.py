@@ -47,7 +47,11 @@ class DomainVocabulary:
         return cls([Expansion(tuple(fold(word) for word in key.split()), terms)
                     for key, terms in table.items()])
 
+    def matches(self, question: str) -> list[Expansion]:
+        """The entries whose key words all occur in `question`."""
+        question_words = set(WORD.findall(fold(question)))
+        return [e for e in self.expansions if e.matches(question_words)]
+
     def expand(self, question: str) -> str:
         """The documents' terms for the everyday words in `question` ("" when none apply)."""
-        question_words = set(WORD.findall(fold(question)))
-        return " ".join(e.terms for e in self.expansions if e.matches(question_words))
+        return " ".join(e.terms for e in self.matches(question))

@@ -12,9 +12,9 @@ import pytest
 
 from assistant.citations import is_verbatim
 from assistant.documents import load_document
+from assistant.pipeline import load_pipeline
 
 from conftest import PROJECT, make_settings
-from assistant.pipeline import load_pipeline
 
 PDF_LINES = [
     "Fietsenwerkplaats voor nieuwkomers",
