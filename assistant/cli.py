@@ -197,17 +197,19 @@ def run(args: Args, settings: Settings) -> int:
         print(f"Index bijgewerkt: {report.added} passages toegevoegd ({report.sentences_added} zinnen), "
               f"{report.removed} verwijderd, {report.kept} ongewijzigd.")
         return 0
+    question = ""
+    if args.command in ("search", "ask") and not args.jsonl:
+        try:  # before loading the model: a bad question is told at once
+            question = check_question(args.question, settings.max_question_chars)
+        except BadQuestion as exc:
+            print(exc, file=sys.stderr)
+            return 2
     pipeline = load_pipeline(settings)
     k = args.k or settings.top_k
     if args.jsonl:
         return run_batch(pipeline, args.command, k, sys.stdin.buffer, sys.stdout)
     if args.command == "chat":
         return chat_loop(pipeline)
-    try:
-        question = check_question(args.question, settings.max_question_chars)
-    except BadQuestion as exc:
-        print(exc, file=sys.stderr)
-        return 2
     if args.command == "search":
         print(render_search(pipeline.retriever.search(question, k=k)))
     else:
