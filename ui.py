@@ -121,6 +121,15 @@ def lookup_markdown(phrase: str, matches: list[QuoteMatch]) -> str:
 
 
 # ------------------------------------------------------------------ the page
+def failure_message(error: Exception, doing: str) -> str:
+    """The Dutch message for the user; the English log line (with a traceback when unexpected)."""
+    if isinstance(error, StoreUnavailable):
+        log.error("%s", error)
+        return STORE_UNAVAILABLE
+    log.error("%s failed", doing, exc_info=error)
+    return SOMETHING_WENT_WRONG
+
+
 def build_page(pipeline: Pipeline) -> gr.Blocks:
     settings = pipeline.settings
     feedback = FeedbackLog(settings.feedback_file)
@@ -139,13 +148,8 @@ def build_page(pipeline: Pipeline) -> gr.Blocks:
                 if update.answer is None:
                     yield chat + [asked, {"role": "assistant", "content": as_text(update.text)}], conversation, "", ""
             answer = update.answer
-        except StoreUnavailable as down:
-            log.error("%s", down)
-            yield chat, conversation, question, STORE_UNAVAILABLE
-            return
-        except Exception:
-            log.exception("Answering failed")
-            yield chat, conversation, question, SOMETHING_WENT_WRONG
+        except Exception as error:
+            yield chat, conversation, question, failure_message(error, "Answering")
             return
         messages = answer_messages(answer)
         number = len(conversation.exchanges)
@@ -179,12 +183,8 @@ def build_page(pipeline: Pipeline) -> gr.Blocks:
             return as_text(str(hint))
         try:
             return lookup_markdown(phrase, quotes.find(phrase))
-        except StoreUnavailable as down:
-            log.error("%s", down)
-            return as_text(STORE_UNAVAILABLE)
-        except Exception:
-            log.exception("Citation lookup failed")
-            return as_text(SOMETHING_WENT_WRONG)
+        except Exception as error:
+            return as_text(failure_message(error, "Citation lookup"))
 
     with gr.Blocks(title=TITLE, analytics_enabled=False) as page:
         gr.Markdown(f"# {TITLE}\n{INTRO}")

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from . import documents
 from .documents import Block, Document
 
 log = logging.getLogger(__name__)
@@ -138,8 +139,6 @@ def chunk_documents(docs: list[Document], progress: bool = False) -> list[Chunk]
 
 def _fingerprint(docs: list[Document]) -> str:
     """Changes with any document's text or title, and with this module's or the cleaner's code."""
-    from . import documents
-
     digest = hashlib.sha256()
     for module_file in (__file__, documents.__file__):
         digest.update(Path(module_file).read_bytes())

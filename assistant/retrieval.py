@@ -33,7 +33,7 @@ from .answer_types import expected_answer_types
 from .chunking import Chunk
 from .keywords import WORD, DutchKeywordIndex, fold, stem, word_stems, words
 from .store import PassageStore
-from .vocabulary import DomainVocabulary
+from .vocabulary import DomainVocabulary, terms
 
 RRF_K = 60  # the usual reciprocal-rank-fusion constant
 CANDIDATES = 40  # how deep each ranking is read before fusion
@@ -165,7 +165,7 @@ class HybridRetriever(BaseRetriever):
         k = k or self.k
         query = retrieval_query(question, history)
         entries = self.vocabulary.matches(query) if self.vocabulary else []
-        expansion = " ".join(e.terms for e in entries)
+        expansion = terms(entries)
         dense_query = f"{query} ({expansion})" if expansion and self.expand_dense else query
         vector = self.store.embeddings.embed_query(dense_query)
         dense_hits = self.store.dense_search(vector, CANDIDATES)
@@ -195,10 +195,11 @@ class HybridRetriever(BaseRetriever):
                 continue
             if len(passages) < k:
                 passages.append(Passage(chunk, fused[cid]))
+        nearest = dense
         if dense_query != query and len(entries) < DOMAIN_CUES:
             # one everyday word ("eten") does not make a question ours: confidence as asked
-            dense = dict(self.store.dense_search(self.store.embeddings.embed_query(query), 1))
-        confidence = max(dense.values(), default=0.0)
+            nearest = dict(self.store.dense_search(self.store.embeddings.embed_query(query), 1))
+        confidence = max(nearest.values(), default=0.0)
         if question_scores.max(initial=0.0) >= KEYWORD_EVIDENCE:
             confidence += KEYWORD_BONUS
         found = (confidence >= self.found_threshold and self.answer_type_present(question, passages)

@@ -54,4 +54,8 @@ class DomainVocabulary:
 
     def expand(self, question: str) -> str:
         """The documents' terms for the everyday words in `question` ("" when none apply)."""
-        return " ".join(e.terms for e in self.matches(question))
+        return terms(self.matches(question))
+
+
+def terms(entries: list[Expansion]) -> str:
+    return " ".join(e.terms for e in entries)

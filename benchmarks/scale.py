@@ -40,6 +40,7 @@ from langchain_core.embeddings import Embeddings
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from assistant.chunking import chunk_documents, sentence_spans  # noqa: E402
 from assistant.config import Settings  # noqa: E402
 from assistant.documents import load_documents  # noqa: E402
 
@@ -87,8 +88,6 @@ class ReusedSentenceVectors(Embeddings):
         self.known = dict(zip(unique, np.asarray(model.embed_documents(unique), dtype=np.float32)))
 
     def _vector(self, text: str) -> list[float] | None:
-        from assistant.chunking import sentence_spans
-
         found = [self.known[text[a:b]] for a, b in sentence_spans(text) if text[a:b] in self.known]
         if not found:
             return None
@@ -113,7 +112,6 @@ def folder_size(path: Path) -> int:
 
 def run_one(corpus: Path, store_dir: Path, vectors: str, host: str, port: int) -> dict:
     """One size in this process: chunk, index, load, search. Returns the figures."""
-    from assistant.chunking import chunk_documents
     from assistant.embeddings import load_embeddings, model_identity
     from assistant.retrieval import Corpus, HybridRetriever
     from assistant.store import PassageStore, connect
@@ -152,7 +150,6 @@ def run_one(corpus: Path, store_dir: Path, vectors: str, host: str, port: int) -
         "search_median_ms": statistics.median(timings) * 1000,
         "search_p95_ms": timings[int(0.95 * (len(timings) - 1))] * 1000,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "store_mb": folder_size(store_dir) / 1e6,
     }
 
 
@@ -216,7 +213,7 @@ def main() -> None:
             if done.returncode != 0:
                 sys.exit(f"size {size}x failed:\n{done.stderr[-3000:]}")
             f = json.loads(done.stdout.strip().splitlines()[-1])
-            f["store_mb"] = folder_size(store_dir) / 1e6
+            f["store_mb"] = folder_size(store_dir) / 1e6  # after the server wrote all it holds
             text_mb = folder_size(corpus) / 1e6
             print(f"{size:>5}x{text_mb:9.1f}{f['documents']:7d}{f['chunks']:8d}{f['sentences']:10d}"
                   f"{f['chunking_s']:11.1f}{f['index_s']:9.1f}{f['chunks_per_s']:9.1f}{f['texts_per_s']:8.1f}"

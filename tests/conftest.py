@@ -123,6 +123,14 @@ def ask(tab, question: str) -> None:
         }""", arg=[answers_before, list(ANSWER_LABELS.values())], timeout=ANSWER_TIMEOUT_MS)
 
 
+def submit_for_notice(tab, question: str, notice: str, timeout_ms: int = 30_000) -> None:
+    """Submit a question and wait until the line under the box shows `notice` (a hint, an error)."""
+    tab.fill("#vraag textarea", question)
+    tab.click("#vraag-knop")
+    tab.wait_for_function("t => document.querySelector('#melding').innerText.includes(t)",
+                          arg=notice, timeout=timeout_ms)
+
+
 def last_answer_text(tab) -> str:
     """The text of the last answer message (the one before its collapsible sources)."""
     return tab.locator("#gesprek .bot-row").last.locator(".message:not(.thought)").first.inner_text()

@@ -14,7 +14,8 @@ import pytest
 
 from assistant.prompts import STORE_UNAVAILABLE
 
-from conftest import PROJECT, ask, free_port, last_answer_text, screenshot, session_dir, wait_for_http
+from conftest import (PROJECT, ask, free_port, last_answer_text, running_page, screenshot, session_dir,
+                      submit_for_notice, wait_for_http)
 
 CHROMA = Path(sys.executable).with_name("chroma")
 SEEDS = ["000_c6716b41ae63aa19.txt", "003_601c73c71d766d51.txt", "004_5ab84b3766507cc5.txt"]
@@ -93,26 +94,15 @@ def test_a_server_that_is_down_is_a_clear_error_on_the_cli(server, server_env):
     assert "Traceback" not in done.stderr
 
 
-def test_the_page_says_so_while_the_server_is_down_and_recovers(server, server_env, indexed, browser):
-    port = free_port()
-    env = {**server_env, "UI_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False"}
-    log_path = session_dir() / f"ui-server-{port}.log"
-    with log_path.open("w") as log:
-        page_process = subprocess.Popen([sys.executable, "ui.py"], cwd=PROJECT, env=env, stdout=log,
-                                        stderr=subprocess.STDOUT)
-    try:
-        url = f"http://127.0.0.1:{port}/"
-        wait_for_http(url, page_process, log_path)
+def test_the_page_says_so_while_the_server_is_down_and_recovers(pipeline, server, server_env, indexed, browser):
+    with running_page(pipeline, **server_env) as url:
         tab = browser.new_page()
         tab.goto(url)
         ask(tab, "Wat is bestaanszekerheid?")
         assert "[1]" in last_answer_text(tab)
 
         server.stop()
-        tab.fill("#vraag textarea", "Wat doen gemeenten aan schulden?")
-        tab.click("#vraag-knop")
-        tab.wait_for_function("t => document.querySelector('#melding').innerText.includes(t)",
-                              arg=STORE_UNAVAILABLE[:40], timeout=60_000)
+        submit_for_notice(tab, "Wat doen gemeenten aan schulden?", STORE_UNAVAILABLE[:40], timeout_ms=60_000)
         assert tab.input_value("#vraag textarea") == "Wat doen gemeenten aan schulden?"  # not lost
         assert "Traceback" not in tab.content()
         screenshot(tab, "server-down")
@@ -122,6 +112,3 @@ def test_the_page_says_so_while_the_server_is_down_and_recovers(server, server_e
         assert "[1]" in last_answer_text(tab)
         assert "schuld" in tab.locator("#gesprek").inner_text().lower()
         tab.close()
-    finally:
-        page_process.terminate()
-        page_process.wait(timeout=20)

@@ -15,7 +15,7 @@ import pytest
 
 from assistant.prompts import EMPTY_QUESTION, MODE_LABELS
 
-from conftest import PROJECT, ask, last_answer_text, running_page, screenshot
+from conftest import PROJECT, ask, last_answer_text, running_page, screenshot, submit_for_notice
 
 XSS = "<img src=x onerror=alert(1)>"
 FOLLOW_UP = "En wat vraagt men daarvoor van het rijk?"
@@ -96,12 +96,8 @@ def test_user_text_is_shown_as_text_never_as_markup(page):
 
 
 def test_empty_and_too_long_questions_get_a_dutch_hint(page):
-    page.fill("#vraag textarea", "   ")
-    page.click("#vraag-knop")
-    page.wait_for_function(f"() => document.querySelector('#melding').innerText.includes({json.dumps(EMPTY_QUESTION[:20])})")
-    page.fill("#vraag textarea", "jeugdhulp " * 300)
-    page.click("#vraag-knop")
-    page.wait_for_function("() => document.querySelector('#melding').innerText.includes('te lang')")
+    submit_for_notice(page, "   ", EMPTY_QUESTION[:20])
+    submit_for_notice(page, "jeugdhulp " * 300, "te lang")
     assert page.locator("#gesprek .user-row").count() == 0, "nothing was asked"
     assert "Error" not in page.inner_text("body")
 
