@@ -10,12 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from . import documents
-from .documents import Block, Document
+from .documents import Block, Document, SourceMap
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ class Chunk:
     title: str  # the document's title
     section: tuple[str, ...]  # headings above the chunk, outermost first
     text: str
-    offsets: tuple[int, ...]  # offsets[i] = position in the source file of text[i]
+    offsets: SourceMap  # offsets[i] = position in the source file of text[i]
     sentences: tuple[tuple[int, int], ...]  # [start, end) of each sentence in text
 
     @property
@@ -74,7 +75,7 @@ def _chunk_id(source: str, section: tuple[str, ...], text: str) -> str:
 def _make_chunk(doc: Document, section: tuple[str, ...], text: str, offsets: list[int]) -> Chunk:
     return Chunk(
         id=_chunk_id(doc.name, section, text), source=doc.name, title=doc.title, section=section,
-        text=text, offsets=tuple(offsets), sentences=tuple(sentence_spans(text)),
+        text=text, offsets=SourceMap.of(offsets), sentences=tuple(sentence_spans(text)),
     )
 
 
@@ -107,7 +108,7 @@ def chunk_document(doc: Document) -> list[Chunk]:
                 text += "\n"
                 offsets.append(block.offsets[0] - 1)
             text += block.text
-            offsets += block.offsets
+            offsets.extend(block.offsets)
         for piece, piece_offsets in _split_long(text, offsets):
             chunks.append(_make_chunk(doc, pending_section, piece, piece_offsets))
         pending.clear()
@@ -137,27 +138,27 @@ def chunk_documents(docs: list[Document], progress: bool = False) -> list[Chunk]
             for chunk in chunk_document(doc)]
 
 
-def _fingerprint(docs: list[Document]) -> str:
-    """Changes with any document's text or title, and with this module's or the cleaner's code."""
+def _fingerprint(doc: Document) -> str:
+    """Changes with the document's text or title, and with this module's or the cleaner's code."""
     digest = hashlib.sha256()
     for module_file in (__file__, documents.__file__):
         digest.update(Path(module_file).read_bytes())
-    for doc in docs:
-        digest.update("\x1f".join((doc.name, doc.title, doc.source)).encode("utf-8"))
+    digest.update("\x1f".join((doc.name, doc.title, doc.source)).encode("utf-8"))
     return digest.hexdigest()[:32]
 
 
-def cached_chunks(docs: list[Document], cache_dir: Path, progress: bool = False) -> list[Chunk]:
-    """`chunk_documents`, remembered on disk: sentence splitting costs seconds at every start."""
-    path = cache_dir / "chunks" / f"{_fingerprint(docs)}.json"
+def cached_chunks(doc: Document, cache_dir: Path) -> list[Chunk]:
+    """`chunk_document`, remembered on disk per document: sentence splitting costs seconds at
+    every start, and an edited document is the only one split again."""
+    path = cache_dir / "chunks" / f"{_fingerprint(doc)}.json"
     try:
         rows = json.loads(path.read_text(encoding="utf-8"))
-        return [Chunk(**{**row, "section": tuple(row["section"]), "offsets": tuple(row["offsets"]),
-                         "sentences": tuple(map(tuple, row["sentences"]))}) for row in rows]
-    except (OSError, ValueError, TypeError) as error:
+        return [Chunk(**{**row, "section": tuple(row["section"]), "sentences": tuple(map(tuple, row["sentences"])),
+                         "offsets": _source_map(row["offsets"])}) for row in rows]
+    except (OSError, ValueError, TypeError, KeyError, AttributeError) as error:
         if path.exists():
             log.warning("Ignoring unreadable chunk cache %s: %s", path, error)
-    chunks = chunk_documents(docs, progress)
+    chunks = chunk_document(doc)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(".tmp")
@@ -166,3 +167,13 @@ def cached_chunks(docs: list[Document], cache_dir: Path, progress: bool = False)
     except OSError as error:
         log.warning("Cannot write the chunk cache %s: %s", path, error)
     return chunks
+
+
+def _source_map(row: dict) -> SourceMap:
+    return SourceMap(tuple(row["starts"]), tuple(row["sources"]), row["length"])
+
+
+def stream_chunks(docs: Iterable[Document], cache_dir: Path) -> Iterator[Chunk]:
+    """The chunks of each document in turn; with a lazy `docs`, one document is in memory at a time."""
+    for doc in docs:
+        yield from cached_chunks(doc, cache_dir)

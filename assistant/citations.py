@@ -54,10 +54,9 @@ def verbatim_quote(chunk: Chunk, start: int, end: int, document: Document) -> st
     if is_verbatim(text, document):
         return text
     pieces, piece_start = [], start
-    for i in range(start + 1, end):
-        if chunk.offsets[i] - chunk.offsets[i - 1] > 2:  # a jump over removed source text
-            pieces.append((piece_start, i))
-            piece_start = i
+    for i in chunk.offsets.jumps(start, end, more_than=2):  # a jump over removed source text
+        pieces.append((piece_start, i))
+        piece_start = i
     pieces.append((piece_start, end))
     candidates = sorted((chunk.text[a:b].strip() for a, b in pieces), key=len, reverse=True)
     return next((c for c in candidates if is_verbatim(c, document)), "")

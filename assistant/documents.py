@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_right
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,13 +42,57 @@ BOLD_LEAD = re.compile(r"^\*\*([^*]{2,80}?)[.:]?\*\*")
 SENTENCE_END = re.compile(r"[.!?:;)\"'’”]\s*$")
 
 
+@dataclass(frozen=True)
+class SourceMap:
+    """Where each character of a cleaned text stood in its source file.
+
+    Stored as runs, stretches copied unchanged from the source, so that a passage costs a few
+    numbers rather than one per character (memory would otherwise grow ~40 bytes per character
+    of the corpus). `source_map[i]` is the source position of text[i].
+    """
+
+    starts: tuple[int, ...]  # position in the text where each run begins (the first is 0)
+    sources: tuple[int, ...]  # position in the source of each run's first character
+    length: int
+
+    @classmethod
+    def of(cls, offsets: Sequence[int]) -> SourceMap:
+        starts, sources = [], []
+        for i, offset in enumerate(offsets):
+            if not starts or offset != offsets[i - 1] + 1:
+                starts.append(i)
+                sources.append(offset)
+        return cls(tuple(starts), tuple(sources), len(offsets))
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, i: int) -> int:
+        if not 0 <= i < self.length:
+            raise IndexError(f"position {i} outside a text of {self.length} characters")
+        run = bisect_right(self.starts, i) - 1
+        return self.sources[run] + i - self.starts[run]
+
+    def __iter__(self) -> Iterator[int]:
+        ends = self.starts[1:] + (self.length,)
+        for start, end, source in zip(self.starts, ends, self.sources):
+            yield from range(source, source + end - start)
+
+    def jumps(self, start: int, end: int, more_than: int) -> list[int]:
+        """Positions i in (start, end) where the source skips more than `more_than` characters
+        between text[i - 1] and text[i]."""
+        first = bisect_right(self.starts, start)
+        return [i for i in self.starts[first:bisect_right(self.starts, end - 1)]
+                if self[i] - self[i - 1] > more_than]
+
+
 @dataclass
 class Block:
     """A structural piece of a document: heading, paragraph or bullet item."""
 
     kind: str  # "heading" | "paragraph" | "bullet"
     text: str
-    offsets: list[int]  # offsets[i] = position in the source of text[i]
+    offsets: SourceMap  # offsets[i] = position in the source of text[i]
     level: int = 0  # heading level (1 = chapter)
     lead: str = ""  # bold lead-in of a bullet or paragraph ("Inkomen")
 
@@ -139,7 +185,7 @@ def parse_blocks(source: str) -> list[Block]:
                 continue  # a page header repeating the chapter title
             if level == 1:
                 chapter = text
-            blocks.append(Block("heading", text, offsets, level=level))
+            blocks.append(Block("heading", text, SourceMap.of(offsets), level=level))
             continue
         bullet = BULLET.match(first)
         kind = "bullet" if bullet else "paragraph"
@@ -158,10 +204,10 @@ def parse_blocks(source: str) -> list[Block]:
             continue
         if kind == "paragraph" and len(lines) == 1 and _looks_like_plain_heading(text, has_md_headings):
             level = 3 if text.endswith(("?", ":")) else (2 if blocks else 1)
-            blocks.append(Block("heading", text, offsets, level=level))
+            blocks.append(Block("heading", text, SourceMap.of(offsets), level=level))
             continue
         lead = lead_match.group(1).strip().rstrip(".:") if lead_match else ""
-        blocks.append(Block(kind, text, offsets, lead=lead))
+        blocks.append(Block(kind, text, SourceMap.of(offsets), lead=lead))
     return _join_broken_paragraphs(blocks)
 
 
@@ -174,7 +220,7 @@ def _join_broken_paragraphs(blocks: list[Block]) -> list[Block]:
                 and block.kind == "paragraph" and block.text[:1].islower()
                 and not SENTENCE_END.search(previous.text)):
             previous.text += " " + block.text
-            previous.offsets += [block.offsets[0] - 1] + block.offsets
+            previous.offsets = SourceMap.of([*previous.offsets, block.offsets[0] - 1, *block.offsets])
             continue
         joined.append(block)
     return joined
@@ -255,13 +301,23 @@ def load_document(path: Path, meta: dict | None = None) -> Document:
     )
 
 
-def load_documents(folder: Path, progress: bool = False) -> list[Document]:
-    """Every .txt/.md/.pdf/.docx document in `folder`, in file-name order, with its manifest entry."""
-    from tqdm import tqdm
-
+def document_paths(folder: Path) -> list[Path]:
+    """Every .txt/.md/.pdf/.docx file in `folder`, in file-name order."""
     if not folder.is_dir():
         raise FileNotFoundError(f"Document folder not found: {folder}")
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in SUPPORTED_SUFFIXES and p.is_file())
+
+
+def iter_documents(folder: Path, progress: bool = False, description: str = "Documenten lezen") -> Iterator[Document]:
+    """The documents of `folder` one at a time (an index build holds one in memory), with a
+    per-document progress bar."""
+    from tqdm import tqdm
+
+    paths = document_paths(folder)
     manifest = load_manifest(folder)
-    paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in SUPPORTED_SUFFIXES and p.is_file())
-    return [load_document(p, manifest.get(p.name))
-            for p in tqdm(paths, desc="Documenten lezen", unit="document", disable=not progress)]
+    for path in tqdm(paths, desc=description, unit="document", disable=not progress):
+        yield load_document(path, manifest.get(path.name))
+
+
+def load_documents(folder: Path, progress: bool = False) -> list[Document]:
+    return list(iter_documents(folder, progress))

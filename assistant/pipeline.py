@@ -9,9 +9,9 @@ import logging
 from dataclasses import dataclass
 
 from .answer import Answerer
-from .chunking import Chunk, cached_chunks
+from .chunking import Chunk, stream_chunks
 from .config import Settings
-from .documents import Document, load_documents
+from .documents import Document, iter_documents, load_documents
 from .embeddings import load_embeddings, model_identity
 from .llm import LLMWriter
 from .retrieval import Corpus, HybridRetriever
@@ -37,7 +37,7 @@ class Pipeline:
 
 
 def load_chunks(settings: Settings, progress: bool = False) -> list[Chunk]:
-    return cached_chunks(load_documents(settings.seeds_dir, progress), settings.cache_dir, progress)
+    return list(stream_chunks(load_documents(settings.seeds_dir, progress), settings.cache_dir))
 
 
 def open_store(settings: Settings) -> PassageStore:
@@ -47,15 +47,19 @@ def open_store(settings: Settings) -> PassageStore:
                         model_identity(settings), client)
 
 
-def build_index(settings: Settings, rebuild: bool = False, progress: bool = True) -> IndexReport:
-    store = open_store(settings)
-    return store.sync(load_chunks(settings, progress), rebuild=rebuild, progress=progress)
+def build_index(settings: Settings, rebuild: bool = False, progress: bool = True,
+                store: PassageStore | None = None) -> IndexReport:
+    """Read, chunk and store the documents one at a time (a per-document progress bar), so the
+    build's memory does not grow with the corpus."""
+    documents = iter_documents(settings.seeds_dir, progress, description="Indexeren")
+    store = store or open_store(settings)
+    return store.sync(stream_chunks(documents, settings.cache_dir), rebuild=rebuild, progress=progress)
 
 
 def load_pipeline(settings: Settings, build_if_needed: bool = True, progress: bool = True) -> Pipeline:
     """Everything needed to answer; builds (or finishes) the index when it is not ready."""
     documents = load_documents(settings.seeds_dir, progress)
-    chunks = cached_chunks(documents, settings.cache_dir, progress)
+    chunks = list(stream_chunks(documents, settings.cache_dir))
     store = open_store(settings)
     try:
         store.check_ready(chunks)
@@ -63,7 +67,7 @@ def load_pipeline(settings: Settings, build_if_needed: bool = True, progress: bo
         if not build_if_needed:
             raise
         log.info("Index not ready (%s): building it", reason)
-        store.sync(chunks, progress=progress)
+        build_index(settings, progress=progress, store=store)
     retriever = HybridRetriever(store=store, corpus=Corpus(chunks), vocabulary=DomainVocabulary.load(),
                                 k=settings.top_k, found_threshold=settings.found_threshold)
     by_name = {d.name: d for d in documents}

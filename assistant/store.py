@@ -7,7 +7,7 @@ embeddings. Two collections: `<name>` holds one vector per chunk (retrieval),
 `<name>_sentences` one per sentence (the extractive answer picks sentences with them).
 
 Indexing is incremental: ids are content hashes, so unchanged chunks are kept, new ones are
-embedded and removed ones deleted. The build state lives in the chunk collection's metadata
+embedded (in batches, as the chunks stream in) and removed ones deleted at the end. The build state lives in the chunk collection's metadata
 (so it travels with the store, embedded or server): whether the last build finished, with which
 embedding model and for which chunks. A build that was killed, or a model change, is detected
 and finished or rebuilt. A file lock (`index.lock` under VECTORSTORE_DIR) lets one build run at
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,11 +131,12 @@ class PassageStore:
             raise IndexNotReady("the documents changed since the index was built")
 
     # --------------------------------------------------------------- indexing
-    def sync(self, chunks: list[Chunk], rebuild: bool = False, progress: bool = True) -> IndexReport:
+    def sync(self, chunks: Iterable[Chunk], rebuild: bool = False, progress: bool = True) -> IndexReport:
         """Make the store hold exactly `chunks`: embed the new, delete the removed.
 
-        One build at a time: a second one (another process) gets IndexBusy at once instead of
-        writing into the same collections.
+        `chunks` may be a stream (one document at a time): across it only ids are kept, so the
+        build's memory does not grow with the corpus. One build at a time: a second one (another
+        process) gets IndexBusy at once instead of writing into the same collections.
         """
         lock = FileLock(self.path / LOCK_FILE)
         try:
@@ -148,7 +150,7 @@ class PassageStore:
         finally:
             lock.release()
 
-    def _sync(self, chunks: list[Chunk], rebuild: bool, progress: bool) -> IndexReport:
+    def _sync(self, chunks: Iterable[Chunk], rebuild: bool, progress: bool) -> IndexReport:
         state = self.read_state()
         if rebuild or (state and state.get("embedding_model") != self.model_identity):
             if not rebuild:
@@ -158,32 +160,43 @@ class PassageStore:
                 if name in {c.name for c in self.client.list_collections()}:
                     self.client.delete_collection(name)
             self._open()
-        wanted = {c.id: c for c in chunks}
-        self._write_state(False, list(wanted))
-
+        self._write_state(False, [])  # until the stream has ended, the store is not servable
         existing = set(self.passages.get(include=[])["ids"])
-        removed = sorted(existing - set(wanted))
-        new = [c for c in chunks if c.id not in existing]
-        if removed:
-            self.passages.delete(ids=removed)
-            stale = self.sentences.get(where={"chunk_id": {"$in": removed}}, include=[])["ids"]
+        wanted: set[str] = set()
+        new: list[Chunk] = []
+        added = sentences_added = 0
+        with tqdm(desc="Opslaan", unit="tekst", disable=not progress) as bar:
+            for chunk in chunks:
+                if chunk.id in wanted:
+                    continue
+                wanted.add(chunk.id)
+                if chunk.id not in existing:
+                    new.append(chunk)
+                if len(new) == BATCH_SIZE:
+                    sentences_added += self._add(new, bar)
+                    added, new = added + len(new), []
+            if new:
+                sentences_added += self._add(new, bar)
+                added += len(new)
+        removed = sorted(existing - wanted)
+        for batch in _batches(removed):
+            self.passages.delete(ids=batch)
+            stale = self.sentences.get(where={"chunk_id": {"$in": batch}}, include=[])["ids"]
             if stale:
                 self.sentences.delete(ids=stale)
-
-        sentence_rows = [(sentence_id(c.id, i), text, c) for c in new for i, text in enumerate(c.sentence_texts())]
-        total = len(new) + len(sentence_rows)
-        with tqdm(total=total, desc="Indexeren", unit="tekst", disable=not progress or total == 0) as bar:
-            for batch in _batches(new):
-                self._upsert(self.passages, [c.id for c in batch], [c.embedding_text for c in batch],
-                             [c.text for c in batch], [_metadata(c) for c in batch])
-                bar.update(len(batch))
-            for batch in _batches(sentence_rows):
-                self._upsert(self.sentences, [sid for sid, _, _ in batch], [t for _, t, _ in batch],
-                             [t for _, t, _ in batch], [{"chunk_id": c.id, "source": c.source} for _, _, c in batch])
-                bar.update(len(batch))
         self._write_state(True, list(wanted))
-        return IndexReport(added=len(new), removed=len(removed), kept=len(wanted) - len(new),
-                           sentences_added=len(sentence_rows))
+        return IndexReport(added=added, removed=len(removed), kept=len(wanted) - added,
+                           sentences_added=sentences_added)
+
+    def _add(self, chunks: list[Chunk], bar: tqdm) -> int:
+        """Embed and store a batch of chunks and their sentences; returns the sentences stored."""
+        self._upsert(self.passages, [c.id for c in chunks], [c.embedding_text for c in chunks],
+                     [c.text for c in chunks], [_metadata(c) for c in chunks])
+        rows = [(sentence_id(c.id, i), text, c) for c in chunks for i, text in enumerate(c.sentence_texts())]
+        self._upsert(self.sentences, [sid for sid, _, _ in rows], [text for _, text, _ in rows],
+                     [text for _, text, _ in rows], [{"chunk_id": c.id, "source": c.source} for _, _, c in rows])
+        bar.update(len(chunks) + len(rows))
+        return len(rows)
 
     def _upsert(self, store: Chroma, ids: list[str], to_embed: list[str], documents: list[str],
                 metadatas: list[dict]) -> None:

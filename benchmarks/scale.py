@@ -5,10 +5,13 @@
 For each size a synthetic Dutch corpus is written from the seeds: their paragraphs shuffled and
 recombined into documents of the seeds' average length, each with its own file name and heading
 (so every chunk has its own id). Each size runs in a fresh subprocess (peak memory is that
-size's own): load and chunk the documents, build the index through the project's own
-`PassageStore.sync` (batches, build state, lock), load the retriever, then time 40 searches
-(the real e5 query embedding, Chroma, Dutch BM25 and fusion). With --server the store is a
-`chroma run` server on a free loopback port instead of the embedded store.
+size's own): read and chunk the documents (streamed, timed as "chunking"; this fills the chunk
+cache), build the index as `python -m assistant index` does (`pipeline.build_index`: one
+document at a time, batches, build state, lock), load the retriever (all chunks, for BM25),
+then time 40 searches (the real e5 query embedding, Chroma, Dutch BM25 and fusion). Memory is
+the process's peak: "model MB" once the model is loaded, "index MB" through the build, "serve
+MB" with the retriever loaded. With --server the store is a `chroma run` server on a free
+loopback port instead of the embedded store.
 
 --vectors model embeds every chunk and sentence with the real model (what indexing costs on
 this machine). --vectors reuse embeds each distinct sentence of the seeds once with the real
@@ -32,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +46,7 @@ sys.path.insert(0, str(ROOT))
 
 from assistant.chunking import chunk_documents, sentence_spans  # noqa: E402
 from assistant.config import Settings  # noqa: E402
-from assistant.documents import load_documents  # noqa: E402
+from assistant.documents import iter_documents, load_documents  # noqa: E402
 
 SEARCHES = [
     "Wat vragen gemeenten van het rijk voor de jeugdhulp?", "Wat is bestaanszekerheid?",
@@ -112,28 +116,34 @@ def folder_size(path: Path) -> int:
 
 def run_one(corpus: Path, store_dir: Path, vectors: str, host: str, port: int) -> dict:
     """One size in this process: chunk, index, load, search. Returns the figures."""
+    from assistant.chunking import stream_chunks
     from assistant.embeddings import load_embeddings, model_identity
+    from assistant.pipeline import build_index, load_chunks
     from assistant.retrieval import Corpus, HybridRetriever
     from assistant.store import PassageStore, connect
     from assistant.vocabulary import DomainVocabulary
 
     settings = Settings.from_env()
     model = load_embeddings(settings)
-    start = time.perf_counter()
-    documents = load_documents(corpus)
-    chunks = chunk_documents(documents)
-    chunk_seconds = time.perf_counter() - start
     embeddings = model
     if vectors == "reuse":
         seed_chunks = chunk_documents(load_documents(settings.seeds_dir))
         embeddings = ReusedSentenceVectors(model, [s for c in seed_chunks for s in c.sentence_texts()])
+    before_mb = peak_rss_mb()
+    corpus_settings = replace(settings, seeds_dir=corpus, cache_dir=Path(tempfile.mkdtemp(prefix="scale-chunks-")))
+    start = time.perf_counter()
+    documents = sum(1 for _ in iter_documents(corpus))
+    chunks = sum(1 for _ in stream_chunks(iter_documents(corpus), corpus_settings.cache_dir))
+    chunk_seconds = time.perf_counter() - start
     client = connect(store_dir, host, port)
     store = PassageStore(store_dir, "scale", embeddings, model_identity(settings), client)
     start = time.perf_counter()
-    report = store.sync(chunks, progress=False)
+    report = build_index(corpus_settings, progress=False, store=store)  # streamed, as `assistant index` does
     index_seconds = time.perf_counter() - start
+    index_mb = peak_rss_mb()
     start = time.perf_counter()
-    retriever = HybridRetriever(store=store, corpus=Corpus(chunks), vocabulary=DomainVocabulary.load())
+    retriever = HybridRetriever(store=store, corpus=Corpus(load_chunks(corpus_settings)),
+                                vocabulary=DomainVocabulary.load())
     load_seconds = time.perf_counter() - start
     retriever.search("opwarmen")
     timings = []
@@ -142,15 +152,21 @@ def run_one(corpus: Path, store_dir: Path, vectors: str, host: str, port: int) -
         retriever.search(question)
         timings.append(time.perf_counter() - start)
     timings.sort()
+    shutil.rmtree(corpus_settings.cache_dir)
     return {
-        "documents": len(documents), "chunks": len(chunks), "sentences": report.sentences_added,
+        "documents": documents, "chunks": chunks, "sentences": report.sentences_added,
         "chunking_s": chunk_seconds, "index_s": index_seconds,
-        "chunks_per_s": len(chunks) / index_seconds, "texts_per_s": (len(chunks) + report.sentences_added) / index_seconds,
+        "chunks_per_s": chunks / index_seconds, "texts_per_s": (chunks + report.sentences_added) / index_seconds,
         "retriever_load_s": load_seconds,
         "search_median_ms": statistics.median(timings) * 1000,
         "search_p95_ms": timings[int(0.95 * (len(timings) - 1))] * 1000,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "model_mb": before_mb, "index_peak_mb": index_mb, "serve_peak_mb": peak_rss_mb(),
     }
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory so far."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def start_server(data: Path) -> tuple[subprocess.Popen, int]:
@@ -194,7 +210,8 @@ def main() -> None:
     mode = "server" if args.server else "embedded"
     print(f"store: {mode}; vectors: {'real model for every text' if args.vectors == 'model' else 'seed sentences reused'}")
     print(f"{'size':>6}{'MB text':>9}{'docs':>7}{'chunks':>8}{'sentences':>10}{'chunking s':>11}{'index s':>9}"
-          f"{'chunks/s':>9}{'texts/s':>8}{'load s':>7}{'peak MB':>8}{'store MB':>9}{'median ms':>10}{'p95 ms':>8}")
+          f"{'chunks/s':>9}{'texts/s':>8}{'load s':>7}{'model MB':>9}{'index MB':>9}{'serve MB':>9}{'store MB':>9}"
+          f"{'median ms':>10}{'p95 ms':>8}")
     try:
         for size in args.sizes:
             corpus, store_dir = work / f"corpus-{size}x", work / f"store-{size}x-{mode}"
@@ -217,7 +234,8 @@ def main() -> None:
             text_mb = folder_size(corpus) / 1e6
             print(f"{size:>5}x{text_mb:9.1f}{f['documents']:7d}{f['chunks']:8d}{f['sentences']:10d}"
                   f"{f['chunking_s']:11.1f}{f['index_s']:9.1f}{f['chunks_per_s']:9.1f}{f['texts_per_s']:8.1f}"
-                  f"{f['retriever_load_s']:7.1f}{f['peak_rss_mb']:8.0f}{f['store_mb']:9.1f}"
+                  f"{f['retriever_load_s']:7.1f}{f['model_mb']:9.0f}{f['index_peak_mb']:9.0f}{f['serve_peak_mb']:9.0f}"
+                  f"{f['store_mb']:9.1f}"
                   f"{f['search_median_ms']:10.0f}{f['search_p95_ms']:8.0f}", flush=True)
     finally:
         if not args.keep:

@@ -2,7 +2,7 @@ import re
 from dataclasses import replace
 
 from assistant.chunking import MAX_CHARS, chunk_document, chunk_documents
-from assistant.documents import load_documents
+from assistant.documents import SourceMap, load_documents
 
 from conftest import PROJECT
 
@@ -51,7 +51,7 @@ def test_ids_are_stable_and_follow_content():
     doc = docs[3]
     changed = replace(doc, blocks=[replace(b) for b in doc.blocks])
     changed.blocks[1].text += " Extra zin."
-    changed.blocks[1].offsets = changed.blocks[1].offsets + [0] * len(" Extra zin.")
+    changed.blocks[1].offsets = SourceMap.of([*changed.blocks[1].offsets] + [0] * len(" Extra zin."))
     before, after = chunk_document(doc), chunk_document(changed)
     assert len({c.id for c in before} ^ {c.id for c in after}) == 2  # one chunk replaced
 

@@ -13,6 +13,21 @@ def test_every_cleaned_character_maps_back_to_its_source():
                 assert ch == " " or doc.source[offset] == ch, (doc.name, block.text[:60])
 
 
+def test_source_maps_are_runs_not_one_number_per_character():
+    docs = {d.name: d for d in load_documents(PROJECT / "seeds")}
+    chunks = chunk_documents(list(docs.values()))
+    characters = runs = 0
+    for chunk in chunks:
+        offsets = list(chunk.offsets)
+        assert len(offsets) == len(chunk.text) == len(chunk.offsets)
+        assert all(ch.isspace() or docs[chunk.source].source[o] == ch for ch, o in zip(chunk.text, offsets))
+        assert [chunk.offsets[i] for i in range(0, len(offsets), 7)] == offsets[::7]
+        naive = [i for i in range(1, len(offsets)) if offsets[i] - offsets[i - 1] > 2]
+        assert chunk.offsets.jumps(0, len(offsets), more_than=2) == naive
+        characters, runs = characters + len(offsets), runs + len(chunk.offsets.starts)
+    assert runs < characters / 20
+
+
 def test_every_sentence_of_every_chunk_gives_a_verbatim_quote():
     docs = {d.name: d for d in load_documents(PROJECT / "seeds")}
     chunks = chunk_documents(list(docs.values()))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -86,7 +87,7 @@ def test_a_mixed_folder_is_indexed_with_progress_and_cited_verbatim(mixed_folder
     done = subprocess.run([sys.executable, "-m", "assistant", "index"], cwd=PROJECT, env=env,
                           capture_output=True, text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "Documenten lezen" in done.stderr and "3/3" in done.stderr  # per-document progress
+    assert re.search(r"Indexeren: .*3/3", done.stderr)  # per-document progress
 
     pipeline = load_pipeline(settings, build_if_needed=False, progress=False)
     for question, source in [("Wat leren statushouders in de fietsenwerkplaats?", "fietsen.pdf"),
