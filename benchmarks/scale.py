@@ -48,6 +48,7 @@ from assistant.chunking import chunk_documents, sentence_spans  # noqa: E402
 from assistant.config import Settings  # noqa: E402
 from assistant.documents import iter_documents, load_documents  # noqa: E402
 
+SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+")
 SEARCHES = [
     "Wat vragen gemeenten van het rijk voor de jeugdhulp?", "Wat is bestaanszekerheid?",
     "Wat doen gemeenten aan schulden?", "Wat bedoelen ze met kansengelijkheid?",
@@ -92,7 +93,10 @@ class ReusedSentenceVectors(Embeddings):
         self.known = dict(zip(unique, np.asarray(model.embed_documents(unique), dtype=np.float32)))
 
     def _vector(self, text: str) -> list[float] | None:
-        found = [self.known[text[a:b]] for a, b in sentence_spans(text) if text[a:b] in self.known]
+        # a cheap split first: Dutch sentence splitting (pysbd) would cost as much as the chunking
+        found = [self.known[piece] for piece in SENTENCE_BREAK.split(text) if piece in self.known]
+        if not found:
+            found = [self.known[text[a:b]] for a, b in sentence_spans(text) if text[a:b] in self.known]
         if not found:
             return None
         mean = np.mean(found, axis=0)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import atexit
 import os
+import re
+import select
 import shutil
 import socket
 import subprocess
@@ -77,6 +79,19 @@ def wait_for_http(url: str, process: subprocess.Popen, log_path: Path, timeout: 
         except OSError:
             time.sleep(0.5)
     raise TimeoutError(f"{url} did not answer within {timeout} s:\n{log_path.read_text()[-3000:]}")
+
+
+def wait_for_progress(process: subprocess.Popen, timeout: float = 300) -> tuple[int, int]:
+    """Read an index build's per-document bar on stderr until some, but not all, documents are stored."""
+    output, deadline = b"", time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        ready, _, _ = select.select([process.stderr], [], [], 1.0)
+        if ready:
+            output += os.read(process.stderr.fileno(), 4096)
+            done = [(int(a), int(b)) for a, b in re.findall(rb"Indexeren:[^|\r\n]*\|[^|\r\n]*\| *(\d+)/(\d+)", output)]
+            if done and 0 < done[-1][0] < done[-1][1]:
+                return done[-1]
+    raise AssertionError(f"no partial progress seen; exit {process.poll()}: {output[-2000:]!r}")
 
 
 @contextmanager

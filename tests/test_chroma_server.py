@@ -6,16 +6,21 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import chromadb
 import pytest
 
 from assistant.prompts import STORE_UNAVAILABLE
+from assistant.store import LOCK_STALE_SECONDS, IndexBusy, PassageStore
 
 from conftest import (PROJECT, ask, free_port, last_answer_text, running_page, screenshot, session_dir,
-                      submit_for_notice, wait_for_http)
+                      submit_for_notice, wait_for_http, wait_for_progress)
 
 CHROMA = Path(sys.executable).with_name("chroma")
 SEEDS = ["000_c6716b41ae63aa19.txt", "003_601c73c71d766d51.txt", "004_5ab84b3766507cc5.txt"]
@@ -112,3 +117,64 @@ def test_the_page_says_so_while_the_server_is_down_and_recovers(pipeline, server
         assert "[1]" in last_answer_text(tab)
         assert "schuld" in tab.locator("#gesprek").inner_text().lower()
         tab.close()
+
+
+# ------------------------------------------------------------------ builds from two machines
+def start_build(env: dict) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "assistant", "index"], cwd=PROJECT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def test_a_build_from_another_machine_waits_its_turn(pipeline, server_env, tmp_path):
+    """Two machines have two lock folders; the claim in the server keeps their builds apart."""
+    machine_a = {**server_env, "CHROMA_COLLECTION": "two_machines", "VECTORSTORE_DIR": str(tmp_path / "a"),
+                 "SEEDS_DIR": str(PROJECT / "seeds")}
+    client = chromadb.HttpClient(host="127.0.0.1", port=int(server_env["CHROMA_PORT"]))
+    machine_b = PassageStore(tmp_path / "b", "two_machines", pipeline.store.embeddings,
+                             pipeline.store.model_identity, client)
+    first = start_build(machine_a)
+    try:
+        wait_for_progress(first)
+        with pytest.raises(IndexBusy, match=f"another index build \\(host {socket.gethostname()}"):
+            machine_b.sync(pipeline.chunks, progress=False)
+    finally:
+        first.communicate(timeout=600)
+    assert first.returncode == 0
+    machine_b.check_ready(pipeline.chunks)  # the first build was not disturbed: whole and servable
+    assert machine_b.sync(pipeline.chunks, progress=False).added == 0
+
+
+def test_the_claim_of_a_killed_build_is_taken_over(server_env, tmp_path):
+    env = {**server_env, "CHROMA_COLLECTION": "killed_claim", "VECTORSTORE_DIR": str(tmp_path / "a"),
+           "SEEDS_DIR": str(PROJECT / "seeds")}
+    build = start_build(env)
+    try:
+        wait_for_progress(build)
+        build.send_signal(signal.SIGKILL)
+    finally:
+        build.kill()
+        build.wait()
+    client = chromadb.HttpClient(host="127.0.0.1", port=int(env["CHROMA_PORT"]))
+    assert client.get_collection("killed_claim_build_lock").metadata["host"] == socket.gethostname()
+    finished = cli({**env, "VECTORSTORE_DIR": str(tmp_path / "b")}, "index")  # its process is gone: no wait
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    assert "Taking over the index build claim" in finished.stderr
+    assert "killed_claim_build_lock" not in {c.name for c in client.list_collections()}
+
+
+@pytest.mark.parametrize("silent_for, refused", [(10, True), (LOCK_STALE_SECONDS + 60, False)])
+def test_a_claim_from_another_machine_is_respected_until_it_goes_silent(pipeline, server_env, tmp_path,
+                                                                        silent_for, refused):
+    client = chromadb.HttpClient(host="127.0.0.1", port=int(server_env["CHROMA_PORT"]))
+    name = f"claimed_{silent_for}"
+    client.create_collection(f"{name}_build_lock",  # what a build on another machine leaves while it runs
+                             metadata={"host": "balie-server-2", "pid": 4242, "heartbeat": time.time() - silent_for})
+    chunks = pipeline.chunks[:3]
+    store = PassageStore(tmp_path / "vs", name, pipeline.store.embeddings, "model-a", client)
+    if refused:
+        with pytest.raises(IndexBusy, match="host balie-server-2"):
+            store.sync(chunks, progress=False)
+        assert not store.read_state(), "the refused build wrote nothing"
+    else:
+        assert store.sync(chunks, progress=False).added == 3
+        store.check_ready(chunks)

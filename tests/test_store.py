@@ -1,13 +1,10 @@
 """Incremental indexing into a real Chroma store with the real model."""
 
 import os
-import re
-import select
 import shutil
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 from filelock import FileLock
@@ -19,7 +16,7 @@ from assistant.embeddings import load_embeddings, model_identity
 from assistant.pipeline import load_chunks, load_pipeline, open_store
 from assistant.store import LOCK_FILE, IndexBusy, IndexNotReady, PassageStore
 
-from conftest import PROJECT, make_settings
+from conftest import PROJECT, make_settings, wait_for_progress
 
 SMALL = ["003_601c73c71d766d51.txt", "004_5ab84b3766507cc5.txt"]
 
@@ -114,19 +111,6 @@ def test_a_store_for_another_model_is_not_served_but_rebuilt(tmp_path, small_cor
     other.check_ready(chunks)
 
 
-def _wait_for_progress(process: subprocess.Popen, timeout: float = 300) -> tuple[int, int]:
-    """Read the build's tqdm bar on stderr until some, but not all, texts are stored."""
-    output, deadline = b"", time.monotonic() + timeout
-    while time.monotonic() < deadline and process.poll() is None:
-        ready, _, _ = select.select([process.stderr], [], [], 1.0)
-        if ready:
-            output += os.read(process.stderr.fileno(), 4096)
-            done = [(int(a), int(b)) for a, b in re.findall(rb"Indexeren:[^|\r\n]*\|[^|\r\n]*\| *(\d+)/(\d+)", output)]
-            if done and 0 < done[-1][0] < done[-1][1]:
-                return done[-1]
-    raise AssertionError(f"no partial progress seen; exit {process.poll()}: {output[-2000:]!r}")
-
-
 def test_a_build_killed_midway_is_not_served_and_is_finished_next_time(tmp_path):
     seeds = tmp_path / "seeds"
     seeds.mkdir()
@@ -138,7 +122,7 @@ def test_a_build_killed_midway_is_not_served_and_is_finished_next_time(tmp_path)
     build = subprocess.Popen([sys.executable, "-m", "assistant", "index"], cwd=PROJECT, env=env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        stored, total = _wait_for_progress(build)
+        stored, total = wait_for_progress(build)
         build.send_signal(signal.SIGKILL)
     finally:
         build.kill()
