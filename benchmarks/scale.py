@@ -221,8 +221,8 @@ def main() -> None:
     work = args.keep or Path(tempfile.mkdtemp(prefix="scale-"))
     seeds = Settings.from_env().seeds_dir
     mode = "server" if args.server else "embedded"
-    print(f"store: {mode}; vectors: {'real model for every text' if args.vectors == 'model' else 'seed sentences reused'}"
-          "; chunking s with * = read from the chunk cache of an earlier run")
+    vectors = "real model for every text" if args.vectors == "model" else "seed sentences reused"
+    print(f"store: {mode}; vectors: {vectors}; chunking s with * = read from the chunk cache of an earlier run")
     print(f"{'size':>6}{'MB text':>9}{'docs':>7}{'chunks':>8}{'sentences':>10}{'chunking s':>11}{'index s':>9}"
           f"{'chunks/s':>9}{'texts/s':>8}{'load s':>7}{'model MB':>9}{'index MB':>9}{'serve MB':>9}{'store MB':>9}"
           f"{'median ms':>10}{'p95 ms':>8}")
@@ -247,7 +247,8 @@ def main() -> None:
             f["store_mb"] = folder_size(store_dir) / 1e6  # after the server wrote all it holds
             text_mb = folder_size(corpus) / 1e6
             print(f"{size:>5}x{text_mb:9.1f}{f['documents']:7d}{f['chunks']:8d}{f['sentences']:10d}"
-                  f"{f['chunking_s']:10.1f}{'*' if f['chunks_cached'] else ' '}{f['index_s']:9.1f}{f['chunks_per_s']:9.1f}{f['texts_per_s']:8.1f}"
+                  f"{f['chunking_s']:10.1f}{'*' if f['chunks_cached'] else ' '}{f['index_s']:9.1f}"
+                  f"{f['chunks_per_s']:9.1f}{f['texts_per_s']:8.1f}"
                   f"{f['retriever_load_s']:7.1f}{f['model_mb']:9.0f}{f['index_peak_mb']:9.0f}{f['serve_peak_mb']:9.0f}"
                   f"{f['store_mb']:9.1f}"
                   f"{f['search_median_ms']:10.0f}{f['search_p95_ms']:8.0f}", flush=True)

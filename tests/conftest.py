@@ -117,6 +117,18 @@ def running_page(pipeline: Pipeline, **env: str):
             process.kill()
 
 
+@pytest.fixture(scope="session")
+def feedback_file() -> Path:
+    return session_dir() / "feedback.jsonl"
+
+
+@pytest.fixture(scope="session")
+def page_url(pipeline, feedback_file):
+    """The default chat page, started once for every test that needs no settings of its own."""
+    with running_page(pipeline, FEEDBACK_FILE=str(feedback_file)) as url:
+        yield url
+
+
 # ------------------------------------------------------------------ the page in a browser
 ANSWER_TIMEOUT_MS = 120_000
 

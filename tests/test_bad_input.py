@@ -12,7 +12,7 @@ import pytest
 
 from assistant.prompts import EMPTY_QUESTION, FOREIGN_QUESTION_NOTICE, REFUSAL
 
-from conftest import PROJECT, ask, running_page, screenshot, submit_for_notice
+from conftest import PROJECT, ask, screenshot, submit_for_notice
 
 LONG = ("Waarom " * 2900)[:20_000]
 # name -> (question, what the user is told: "hint" = a Dutch hint and nothing asked, "answer" =
@@ -96,32 +96,31 @@ def test_a_nul_character_in_the_arguments_is_refused_by_the_system_not_us(pipeli
         run_assistant(pipeline, "ask", "a\x00b")
 
 
-def test_the_table_through_the_page(pipeline, browser):
-    with running_page(pipeline) as url:
-        tab = browser.new_page()
-        dialogs = []
-        tab.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-        requests = []
-        tab.on("request", lambda request: requests.append(request.url))
-        tab.goto(url)
-        for name, (question, expected) in TABLE.items():
-            answers = tab.locator("#gesprek .bot-row").count()
-            if expected == "hint":
-                submit_for_notice(tab, question, HINTS[name])
-                assert tab.locator("#gesprek .bot-row").count() == answers, name
-                continue
-            ask(tab, question)
-            assert "Alleen passages" in tab.locator("#gesprek .bot-row").last.inner_text(), name
-            if expected == "foreign":
-                assert FOREIGN_QUESTION_NOTICE in tab.locator("#gesprek .bot-row").last.inner_text()
-        chat = tab.locator("#gesprek")
-        assert chat.locator("script").count() == 0 and chat.locator("img").count() == 0
-        assert "<script>alert('x')</script>" in chat.inner_text()  # shown as text
-        text = chat.inner_text()
-        assert "![pixel](http://127.0.0.1:9/p.png)" in text, text[text.find("pixel") - 50:text.find("pixel") + 80]
-        assert chat.locator("a[href*=\"127.0.0.1:9\"]").count() == 0, "not a link either"
-        assert not dialogs
-        assert not any("127.0.0.1:9/" in request for request in requests), "the image was never fetched"
-        assert "Error" not in tab.locator("body").inner_text()
-        screenshot(tab, "bad-input")
-        tab.close()
+def test_the_table_through_the_page(page_url, browser):
+    tab = browser.new_page()
+    dialogs = []
+    tab.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    requests = []
+    tab.on("request", lambda request: requests.append(request.url))
+    tab.goto(page_url)
+    for name, (question, expected) in TABLE.items():
+        answers = tab.locator("#gesprek .bot-row").count()
+        if expected == "hint":
+            submit_for_notice(tab, question, HINTS[name])
+            assert tab.locator("#gesprek .bot-row").count() == answers, name
+            continue
+        ask(tab, question)
+        assert "Alleen passages" in tab.locator("#gesprek .bot-row").last.inner_text(), name
+        if expected == "foreign":
+            assert FOREIGN_QUESTION_NOTICE in tab.locator("#gesprek .bot-row").last.inner_text()
+    chat = tab.locator("#gesprek")
+    assert chat.locator("script").count() == 0 and chat.locator("img").count() == 0
+    assert "<script>alert('x')</script>" in chat.inner_text()  # shown as text
+    text = chat.inner_text()
+    assert "![pixel](http://127.0.0.1:9/p.png)" in text, text[text.find("pixel") - 50:text.find("pixel") + 80]
+    assert chat.locator("a[href*=\"127.0.0.1:9\"]").count() == 0, "not a link either"
+    assert not dialogs
+    assert not any("127.0.0.1:9/" in request for request in requests), "the image was never fetched"
+    assert "Error" not in tab.locator("body").inner_text()
+    screenshot(tab, "bad-input")
+    tab.close()

@@ -21,17 +21,6 @@ XSS = "<img src=x onerror=alert(1)>"
 FOLLOW_UP = "En wat vraagt men daarvoor van het rijk?"
 
 
-@pytest.fixture(scope="module")
-def feedback_file(tmp_path_factory):
-    return tmp_path_factory.mktemp("feedback") / "feedback.jsonl"
-
-
-@pytest.fixture(scope="module")
-def page_url(pipeline, feedback_file):
-    with running_page(pipeline, FEEDBACK_FILE=str(feedback_file)) as url:
-        yield url
-
-
 @pytest.fixture
 def page(browser, page_url):
     context = browser.new_context(viewport={"width": 1280, "height": 1200})
