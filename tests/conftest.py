@@ -81,16 +81,17 @@ def wait_for_http(url: str, process: subprocess.Popen, log_path: Path, timeout: 
     raise TimeoutError(f"{url} did not answer within {timeout} s:\n{log_path.read_text()[-3000:]}")
 
 
-def wait_for_progress(process: subprocess.Popen, timeout: float = 300) -> tuple[int, int]:
-    """Read an index build's per-document bar on stderr until some, but not all, documents are stored."""
+def wait_for_progress(process: subprocess.Popen, timeout: float = 300) -> int:
+    """Read an index build's "Opslaan" bar on stderr until it has stored a first batch of texts
+    and is still running; returns how many texts it had stored."""
     output, deadline = b"", time.monotonic() + timeout
     while time.monotonic() < deadline and process.poll() is None:
         ready, _, _ = select.select([process.stderr], [], [], 1.0)
         if ready:
             output += os.read(process.stderr.fileno(), 4096)
-            done = [(int(a), int(b)) for a, b in re.findall(rb"Indexeren:[^|\r\n]*\|[^|\r\n]*\| *(\d+)/(\d+)", output)]
-            if done and 0 < done[-1][0] < done[-1][1]:
-                return done[-1]
+            stored = [int(n) for n in re.findall(rb"Opslaan: *(\d+) *tekst", output)]
+            if stored and stored[-1] > 0:
+                return stored[-1]
     raise AssertionError(f"no partial progress seen; exit {process.poll()}: {output[-2000:]!r}")
 
 

@@ -114,7 +114,7 @@ def test_a_store_for_another_model_is_not_served_but_rebuilt(tmp_path, small_cor
 def test_a_build_killed_midway_is_not_served_and_is_finished_next_time(tmp_path):
     seeds = tmp_path / "seeds"
     seeds.mkdir()
-    for path in (PROJECT / "seeds").glob("00[0234]_*.txt"):
+    for path in (PROJECT / "seeds").glob("*.txt"):  # several batches of 32: a kill after the first is midway
         shutil.copy(path, seeds / path.name)
     settings = make_settings(vectorstore_dir=tmp_path / "vs", seeds_dir=seeds)
     env = {**os.environ, "VECTORSTORE_DIR": str(settings.vectorstore_dir), "SEEDS_DIR": str(seeds),
@@ -122,7 +122,7 @@ def test_a_build_killed_midway_is_not_served_and_is_finished_next_time(tmp_path)
     build = subprocess.Popen([sys.executable, "-m", "assistant", "index"], cwd=PROJECT, env=env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        stored, total = wait_for_progress(build)
+        wait_for_progress(build)
         build.send_signal(signal.SIGKILL)
     finally:
         build.kill()
@@ -131,6 +131,7 @@ def test_a_build_killed_midway_is_not_served_and_is_finished_next_time(tmp_path)
 
     chunks = load_chunks(settings)
     store = open_store(settings)
+    assert 0 < store.count() < len(chunks), "killed midway"
     with pytest.raises(IndexNotReady, match="did not finish"):
         store.check_ready(chunks)
     with pytest.raises(IndexNotReady):
@@ -141,7 +142,6 @@ def test_a_build_killed_midway_is_not_served_and_is_finished_next_time(tmp_path)
     assert pipeline.store.count() == len(chunks)
     assert pipeline.retriever.search("Wat is bestaanszekerheid?").passages
     assert open_store(settings).sync(chunks, progress=False).added == 0, "nothing left to do"
-    assert stored < total
 
 
 def test_rebuild_starts_over(tmp_path, small_corpus, real_embeddings):
