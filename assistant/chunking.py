@@ -131,11 +131,8 @@ def chunk_document(doc: Document) -> list[Chunk]:
     return list(unique.values())
 
 
-def chunk_documents(docs: list[Document], progress: bool = False) -> list[Chunk]:
-    from tqdm import tqdm
-
-    return [chunk for doc in tqdm(docs, desc="Passages maken", unit="document", disable=not progress)
-            for chunk in chunk_document(doc)]
+def chunk_documents(docs: list[Document]) -> list[Chunk]:
+    return [chunk for doc in docs for chunk in chunk_document(doc)]
 
 
 def _fingerprint(doc: Document) -> str:
