@@ -46,7 +46,7 @@ sys.path.insert(0, str(ROOT))
 
 from assistant.chunking import chunk_documents  # noqa: E402
 from assistant.config import Settings  # noqa: E402
-from assistant.documents import iter_documents, load_documents  # noqa: E402
+from assistant.documents import document_paths, iter_documents, load_documents  # noqa: E402
 
 SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+|\n")
 SEARCHES = [
@@ -146,7 +146,7 @@ def run_one(corpus: Path, store_dir: Path, vectors: str, host: str, port: int) -
     corpus_settings = replace(settings, seeds_dir=corpus, cache_dir=corpus.with_name(f"{corpus.name}-chunks"))
     chunks_cached = corpus_settings.cache_dir.exists()
     start = time.perf_counter()
-    documents = sum(1 for _ in iter_documents(corpus))
+    documents = len(document_paths(corpus))
     chunks = sum(1 for _ in stream_chunks(iter_documents(corpus), corpus_settings.cache_dir))
     chunk_seconds = time.perf_counter() - start
     client = connect(store_dir, host, port)
