@@ -12,19 +12,17 @@ from __future__ import annotations
 import html
 import logging
 import re
-from dataclasses import dataclass, field
-
 import gradio as gr
 
-from assistant.answer import Answer, NumberedPassage
 from assistant.citations import QuoteFinder, QuoteMatch
 from assistant.config import Settings
-from assistant.feedback import FeedbackLog, FeedbackRecord, FeedbackSource
+from assistant.feedback import FeedbackLog
 from assistant.pipeline import Pipeline, load_pipeline
 from assistant.prompts import ANSWER_LABELS, MODE_LABELS, SOMETHING_WENT_WRONG, STORE_UNAVAILABLE
-from assistant.questions import BadQuestion, check_question
-from assistant.retrieval import Turn
+from assistant.question import BadQuestion, check_question
+from assistant.session import Session
 from assistant.store import IndexBusy, StoreUnavailable
+from assistant.types import Answer, NumberedPassage
 
 log = logging.getLogger("assistant.ui")
 
@@ -64,22 +62,6 @@ def highlighted(text: str, spans: list[tuple[int, int]]) -> str:
         last = end
     out.append(as_text(text[last:]))
     return "".join(out)
-
-
-# ------------------------------------------------------------------ conversation state
-@dataclass
-class Exchange:
-    """One question and its answer, as the feedback log records it."""
-
-    question: str
-    answer: Answer
-
-
-@dataclass
-class Conversation:
-    turns: list[Turn] = field(default_factory=list)  # what follow-up retrieval sees
-    exchanges: list[Exchange] = field(default_factory=list)
-    owner: list[int | None] = field(default_factory=list)  # chat message -> exchange index
 
 
 def answer_messages(answer: Answer) -> list[dict]:
@@ -135,7 +117,7 @@ def build_page(pipeline: Pipeline) -> gr.Blocks:
     feedback = FeedbackLog(settings.feedback_file)
     quotes = QuoteFinder(pipeline.retriever, pipeline.documents)
 
-    def respond(question: str, explain: bool, chat: list[dict], conversation: Conversation):
+    def respond(question: str, explain: bool, chat: list[dict], conversation: Session):
         try:
             question = check_question(question, settings.max_question_chars)
         except BadQuestion as hint:
@@ -152,28 +134,17 @@ def build_page(pipeline: Pipeline) -> gr.Blocks:
             yield chat, conversation, question, failure_message(error, "Answering")
             return
         messages = answer_messages(answer)
-        number = len(conversation.exchanges)
-        conversation.exchanges.append(Exchange(question, answer))
-        conversation.turns += [Turn("user", question), Turn("assistant", answer.text)]
-        conversation.owner += [None] + [number] * len(messages)
+        conversation.add(question, answer, len(messages))
         yield chat + [asked] + messages, conversation, "", ""
 
     def start_over():
-        return [], Conversation(), "", ""
+        return [], Session(), "", ""
 
-    def record_feedback(conversation: Conversation, like: gr.LikeData):
-        owner = conversation.owner[like.index] if isinstance(like.index, int) and \
-            like.index < len(conversation.owner) else None
-        if owner is None or like.liked not in (True, False):
+    def record_feedback(conversation: Session, like: gr.LikeData):
+        record = conversation.feedback(like.index, like.liked)
+        if record is None:
             return ""
-        exchange = conversation.exchanges[owner]
-        answer = exchange.answer
-        feedback.append(FeedbackRecord(
-            rating="up" if like.liked else "down", question=exchange.question, answer=answer.text,
-            mode=answer.mode,
-            sources=[FeedbackSource(p.number, p.chunk.source, p.chunk.section_path, p.reference)
-                     for p in answer.cited_passages],
-        ))
+        feedback.append(record)
         return FEEDBACK_THANKS
 
     def look_up(phrase: str):
@@ -190,7 +161,7 @@ def build_page(pipeline: Pipeline) -> gr.Blocks:
         gr.Markdown(f"# {TITLE}\n{INTRO}")
         gr.Markdown(f"**Modus:** {MODE_LABELS[pipeline.mode]}", elem_id="mode")
         with gr.Tab("Vragen", id="vragen"):
-            conversation = gr.State(Conversation())
+            conversation = gr.State(Session())
             chat = gr.Chatbot(label="Gesprek", height=560, elem_id="gesprek", layout="panel",
                               sanitize_html=True, render_markdown=True, buttons=["copy"],
                               feedback_options=("Like", "Dislike"),

@@ -1,266 +1,235 @@
-"""Answering: retrieval, then an LLM answer whose citations are checked, or the passages.
+"""Answering: a question walks down the stages once, top to bottom, and its answer keeps the trace.
 
-`Answerer` runs one question: condense a follow-up (LLM) or carry its topic (rule), retrieve,
-refuse when nothing relevant was found, else let the LLM write a cited Dutch answer and keep
-only the sentences whose [n] markers point at a retrieved passage that holds their words. When
-no LLM is configured, or it fails, times out or leaves no valid citation, the passages answer
-stands (with a Dutch notice saying why):
+    question.py   the question, read once (intent, focus, vocabulary cues, asked-for facts, names)
+    llm.py        with an LLM: a follow-up or a foreign question rewritten for retrieval
+    retrieval.py  dense + Dutch keywords, fused; near-duplicates grouped
+    compose.py    the best passages re-ranked by their best sentence
+    relevance.py  is it in the documents? a verdict with its reasons; if not: the refusal
+    compose.py    the passages answer: the sentences and list items that answer
+    llm.py        with an LLM: a short lead written from the passages, streamed ...
+    grounding.py  ... of which only the claims their cited passage supports are shown
+    citations.py  every quote verbatim in its source, with its reference
 
-- the passages answer is the 1-3 sentences from the best passages closest in meaning to the
-  question (sentence vectors from the store), each with its [n] marker;
-- every quote shown is checked to stand verbatim in its source document;
-- the refusal is the fixed sentence with the closest topics the documents do cover.
+The passages answer always stands: without an LLM it is the answer; with one, the LLM's checked
+lead is put above it, so LLM mode is never worse than the passages. When the LLM fails, times
+out or no claim of its survives the check, the passages answer stands with a Dutch notice.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
-import numpy as np
-
-from .chunking import Chunk, sentence_spans
-from .citations import Citation, is_verbatim, normalize_for_match, reference, verbatim_quote
-from .documents import Document
-from .keywords import looks_dutch
+from .chunking import sentence_spans
+from .citations import cite, normalize_for_match, numbered, verbatim_quote
+from .compose import RERANK_DEPTH, Composer, Composition
+from .grounding import Claim, Grounder, claims
 from .llm import LLMFailure, LLMWriter
 from .prompts import (CLOSEST_TOPICS, EXPLAIN_NEEDS_LLM, FOREIGN_QUESTION_NOTICE, LLM_FAILED_NOTICE, REFUSAL,
                       REFUSAL_CORE)
-from .retrieval import HybridRetriever, Passage, SearchResult, Turn
-from .store import sentence_id
+from .question import QuestionReader
+from .relevance import judge
+from .retrieval import HybridRetriever
+from .store import PassageStore
+from .types import (Answer, AnswerUpdate, Citation, Document, Mode, NumberedPassage, Passage, Question,
+                    SearchResult, Trace, Turn)
 
 log = logging.getLogger(__name__)
 
-ANSWER_PASSAGES = 3  # sentences are picked from this many best passages
-MAX_SENTENCES = 3
-NEAR_BEST = 0.03  # a further sentence must be this close to the best one's similarity
-RANK_PENALTY = 0.01  # per passage rank, so the best passage wins ties
-
-
-@dataclass
-class NumberedPassage:
-    number: int
-    passage: Passage
-    highlights: list[tuple[int, int]]  # sentence spans in passage.chunk.text that answer
-    reference: str
-
-    @property
-    def chunk(self) -> Chunk:
-        return self.passage.chunk
-
-
-@dataclass
-class Answer:
-    question: str
-    found: bool
-    mode: str  # "passages" | "llm"
-    text: str
-    citations: list[Citation]
-    passages: list[NumberedPassage] = field(default_factory=list)
-    notice: str = ""  # why the answer is not what was asked for (LLM fell back, ...)
-
-    @property
-    def cited_passages(self) -> list[NumberedPassage]:
-        numbers = {c.number for c in self.citations}
-        return [p for p in self.passages if p.number in numbers]
-
-
-@dataclass
-class AnswerUpdate:
-    """A step of a streamed answer: the text so far; `answer` is set on the last step only."""
-
-    text: str
-    answer: Answer | None = None
-
-
-class PassageAnswerer:
-    """The answers made of the documents' own sentences: the refusal and the extract."""
-
-    def __init__(self, retriever: HybridRetriever, documents: dict[str, Document]):
-        self.retriever = retriever
-        self.documents = documents
-
-    def refusal(self, question: str, result: SearchResult, mode: str = "passages") -> Answer:
-        topics = list(dict.fromkeys(p.chunk.section_path or p.chunk.title for p in result.passages[:3]))
-        text = REFUSAL + ("\n\n" + CLOSEST_TOPICS + "\n" + "\n".join(f"- {t}" for t in topics) if topics else "")
-        return Answer(question, False, mode, text, [], self.number(result.passages, {}))
-
-    def extract(self, question: str, result: SearchResult) -> Answer:
-        best = result.passages[:ANSWER_PASSAGES]
-        vectors = self.retriever.store.sentence_vectors([p.chunk.id for p in best])
-        query = np.asarray(result.query_vector)
-        scored = []
-        for rank, passage in enumerate(best):
-            for i, span in enumerate(passage.chunk.sentences):
-                vector = vectors.get(sentence_id(passage.chunk.id, i))
-                if vector is not None:
-                    scored.append((float(np.dot(query, vector)) - RANK_PENALTY * rank, rank, span))
-        scored.sort(key=lambda s: -s[0])
-        chosen = [s for s in scored[:MAX_SENTENCES] if s[0] >= scored[0][0] - NEAR_BEST] if scored else []
-        chosen.sort(key=lambda s: (s[1], s[2][0]))  # reading order within each passage
-
-        highlights: dict[int, list[tuple[int, int]]] = {}
-        for _, rank, span in chosen:
-            highlights.setdefault(rank, []).append(span)
-        numbered = self.number(result.passages, highlights)
-        lines, citations = [], []
-        for _, rank, (start, end) in chosen:
-            passage = numbered[rank]
-            quote = verbatim_quote(passage.chunk, start, end, self.documents[passage.chunk.source])
-            if not quote:
-                continue
-            lines.append(f"{quote} [{passage.number}]")
-            citations.extend(self.cite(passage, quote))
-        return Answer(question, True, "passages", "\n".join(lines), citations, numbered)
-
-    def cite(self, passage: NumberedPassage, quote: str) -> list[Citation]:
-        """The quote from the passage itself and from every other document that repeats it."""
-        out = []
-        for chunk in [passage.chunk, *passage.passage.copies]:
-            document = self.documents[chunk.source]
-            if is_verbatim(quote, document) and all(c.source != chunk.source for c in out):
-                out.append(Citation(passage.number, chunk.source, chunk.title, chunk.section, quote))
-        return out
-
-    def number(self, passages: list[Passage], highlights: dict[int, list[tuple[int, int]]]) -> list[NumberedPassage]:
-        return [
-            NumberedPassage(i + 1, p, highlights.get(i, []), reference(self.documents[p.chunk.source], p.chunk.section))
-            for i, p in enumerate(passages)
-        ]
-
-
-# ------------------------------------------------------------------ LLM answers, checked
-MARKERS = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
-SUPPORT_MIN = 0.34  # share of a sentence's (rarity-weighted) words its cited passage must hold
-ATTRIBUTION_MIN = 0.5  # the same, for giving an unmarked sentence the marker of its passage
-
-
-def with_markers(claim: str, numbers: list[int]) -> str:
-    """'Zin .' + [1, 2] -> 'Zin [1][2].'"""
-    claim = re.sub(r"\s+([.,;:!?])", r"\1", claim).strip()
-    end = len(claim.rstrip(".!?:;"))
-    return claim[:end] + " " + "".join(f"[{n}]" for n in numbers) + claim[end:]
+ANSWER_PASSAGES = 3  # the best passages the LLM reads
 
 
 class Answerer:
     """One question in, one answer out; with an LLM when configured, else the passages."""
 
-    def __init__(self, retriever: HybridRetriever, documents: dict[str, Document], writer: LLMWriter | None,
-                 timeout: float = 60.0):
+    def __init__(self, reader: QuestionReader, retriever: HybridRetriever, store: PassageStore,
+                 composer: Composer, grounder: Grounder, documents: dict[str, Document],
+                 writer: LLMWriter | None, found_threshold: float, timeout: float = 60.0):
+        self.reader = reader
         self.retriever = retriever
-        self.passages = PassageAnswerer(retriever, documents)
+        self.store = store
+        self.composer = composer
+        self.grounder = grounder
+        self.documents = documents
         self.writer = writer
+        self.found_threshold = found_threshold
         self.timeout = timeout
 
     @property
-    def mode(self) -> str:
-        return "llm" if self.writer else "passages"
+    def mode(self) -> Mode:
+        return Mode.LLM if self.writer else Mode.PASSAGES
 
-    def ask(self, question: str, history: list[Turn] | None = None, explain: bool = False) -> Answer:
-        *_, last = self.stream(question, history, explain)
+    # ------------------------------------------------------------------ search
+    def search(self, text: str, history: list[Turn] | None = None, k: int | None = None) -> SearchResult:
+        """The best passages for a question, re-ranked, with the relevance verdict."""
+        result, _ = self._search(self.reader.read(text, history or ()), k, Trace())
+        return result
+
+    def _search(self, question: Question, k: int | None, trace: Trace) -> tuple[SearchResult, dict]:
+        k = k or self.retriever.k
+        result = self.retriever.search(question, k=max(k, RERANK_DEPTH))
+        names = self._names
+        trace.add("retrieval", query=question.retrieval_text, expansion=question.expansion,
+                  dense=[names(cid, s) for cid, s in result.signals.dense_top],
+                  keyword=[names(cid, s) for cid, s in result.signals.keyword_top],
+                  fused=[names(cid, s) for cid, s in result.signals.fused_top])
+        vectors = self.store.sentence_vectors([p.chunk.id for p in result.passages[:RERANK_DEPTH]])
+        candidates = self.composer.candidates(question, result.passages, vectors, result.query_vector, RERANK_DEPTH)
+        result.passages = self.composer.rerank(question, result.passages, candidates)[:k]
+        trace.add("rerank", passages=[_label(p) for p in result.passages[:5]])
+        result.verdict = judge(result, self.found_threshold)
+        trace.add("relevance", found=result.found, confidence=round(result.confidence, 4),
+                  reasons=list(result.verdict.reasons))
+        return result, vectors
+
+    def _names(self, chunk_id: str, score: float) -> dict:
+        chunk = self.retriever.corpus.by_id.get(chunk_id)
+        return {"source": chunk.source if chunk else chunk_id, "section": chunk.section_path if chunk else "",
+                "score": score}
+
+    # ------------------------------------------------------------------ ask
+    def ask(self, text: str, history: list[Turn] | None = None, explain: bool = False) -> Answer:
+        *_, last = self.stream(text, history, explain)
         return last.answer
 
-    def stream(self, question: str, history: list[Turn] | None = None,
-               explain: bool = False) -> Iterator[AnswerUpdate]:
-        history = history or []
+    def stream(self, text: str, history: list[Turn] | None = None, explain: bool = False) -> Iterator[AnswerUpdate]:
+        """The answer as it is checked: each update holds only text that passed the check; the
+        last one carries the whole Answer."""
+        trace = Trace()
         deadline = time.monotonic() + self.timeout
-        result = self.retriever.search(*self.retrieval_question(question, history, deadline))
+        question = self.reader.read(text, tuple(history or ()))
+        trace.add("question", intent=question.intent.value, wants=[w.value for w in question.wants],
+                  asks_for=[f.name for f in question.expected], focus=sorted(question.focus),
+                  vocabulary=list(question.cues), names=list(question.unknown_names),
+                  asks_about_name=question.asks_about_name, dutch=question.dutch, follow_up=question.follow_up)
+        question = self.rewritten(question, deadline, trace)
+        result, vectors = self._search(question, None, trace)
         if not result.found:
-            answer = self.passages.refusal(question, result, self.mode)
-        elif self.writer is None:
-            answer = self.passages.extract(question, result)
-            answer.notice = EXPLAIN_NEEDS_LLM if explain else ""
+            answer = self.refusal(question, result.passages, self.mode)
         else:
-            answer = yield from self.write(question, result, explain, deadline)
-        if self.writer is None and not looks_dutch(question):
+            composition = self.composer.compose(question, result.passages, vectors, result.query_vector)
+            answer = self.passages_answer(question, composition)
+            trace.add("composition", intent=question.intent.value,
+                      kept=[_unit_label(u.chunk, u.span, u.item) for u in composition.units],
+                      dropped=[{"sentence": s, "score": v} for s, v in composition.dropped])
+            if self.writer is None:
+                answer.notice = EXPLAIN_NEEDS_LLM if explain else ""
+            else:
+                answer = yield from self.write(question, answer, explain, deadline, trace)
+        if self.writer is None and not question.dutch:
             answer.notice = FOREIGN_QUESTION_NOTICE
+        trace.add("citations", citations=len(answer.citations), sources=sorted({c.source for c in answer.citations}))
+        answer.trace = trace.steps
         yield AnswerUpdate(answer.text, answer)
 
-    def retrieval_question(self, question: str, history: list[Turn], deadline: float) -> tuple[str, list[Turn]]:
-        """With an LLM a follow-up, or a question in another language, becomes a stand-alone
-        Dutch question; otherwise (or when that fails) retrieval carries the topic through the
-        previous user turn (see retrieval_query)."""
-        follow_up = any(t.role == "user" for t in history)
-        foreign = not looks_dutch(question)
-        if self.writer is None or not (follow_up or foreign):
-            return question, history
+    def rewritten(self, question: Question, deadline: float, trace: Trace) -> Question:
+        """With an LLM, a follow-up or a question in another language becomes a stand-alone Dutch
+        question for retrieval; without one (or when that fails) a follow-up carries the topic of
+        the previous user question (question.follow_up_text)."""
+        if self.writer is None or not (question.follow_up or not question.dutch):
+            return question
         try:
-            rewritten = self.writer.condense(question, history, deadline)
+            rewritten = self.writer.condense(question.text, list(question.history), deadline)
         except LLMFailure as failure:
             log.warning("Rewriting the question failed, using the conversation rule: %s", failure)
-            return question, history
-        log.info("Question rewritten for retrieval: %r", rewritten)
-        if normalize_for_match(rewritten) == normalize_for_match(question):
-            return question, history  # not rewritten: the conversation rule still carries the topic
-        return rewritten, []
+            trace.add("rewrite", failed=str(failure)[:200])
+            return question
+        if normalize_for_match(rewritten) == normalize_for_match(question.text):
+            return question  # not rewritten: the conversation rule still carries the topic
+        trace.add("rewrite", question=rewritten)
+        return self.reader.read(question.text, question.history, rewritten=rewritten)
 
-    def write(self, question: str, result: SearchResult, explain: bool, deadline: float):
-        """Stream the LLM's answer, then check it; the passages answer when it is unusable."""
-        numbered = self.passages.number(result.passages[:ANSWER_PASSAGES], {})
-        try:
-            text = ""
-            for text in self.writer.stream_answer(question, [p.chunk.text for p in numbered], explain, deadline):
-                yield AnswerUpdate(text)
-            checked = self.check(question, text, numbered, result)
-            if checked is not None:
-                return checked
-            failure = f"no sentence kept a valid, supported citation: {text[:300]!r}"
-        except LLMFailure as exc:
-            failure = str(exc)
-        log.warning("LLM answer unusable, falling back to the passages: %s", failure)
-        fallback = self.passages.extract(question, result)
-        fallback.notice = LLM_FAILED_NOTICE
-        return fallback
+    # ------------------------------------------------------------------ the passages answer
+    def refusal(self, question: Question, passages: list[Passage], mode: Mode) -> Answer:
+        """The fixed sentence, with the closest topics the documents do cover."""
+        topics = list(dict.fromkeys(p.chunk.section_path or p.chunk.title for p in passages[:3]))
+        text = REFUSAL + ("\n\n" + CLOSEST_TOPICS + "\n" + "\n".join(f"- {t}" for t in topics) if topics else "")
+        return Answer(question.text, False, mode, text, [], numbered(passages, self.documents))
 
-    def check(self, question: str, text: str, numbered: list[NumberedPassage],
-              result: SearchResult) -> Answer | None:
-        """Keep the sentences whose markers point at a retrieved passage holding their words;
-        None when none is left. The refusal sentence means found=false."""
-        log.debug("LLM text: %r", text)
-        if REFUSAL_CORE in normalize_for_match(text):
-            return self.passages.refusal(question, result, "llm")
-        kept_sentences, highlights, citations = [], {}, []
-        for start, end in sentence_spans(text):
-            sentence = text[start:end]
-            claim = MARKERS.sub("", sentence).strip()
-            if not claim or normalize_for_match(claim) == normalize_for_match(question):
+    def passages_answer(self, question: Question, composition: Composition) -> Answer:
+        """The composed sentences as verbatim quotes, each with the number of its passage; a list
+        item from a passage that was not retrieved brings that passage along."""
+        shown = numbered(composition.passages, self.documents)
+        lines: list[str] = []
+        citations: list[Citation] = []
+        for unit in composition.units:
+            passage = next((p for p in shown if p.chunk.id == unit.chunk.id), None)
+            if passage is None:
+                passage = numbered([*[p.passage for p in shown], Passage(unit.chunk, 0.0)], self.documents)[-1]
+                shown.append(passage)
+            quote = verbatim_quote(unit.chunk, *unit.span, self.documents[unit.chunk.source])
+            if not quote:
                 continue
-            shown = []
-            for number in self.supporting_passages(sentence, claim, numbered):
-                passage = numbered[number - 1]
-                span, quote = self.best_quote(claim, passage)
-                if quote:
-                    shown.append(number)
-                    highlights.setdefault(number - 1, []).append(span)
-                    citations += [c for c in self.passages.cite(passage, quote) if c not in citations]
-            if shown:  # a claim without a valid, supported source is not shown
-                kept_sentences.append(with_markers(claim, shown))
-        if not citations:
-            return None
-        for index, spans in highlights.items():
-            numbered[index].highlights = sorted(set(spans))
-        return Answer(question, True, "llm", "\n".join(kept_sentences), citations, numbered)
+            passage.highlights.append(unit.span)
+            lines.append(f"{'- ' if unit.item else ''}{quote} [{passage.number}]")
+            citations += [c for c in cite(passage, quote, self.documents) if c not in citations]
+        return Answer(question.text, True, Mode.PASSAGES, "\n".join(lines), citations, shown)
 
-    def supporting_passages(self, sentence: str, claim: str, numbered: list[NumberedPassage]) -> list[int]:
-        """The sentence's own markers that point at a passage holding its words; for an unmarked
-        sentence, the one passage it was plainly taken from."""
-        keywords = self.retriever.corpus.keywords
-        support = [keywords.weighted_recall(claim, p.chunk.text) for p in numbered]
-        cited = []
-        for group in MARKERS.findall(sentence):
-            for number in (int(n) for n in re.split(r"[,;]", group)):
-                if 1 <= number <= len(numbered) and number not in cited and support[number - 1] >= SUPPORT_MIN:
-                    cited.append(number)
-        best = max(range(len(numbered)), key=support.__getitem__)
-        if not MARKERS.search(sentence) and support[best] >= ATTRIBUTION_MIN:
-            cited.append(best + 1)
-        return cited
+    # ------------------------------------------------------------------ LLM answers, checked
+    def write(self, question: Question, passages_answer: Answer, explain: bool, deadline: float, trace: Trace):
+        """Stream the LLM's lead; show each sentence once it is complete and supported."""
+        given = passages_answer.passages[:ANSWER_PASSAGES]
+        texts = [(p.chunk.text, list(p.chunk.sentences)) for p in given]
+        kept: list[str] = []
+        citations: list[Citation] = []
+        rejected: list[dict] = []
+        checked = 0
+        text = ""
+        try:
+            for text in self.writer.stream_answer(question.text, [p.chunk.text for p in given], explain, deadline):
+                if REFUSAL_CORE in normalize_for_match(text):
+                    continue
+                complete = claims(text, sentence_spans)[:-1]  # the last sentence may still grow
+                if len(complete) > checked:
+                    for claim in complete[checked:]:
+                        self._check(claim, given, texts, kept, citations, rejected)
+                    checked = len(complete)
+                    yield AnswerUpdate("\n".join(kept))
+        except LLMFailure as failure:
+            log.warning("LLM answer unusable, falling back to the passages: %s", failure)
+            trace.add("llm", failed=str(failure)[:200])
+            passages_answer.notice = LLM_FAILED_NOTICE
+            return passages_answer
+        if REFUSAL_CORE in normalize_for_match(text):
+            trace.add("llm", refused=True)
+            return self.refusal(question, [p.passage for p in passages_answer.passages], Mode.LLM)
+        for claim in claims(text, sentence_spans)[checked:]:
+            self._check(claim, given, texts, kept, citations, rejected)
+        trace.add("grounding", kept=kept, rejected=rejected)
+        if not kept:
+            log.warning("LLM answer unusable, falling back to the passages: no claim was supported: %r", text[:300])
+            passages_answer.notice = LLM_FAILED_NOTICE
+            return passages_answer
+        citations += [c for c in passages_answer.citations if c not in citations]
+        return Answer(question.text, True, Mode.LLM, "\n".join(kept) + "\n\n" + passages_answer.text, citations,
+                      passages_answer.passages)
 
-    def best_quote(self, claim: str, passage: NumberedPassage) -> tuple[tuple[int, int], str]:
-        """The passage's sentence sharing most of the claim's words, as a verbatim quote."""
-        keywords = self.retriever.corpus.keywords
-        span = max(passage.chunk.sentences, key=lambda s: keywords.weighted_recall(claim, passage.chunk.text[s[0]:s[1]]))
-        return span, verbatim_quote(passage.chunk, *span, self.passages.documents[passage.chunk.source])
+    def _check(self, claim: Claim, given: list[NumberedPassage], texts, kept: list[str], citations: list[Citation],
+               rejected: list[dict]) -> None:
+        grounding = self.grounder.ground(claim, texts)
+        if grounding.number is None:
+            rejected.append({"claim": claim.text, "reason": grounding.reason})
+            return
+        passage = given[grounding.number - 1]
+        quote = verbatim_quote(passage.chunk, *grounding.span, self.documents[passage.chunk.source])
+        if not quote:
+            rejected.append({"claim": claim.text, "reason": "the supporting sentence is not verbatim in its source"})
+            return
+        passage.highlights.append(grounding.span)
+        citations += [c for c in cite(passage, quote, self.documents) if c not in citations]
+        kept.append(with_marker(claim.text, grounding.number))
+
+
+def with_marker(claim: str, number: int) -> str:
+    """'Zin.' + 2 -> 'Zin [2].'"""
+    end = len(claim.rstrip(".!?:;"))
+    return f"{claim[:end]} [{number}]{claim[end:]}"
+
+
+def _label(passage: Passage) -> dict:
+    return {"source": passage.chunk.source, "section": passage.chunk.section_path, "score": round(passage.score, 4)}
+
+
+def _unit_label(chunk, span: tuple[int, int], item: bool) -> dict:
+    return {"source": chunk.source, "sentence": chunk.text[span[0]:span[1]][:120], "item": item}

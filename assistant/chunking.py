@@ -11,43 +11,17 @@ import hashlib
 import json
 import logging
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from functools import lru_cache
 from pathlib import Path
 
-from . import documents
-from .documents import Block, Document, SourceMap
+from . import documents, types
+from .types import Block, Chunk, Document, SourceMap
 
 log = logging.getLogger(__name__)
 
 TARGET_CHARS = 700  # merge small neighbouring blocks of one section up to this size
 MAX_CHARS = 1000  # a longer block is split between sentences
-SECTION_SEPARATOR = " > "
-
-
-@dataclass(frozen=True)
-class Chunk:
-    id: str
-    source: str  # the document's file name
-    title: str  # the document's title
-    section: tuple[str, ...]  # headings above the chunk, outermost first
-    text: str
-    offsets: SourceMap  # offsets[i] = position in the source file of text[i]
-    sentences: tuple[tuple[int, int], ...]  # [start, end) of each sentence in text
-
-    @property
-    def section_path(self) -> str:
-        return SECTION_SEPARATOR.join(self.section)
-
-    @property
-    def embedding_text(self) -> str:
-        """What the models see: the title and section path give a bare paragraph its topic."""
-        return f"{SECTION_SEPARATOR.join((self.title, *self.section))}: {self.text}"
-
-    def sentence_texts(self) -> list[str]:
-        return [self.text[a:b] for a, b in self.sentences]
-
-
 @lru_cache(maxsize=1)
 def _segmenter():
     import pysbd
@@ -72,17 +46,18 @@ def _chunk_id(source: str, section: tuple[str, ...], text: str) -> str:
     return digest[:24]
 
 
-def _make_chunk(doc: Document, section: tuple[str, ...], text: str, offsets: list[int]) -> Chunk:
+def _make_chunk(doc: Document, section: tuple[str, ...], text: str, offsets: list[int],
+                blocks: tuple[tuple[int, int, str], ...], lead: str) -> Chunk:
     return Chunk(
         id=_chunk_id(doc.name, section, text), source=doc.name, title=doc.title, section=section,
-        text=text, offsets=SourceMap.of(offsets), sentences=tuple(sentence_spans(text)),
+        text=text, offsets=SourceMap.of(offsets), sentences=tuple(sentence_spans(text)), blocks=blocks, lead=lead,
     )
 
 
-def _split_long(text: str, offsets: list[int]) -> list[tuple[str, list[int]]]:
-    """Cut a long block between sentences into pieces of about TARGET_CHARS."""
+def _split_long(text: str) -> list[tuple[int, int]]:
+    """Where to cut a long block between sentences into pieces of about TARGET_CHARS."""
     if len(text) <= MAX_CHARS:
-        return [(text, offsets)]
+        return [(0, len(text))]
     pieces, start, end = [], 0, 0
     for s_start, s_end in sentence_spans(text):
         if s_end - start > TARGET_CHARS and end > start:
@@ -90,7 +65,7 @@ def _split_long(text: str, offsets: list[int]) -> list[tuple[str, list[int]]]:
             start = s_start
         end = s_end
     pieces.append((start, len(text)))
-    return [(text[a:b].strip(), offsets[a:a + len(text[a:b].strip())]) for a, b in pieces]
+    return pieces
 
 
 def chunk_document(doc: Document) -> list[Chunk]:
@@ -102,15 +77,22 @@ def chunk_document(doc: Document) -> list[Chunk]:
     def flush() -> None:
         if not pending:
             return
-        text, offsets = "", []
+        text, offsets, spans = "", [], []
         for block in pending:
             if text:
                 text += "\n"
                 offsets.append(block.offsets[0] - 1)
+            spans.append((len(text), len(text) + len(block.text), block.kind))
             text += block.text
             offsets.extend(block.offsets)
-        for piece, piece_offsets in _split_long(text, offsets):
-            chunks.append(_make_chunk(doc, pending_section, piece, piece_offsets))
+        for a, b in _split_long(text):
+            piece = text[a:b]
+            a += len(piece) - len(piece.lstrip())
+            piece = piece.strip()
+            b = a + len(piece)
+            blocks = tuple((max(s, a) - a, min(e, b) - a, kind) for s, e, kind in spans if s < b and e > a)
+            lead = pending[0].lead if a == 0 else ""
+            chunks.append(_make_chunk(doc, pending_section, piece, offsets[a:b], blocks, lead))
         pending.clear()
 
     for block in doc.blocks:
@@ -138,7 +120,7 @@ def chunk_documents(docs: list[Document]) -> list[Chunk]:
 def _fingerprint(doc: Document) -> str:
     """Changes with the document's text or title, and with this module's or the cleaner's code."""
     digest = hashlib.sha256()
-    for module_file in (__file__, documents.__file__):
+    for module_file in (__file__, documents.__file__, types.__file__):
         digest.update(Path(module_file).read_bytes())
     digest.update("\x1f".join((doc.name, doc.title, doc.source)).encode("utf-8"))
     return digest.hexdigest()[:32]
@@ -151,7 +133,8 @@ def cached_chunks(doc: Document, cache_dir: Path) -> list[Chunk]:
     try:
         rows = json.loads(path.read_text(encoding="utf-8"))
         return [Chunk(**{**row, "section": tuple(row["section"]), "sentences": tuple(map(tuple, row["sentences"])),
-                         "offsets": _source_map(row["offsets"])}) for row in rows]
+                         "blocks": tuple(map(tuple, row["blocks"])), "offsets": _source_map(row["offsets"])})
+                for row in rows]
     except (OSError, ValueError, TypeError, KeyError, AttributeError) as error:
         if path.exists():
             log.warning("Ignoring unreadable chunk cache %s: %s", path, error)

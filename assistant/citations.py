@@ -9,19 +9,8 @@ from functools import lru_cache
 import numpy as np
 from rapidfuzz import fuzz
 
-from .chunking import SECTION_SEPARATOR, Chunk
-from .documents import Document
 from .keywords import fold
-from .store import sentence_id
-
-
-@dataclass(frozen=True)
-class Citation:
-    number: int  # the [n] marker in the answer
-    source: str  # the document's file name
-    title: str
-    section: tuple[str, ...]
-    quote: str
+from .types import SECTION_SEPARATOR, Chunk, Citation, Document, NumberedPassage, Passage, sentence_id
 
 
 def normalize_for_match(text: str) -> str:
@@ -60,6 +49,21 @@ def verbatim_quote(chunk: Chunk, start: int, end: int, document: Document) -> st
     pieces.append((piece_start, end))
     candidates = sorted((chunk.text[a:b].strip() for a, b in pieces), key=len, reverse=True)
     return next((c for c in candidates if is_verbatim(c, document)), "")
+
+
+def cite(passage: NumberedPassage, quote: str, documents: dict[str, Document]) -> list[Citation]:
+    """The quote from the passage itself and from every other document that repeats it."""
+    out: list[Citation] = []
+    for chunk in [passage.chunk, *passage.passage.copies]:
+        if is_verbatim(quote, documents[chunk.source]) and all(c.source != chunk.source for c in out):
+            out.append(Citation(passage.number, chunk.source, chunk.title, chunk.section, quote))
+    return out
+
+
+def numbered(passages: list[Passage], documents: dict[str, Document]) -> list[NumberedPassage]:
+    """The passages as the answer shows them: [1], [2], ... each with its ready reference."""
+    return [NumberedPassage(i + 1, p, [], reference(documents[p.chunk.source], p.chunk.section))
+            for i, p in enumerate(passages)]
 
 
 def reference(document: Document, section: tuple[str, ...]) -> str:
@@ -113,7 +117,7 @@ class QuoteFinder:
 
     def find(self, text: str, limit: int = LOOKUP_RESULTS) -> list[QuoteMatch]:
         phrase = remembered_phrase(text)
-        result = self.retriever.search(phrase, k=LOOKUP_CANDIDATES)
+        result = self.retriever.search(self.retriever.reader.read(phrase), k=LOOKUP_CANDIDATES)
         by_id = self.retriever.corpus.by_id
         copies = {p.chunk.id: [s for s in p.sources if s != p.chunk.source] for p in result.passages}
         candidates = {p.chunk.id for p in result.passages}

@@ -18,13 +18,13 @@ import logging
 import sys
 from dataclasses import dataclass
 
-from .answer import Answer
 from .config import Settings
 from .pipeline import Pipeline, build_index, load_pipeline
 from .prompts import SOURCES_HEADING
-from .questions import BadQuestion, check_question
-from .retrieval import SearchResult, Turn
+from .question import BadQuestion, check_question
+from .session import Session
 from .store import IndexBusy, StoreUnavailable
+from .types import Answer, Role, SearchResult, Turn
 
 log = logging.getLogger("assistant")
 
@@ -39,7 +39,7 @@ def parse_history(raw: object) -> list[Turn]:
         if not isinstance(item, dict) or item.get("role") not in ("user", "assistant") \
                 or not isinstance(item.get("content"), str):
             raise ValueError("each history item needs 'role' (user|assistant) and 'content' (string)")
-        turns.append(Turn(item["role"], item["content"]))
+        turns.append(Turn(Role(item["role"]), item["content"]))
     return turns
 
 
@@ -59,12 +59,13 @@ def search_json(result: SearchResult) -> dict:
 def answer_json(answer: Answer) -> dict:
     out = {
         "found": answer.found,
-        "mode": answer.mode,
+        "mode": answer.mode.value,
         "answer": answer.text,
         "citations": [{"source": c.source, "quote": c.quote, "number": c.number} for c in answer.citations],
     }
     if answer.notice:
         out["notice"] = answer.notice
+    out["trace"] = [step.as_json() for step in answer.trace]
     return out
 
 
@@ -111,7 +112,7 @@ def run_batch(pipeline: Pipeline, command: str, k: int, stdin: io.BufferedReader
             question = check_question(item["question"], pipeline.settings.max_question_chars)
             history = parse_history(item.get("history"))
             if command == "search":
-                out = search_json(pipeline.retriever.search(question, history, k=k))
+                out = search_json(pipeline.answerer.search(question, history, k=k))
             else:
                 out = answer_json(pipeline.answerer.ask(question, history))
         except BadQuestion as exc:
@@ -129,7 +130,7 @@ def run_batch(pipeline: Pipeline, command: str, k: int, stdin: io.BufferedReader
 
 def chat_loop(pipeline: Pipeline) -> int:
     print("Stel uw vraag over 'De waarde van het sociaal domein' (leeg = stoppen).")
-    history: list[Turn] = []
+    session = Session()
     while True:
         try:
             question = input("\nVraag: ")
@@ -138,12 +139,13 @@ def chat_loop(pipeline: Pipeline) -> int:
         if not question.strip():
             return 0
         try:
-            answer = pipeline.answerer.ask(check_question(question, pipeline.settings.max_question_chars), history)
+            question = check_question(question, pipeline.settings.max_question_chars)
+            answer = pipeline.answerer.ask(question, session.turns)
         except BadQuestion as exc:
             print(exc)
             continue
         print(render_answer(answer))
-        history += [Turn("user", question), Turn("assistant", answer.text)]
+        session.add(question, answer)
 
 
 # ------------------------------------------------------------------ entry point
@@ -211,7 +213,7 @@ def run(args: Args, settings: Settings) -> int:
     if args.command == "chat":
         return chat_loop(pipeline)
     if args.command == "search":
-        print(render_search(pipeline.retriever.search(question, k=k)))
+        print(render_search(pipeline.answerer.search(question, k=k)))
     else:
         print(render_answer(pipeline.answerer.ask(question)))
     return 0

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import json
 import re
-from bisect import bisect_right
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
+
+from .types import Block, Document, SourceMap
 
 MANIFEST_NAME = "manifest.json"
 SUPPORTED_SUFFIXES = (".txt", ".md", ".pdf", ".docx")
@@ -40,73 +40,6 @@ BULLET = re.compile(r"^\s*(?:[-•*]|\d{1,2}[.)])\s+")
 HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
 BOLD_LEAD = re.compile(r"^\*\*([^*]{2,80}?)[.:]?\*\*")
 SENTENCE_END = re.compile(r"[.!?:;)\"'’”]\s*$")
-
-
-@dataclass(frozen=True)
-class SourceMap:
-    """Where each character of a cleaned text stood in its source file.
-
-    Stored as runs, stretches copied unchanged from the source, so that a passage costs a few
-    numbers rather than one per character (memory would otherwise grow ~40 bytes per character
-    of the corpus). `source_map[i]` is the source position of text[i].
-    """
-
-    starts: tuple[int, ...]  # position in the text where each run begins (the first is 0)
-    sources: tuple[int, ...]  # position in the source of each run's first character
-    length: int
-
-    @classmethod
-    def of(cls, offsets: Sequence[int]) -> SourceMap:
-        starts, sources = [], []
-        for i, offset in enumerate(offsets):
-            if not starts or offset != offsets[i - 1] + 1:
-                starts.append(i)
-                sources.append(offset)
-        return cls(tuple(starts), tuple(sources), len(offsets))
-
-    def __len__(self) -> int:
-        return self.length
-
-    def __getitem__(self, i: int) -> int:
-        if not 0 <= i < self.length:
-            raise IndexError(f"position {i} outside a text of {self.length} characters")
-        run = bisect_right(self.starts, i) - 1
-        return self.sources[run] + i - self.starts[run]
-
-    def __iter__(self) -> Iterator[int]:
-        ends = self.starts[1:] + (self.length,)
-        for start, end, source in zip(self.starts, ends, self.sources):
-            yield from range(source, source + end - start)
-
-    def jumps(self, start: int, end: int, more_than: int) -> list[int]:
-        """Positions i in (start, end) where the source skips more than `more_than` characters
-        between text[i - 1] and text[i]."""
-        first = bisect_right(self.starts, start)
-        return [i for i in self.starts[first:bisect_right(self.starts, end - 1)]
-                if self[i] - self[i - 1] > more_than]
-
-
-@dataclass
-class Block:
-    """A structural piece of a document: heading, paragraph or bullet item."""
-
-    kind: str  # "heading" | "paragraph" | "bullet"
-    text: str
-    offsets: SourceMap  # offsets[i] = position in the source of text[i]
-    level: int = 0  # heading level (1 = chapter)
-    lead: str = ""  # bold lead-in of a bullet or paragraph ("Inkomen")
-
-
-@dataclass
-class Document:
-    name: str  # file name: the citation key
-    source: str  # the file's text as it stands
-    title: str
-    organisation: str = ""
-    kind: str = ""
-    date: str | None = None
-    citation_author: str = ""
-    blocks: list[Block] = field(default_factory=list)
 
 
 def _strip_noise(line: str, start: int) -> tuple[str, list[int]]:

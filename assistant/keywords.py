@@ -133,14 +133,18 @@ class DutchKeywordIndex:
         texts (compound parts are left out: "huishoudens" is not about "huisvesten")."""
         return {t for t in word_stems(text) if 0 < self.document_share.get(t, 0) <= max_share}
 
+    def rarity(self, token: str) -> float:
+        """-log of the share of texts holding `token`; a token no text holds is rarest of all."""
+        share = self.document_share.get(token)
+        return -math.log(share) if share else math.log(max(2, self.bm25.scores["num_docs"]))
+
     def weighted_recall(self, phrase: str, text: str) -> float:
         """The share of the phrase's words (weighted by rarity) that `text` contains too."""
         wanted = set(self.tokens(phrase))
         if not wanted:
             return 0.0
         present = set(self.tokens(text))
-        rarest = math.log(max(2, self.bm25.scores["num_docs"]))
-        weight = {t: -math.log(self.document_share[t]) if t in self.document_share else rarest for t in wanted}
+        weight = {t: self.rarity(t) for t in wanted}
         total = sum(weight.values())
         return sum(w for t, w in weight.items() if t in present) / total if total else 0.0
 

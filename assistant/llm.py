@@ -29,7 +29,7 @@ from .prompts import (
     RESIDENT_STYLE,
     STAFF_STYLE,
 )
-from .retrieval import Turn
+from .types import Role, Turn
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ class LLMWriter:
     def condense(self, question: str, history: list[Turn], deadline: float) -> str:
         """A follow-up rewritten as a stand-alone question (retrieval then needs no history)."""
         conversation = "\n".join(
-            f"{'Gebruiker' if t.role == 'user' else 'Assistent'}: {t.content[:HISTORY_CHARS]}"
+            f"{'Gebruiker' if t.role == Role.USER else 'Assistent'}: {t.content[:HISTORY_CHARS]}"
             for t in history[-HISTORY_TURNS:]) or NO_CONVERSATION
         messages: list[BaseMessage] = [SystemMessage(CONDENSE_SYSTEM)]
         for example_question, example_answer in CONDENSE_EXAMPLES:

@@ -9,13 +9,17 @@ import logging
 from dataclasses import dataclass
 
 from .answer import Answerer
-from .chunking import Chunk, stream_chunks
+from .chunking import stream_chunks
+from .compose import Composer
 from .config import Settings
-from .documents import Document, iter_documents, load_documents
+from .documents import iter_documents, load_documents
 from .embeddings import load_embeddings, model_identity
+from .grounding import Grounder
 from .llm import LLMWriter
+from .question import QuestionReader
 from .retrieval import Corpus, HybridRetriever
 from .store import IndexNotReady, IndexReport, PassageStore, connect
+from .types import Chunk, Document, Mode
 from .vocabulary import DomainVocabulary
 
 log = logging.getLogger(__name__)
@@ -31,8 +35,8 @@ class Pipeline:
     answerer: Answerer
 
     @property
-    def mode(self) -> str:
-        """How answers are written: "llm" when a language model is configured, else "passages"."""
+    def mode(self) -> Mode:
+        """How answers are written: by an LLM when one is configured, else the passages."""
         return self.answerer.mode
 
 
@@ -68,9 +72,11 @@ def load_pipeline(settings: Settings, build_if_needed: bool = True, progress: bo
             raise
         log.info("Index not ready (%s): building it", reason)
         build_index(settings, progress=progress, store=store)
-    retriever = HybridRetriever(store=store, corpus=Corpus(chunks), vocabulary=DomainVocabulary.load(),
-                                k=settings.top_k, found_threshold=settings.found_threshold)
+    corpus = Corpus(chunks)
+    reader = QuestionReader(corpus.keywords, DomainVocabulary.load())
+    retriever = HybridRetriever(store=store, corpus=corpus, reader=reader, k=settings.top_k)
     by_name = {d.name: d for d in documents}
     writer = LLMWriter(settings) if settings.llm_configured else None
-    answerer = Answerer(retriever, by_name, writer, timeout=settings.llm_timeout)
+    answerer = Answerer(reader, retriever, store, Composer(corpus.keywords, corpus.following),
+                        Grounder(corpus.keywords), by_name, writer, settings.found_threshold, settings.llm_timeout)
     return Pipeline(settings, by_name, chunks, store, retriever, answerer)

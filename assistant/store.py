@@ -37,7 +37,7 @@ from langchain_chroma import Chroma
 from langchain_core.embeddings import Embeddings
 from tqdm import tqdm
 
-from .chunking import Chunk
+from .types import Chunk, sentence_id
 
 log = logging.getLogger(__name__)
 
@@ -79,10 +79,6 @@ class IndexReport:
     removed: int
     kept: int
     sentences_added: int
-
-
-def sentence_id(chunk_id: str, index: int) -> str:
-    return f"{chunk_id}:{index}"
 
 
 class PassageStore:

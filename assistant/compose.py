@@ -1,0 +1,304 @@
+"""The passages answer: the documents' own sentences that say what was asked.
+
+A query-focused extractive answer, in four steps:
+
+1. **Score** every sentence of the best passages with two signals: its cosine similarity to the
+   question (its own stored e5 vector) and a keyword score (the question's rarity-weighted
+   stems it holds, the vocabulary's expansion at half weight, since residents' words are not in
+   the text). A sentence in the kind of section the question asks for (what municipalities do,
+   what is asked of the rijk, the problem) gains; so does one in a higher-ranked passage.
+2. **Re-rank** the best passages by their best sentence: the first passage shown is then the
+   one whose sentence answers, not only the one whose words match.
+3. **Choose** with maximal marginal relevance (MMR): the best sentence first, then each next one
+   by its score minus its similarity to what was chosen, so the answer covers distinct points;
+   the length follows the question (a definition 1-3 sentences, "welke / noem / in een paar
+   punten" questions their points), within a word budget.
+4. **Respect structure**: a sentence that introduces a list (it ends in ":" and bullets follow,
+   also in the next passages of the document) brings its items, each shown as a bullet with
+   its first sentence; a bold lead-in ("Schulden.") is never a sentence of its own but labels
+   its bullet; reading order is kept within each passage.
+
+The result is a plan of spans; citations.py turns each into a quote that stands verbatim in the
+source.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .keywords import DutchKeywordIndex, fold
+from .types import Chunk, Intent, Passage, Question, SectionKind, sentence_id
+
+RERANK_DEPTH = 10  # how many of the best passages the best sentence may re-order
+MIN_WORDS = 4  # shorter sentences are labels or fragments, never chosen alone
+MAX_ITEMS = 8  # of one list
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """The composition's weights, gathered (benchmarks/answers.py compares alternatives)."""
+
+    passages: int = 5  # sentences are taken from this many best passages
+    dense: float = 1.0  # weight of the sentence's min-max normalised cosine similarity
+    keyword: float = 1.0  # of its rarity-weighted share of the question's stems
+    expansion: float = 0.5  # the vocabulary's terms count this much of the question's own words
+    prior: float = 0.5  # of the passage's normalised retrieval score
+    kind: float = 0.25  # a sentence in the kind of section the question asks for
+    rerank: float = 1.0  # of the best sentence's score when re-ordering passages
+    mmr_lambda: float = 0.7  # relevance against novelty
+    floor: float = 0.6  # a further sentence must score at least this share of the best one
+    lists: bool = True  # a list's introduction brings its items
+    word_scale: float = 1.0  # of every budget's words
+
+
+@dataclass(frozen=True)
+class Budget:
+    sentences: int
+    words: int
+
+
+BUDGETS = {
+    Intent.DEFINITION: Budget(3, 70),
+    Intent.POINTS: Budget(8, 120),
+    Intent.REASON: Budget(4, 100),
+    Intent.GENERAL: Budget(4, 100),
+}
+
+SECTION_KINDS = (  # on the folded headings above a passage, the nearest heading first
+    (SectionKind.REFERENCES, re.compile(r"\bbronvermelding|\bbronnen\b|\bliteratuur|\bcolofon\b|\bnoten\b|\breferenties\b")),
+    (SectionKind.RIJK, re.compile(r"\brijk\b|\bkabinet|\bvragen aan\b|\bwat (is|hebben (we|wij)) nodig\b|\bwat vragen\b"
+                                  r"|\boproep\b|\baanbeveling|\bafspraken met\b|\bwensen\b")),
+    (SectionKind.MUNICIPALITY, re.compile(r"\b(wij|we) als gemeenten?\b|\bgemeenten (doen|investeren|verminderen|versterken|bieden)\b"
+                                          r"|\bwat (wij|we|gemeenten) doen\b|\bonze (aanpak|inzet)\b"
+                                          r"|\b(wij|we) (doen|investeren|verminderen|versterken|bieden)\b")),
+    (SectionKind.PROBLEM, re.compile(r"\bopgave|\bprobleem|\bproblemen\b|\bknelpunt|\bpijnpunt|\buitdaging|\baanleiding\b"
+                                     r"|\burgentie\b")),
+)
+
+
+def section_kind(chunk: Chunk) -> SectionKind:
+    """What the passage's section does, from its headings (a bullet's lead-in left out)."""
+    headings = chunk.section[:-1] if chunk.lead and chunk.section and chunk.section[-1] == chunk.lead else chunk.section
+    for heading in reversed(headings):
+        folded = fold(heading)
+        for kind, pattern in SECTION_KINDS:
+            if pattern.search(folded):
+                return kind
+    return SectionKind.OTHER
+
+
+@dataclass
+class Candidate:
+    rank: int  # of its passage
+    chunk: Chunk
+    index: int  # of the sentence in chunk.sentences
+    span: tuple[int, int]  # in chunk.text; a bullet's label is included
+    keyword: float  # the question's rarity-weighted stems it holds (0-1)
+    cosine: float | None  # to the question; None when its vector is missing
+    vector: np.ndarray | None
+    words: int
+    score: float = 0.0
+
+
+@dataclass
+class Unit:
+    """One line of the answer: a sentence, or a list's item (shown as a bullet)."""
+
+    chunk: Chunk
+    span: tuple[int, int]
+    rank: int  # the passage's rank after re-ranking; -1: a list item from a chunk not retrieved
+    item: bool = False
+    score: float = 0.0
+
+
+@dataclass
+class Composition:
+    passages: list[Passage]  # re-ranked
+    units: list[Unit]
+    dropped: list[tuple[str, float]] = field(default_factory=list)  # the best sentences not chosen, for the trace
+
+
+class Composer:
+    """Composes the passages answer; `following(chunk, n)` gives the chunks after one in its document."""
+
+    def __init__(self, keywords: DutchKeywordIndex, following: Callable[[Chunk, int], list[Chunk]],
+                 tuning: Tuning = Tuning()):
+        self.keywords = keywords
+        self.following = following
+        self.tuning = tuning
+
+    # ------------------------------------------------------------------ scoring
+    def candidates(self, question: Question, passages: list[Passage], vectors: dict[str, list[float]],
+                   query_vector: list[float], depth: int) -> list[Candidate]:
+        query = np.asarray(query_vector, dtype=np.float32)
+        own, expansion = self._weights(question.retrieval_text), self._weights(question.expansion)
+        out: list[Candidate] = []
+        for rank, passage in enumerate(passages[:depth]):
+            chunk = passage.chunk
+            for index, (start, end) in enumerate(chunk.sentences):
+                if self.is_label(chunk, start, end):
+                    continue
+                with_label = index > 0 and self.is_label(chunk, *chunk.sentences[index - 1]) and bool(chunk.lead)
+                span = (chunk.sentences[index - 1][0], end) if with_label else (start, end)
+                raw = vectors.get(sentence_id(chunk.id, index))
+                vector = None if raw is None else np.asarray(raw, dtype=np.float32)
+                out.append(Candidate(rank, chunk, index, span,
+                                     keyword=self._keyword_score(own, expansion, chunk.text[start:end]),
+                                     cosine=None if vector is None else float(np.dot(query, vector)),
+                                     vector=vector, words=len(chunk.text[span[0]:span[1]].split())))
+        scores = [p.score for p in passages[:depth]]
+        cosines = [c.cosine for c in out if c.cosine is not None]
+        for c in out:
+            dense = _normalised(c.cosine, cosines) if c.cosine is not None else 0.0
+            t = self.tuning
+            kind = t.kind if section_kind(c.chunk) in question.wants else 0.0
+            c.score = t.dense * dense + t.keyword * c.keyword + t.prior * _normalised(passages[c.rank].score, scores) + kind
+        return out
+
+    def _weights(self, text: str) -> dict[str, float]:
+        """The rarity weight of each stem of `text`."""
+        return {token: self.keywords.rarity(token) for token in self.keywords.tokens(text)} if text else {}
+
+    def _keyword_score(self, own: dict[str, float], expansion: dict[str, float], sentence: str) -> float:
+        """The share of the question's weighted stems the sentence holds; the vocabulary's terms
+        add at half weight, up to 1."""
+        present = set(self.keywords.tokens(sentence))
+        total = sum(own.values()) or sum(expansion.values())
+        if not total:
+            return 0.0
+        held = sum(w for t, w in own.items() if t in present)
+        held += self.tuning.expansion * sum(w for t, w in expansion.items() if t in present and t not in own)
+        return min(1.0, held / total)
+
+    @staticmethod
+    def is_label(chunk: Chunk, start: int, end: int) -> bool:
+        """A bold lead-in ("Schulden.") or a fragment too short to stand as a sentence."""
+        text = chunk.text[start:end].strip()
+        if chunk.lead and fold(text.rstrip(".:")) == fold(chunk.lead):
+            return True
+        return len(text.split()) < MIN_WORDS
+
+    # ------------------------------------------------------------------ re-ranking
+    def rerank(self, question: Question, passages: list[Passage], candidates: list[Candidate]) -> list[Passage]:
+        """The best passages ordered by retrieval score plus their best sentence's score."""
+        depth = min(RERANK_DEPTH, len(passages))
+        best: dict[int, float] = {}
+        for c in candidates:
+            best[c.rank] = max(best.get(c.rank, 0.0), c.score)
+        top = passages[:depth]
+        low = min((p.score for p in top), default=0.0)
+        high = max((p.score for p in top), default=1.0)
+
+        def value(rank: int) -> float:
+            passage = top[rank]
+            norm = (passage.score - low) / (high - low) if high > low else 1.0
+            return norm + self.tuning.rerank * best.get(rank, 0.0)
+
+        order = sorted(range(depth), key=lambda r: -value(r))
+        return [top[r] for r in order] + passages[depth:]
+
+    # ------------------------------------------------------------------ choosing
+    def compose(self, question: Question, passages: list[Passage], vectors: dict[str, list[float]],
+                query_vector: list[float]) -> Composition:
+        """Re-rank the passages by their best sentence, then choose the answer's sentences."""
+        scored = self.candidates(question, passages, vectors, query_vector, RERANK_DEPTH)
+        ranked = self.rerank(question, passages, scored)
+        new_rank = {id(p): r for r, p in enumerate(ranked)}
+        for c in scored:
+            c.rank = new_rank[id(passages[c.rank])]
+        pool = [c for c in scored if c.rank < self.tuning.passages]
+        budget = BUDGETS[question.intent]
+        budget = Budget(budget.sentences, int(budget.words * self.tuning.word_scale))
+        chosen: list[Candidate] = []
+        units: list[Unit] = []
+        words = 0
+        best_score = max((c.score for c in pool), default=0.0)
+        while pool and len(chosen) < budget.sentences and words < budget.words:
+            pick = max(pool, key=lambda c: self._mmr(c, chosen))
+            pool.remove(pick)
+            if chosen and pick.score < self.tuning.floor * best_score:
+                break
+            if chosen and words + pick.words > budget.words:
+                continue
+            chosen.append(pick)
+            words += pick.words
+            introduces = self.tuning.lists and pick.chunk.text[:pick.span[1]].rstrip().endswith(":")
+            items = self.list_items(pick.chunk, pick.span[1]) if introduces else []
+            units.append(Unit(pick.chunk, pick.span, pick.rank, score=pick.score))
+            for chunk, span in items:
+                size = len(chunk.text[span[0]:span[1]].split())
+                if words + size > budget.words + budget.words // 2:
+                    break
+                units.append(Unit(chunk, span, ranked.index(next(p for p in ranked if p.chunk.id == chunk.id))
+                                  if any(p.chunk.id == chunk.id for p in ranked) else -1, item=True))
+                words += size
+                pool = [c for c in pool if not (c.chunk.id == chunk.id and _overlaps(c.span, span))]
+        dropped = [(c.chunk.text[c.span[0]:c.span[1]][:80], round(c.score, 3))
+                   for c in sorted(pool, key=lambda c: -c.score)[:3]]
+        return Composition(ranked, _reading_order(units), dropped)
+
+    def _mmr(self, candidate: Candidate, chosen: list[Candidate]) -> float:
+        if not chosen:
+            return candidate.score
+        similarity = max(_similarity(candidate, c) for c in chosen)
+        return self.tuning.mmr_lambda * candidate.score - (1 - self.tuning.mmr_lambda) * similarity
+
+    def list_items(self, chunk: Chunk, after: int) -> list[tuple[Chunk, tuple[int, int]]]:
+        """The items of the list that the sentence ending at `after` introduces: the bullet blocks
+        that follow it, in this chunk and the next ones of its section; each item's first
+        sentence (with its lead-in)."""
+        items: list[tuple[Chunk, tuple[int, int]]] = []
+        blocks = [b for b in chunk.blocks if b[0] >= after]
+        chunks = [(chunk, blocks)] + [(c, list(c.blocks)) for c in self.following(chunk, MAX_ITEMS)]
+        for other, other_blocks in chunks:
+            if other is not chunk and other.section[:len(chunk.section)] != chunk.section:
+                break
+            for start, end, kind in other_blocks:
+                if kind != "bullet":
+                    return items
+                items.append((other, self._first_sentence(other, start, end)))
+                if len(items) == MAX_ITEMS:
+                    return items
+        return items
+
+    def _first_sentence(self, chunk: Chunk, start: int, end: int) -> tuple[int, int]:
+        """The block's first sentence, with its lead-in ("Schulden. Inwoners die ...")."""
+        inside = [s for s in chunk.sentences if start <= s[0] < end]
+        if not inside:
+            return (start, end)
+        first = inside[0]
+        if self.is_label(chunk, *first) and len(inside) > 1:
+            return (first[0], inside[1][1])
+        return (first[0], min(first[1], end))
+
+
+def _normalised(value: float, values: list[float]) -> float:
+    """`value` min-max normalised among `values` (1 when they are all equal)."""
+    low, high = min(values), max(values)
+    return (value - low) / (high - low) if high > low else 1.0
+
+
+def _similarity(a: Candidate, b: Candidate) -> float:
+    if a.vector is not None and b.vector is not None:
+        return float(np.dot(a.vector, b.vector))
+    return 1.0 if a.chunk.id == b.chunk.id and a.index == b.index else 0.0
+
+
+def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def _reading_order(units: list[Unit]) -> list[Unit]:
+    """Sentences by passage, in text order within each; a list's items stay after their intro."""
+    groups: list[list[Unit]] = []
+    for unit in units:
+        if unit.item and groups:
+            groups[-1].append(unit)
+        else:
+            groups.append([unit])
+    groups.sort(key=lambda g: (g[0].rank, g[0].span[0]))
+    return [u for g in groups for u in g]

@@ -1,0 +1,149 @@
+"""An LLM's claims held against the passages they cite: what is shown must be what is written.
+
+A claim (one sentence of the LLM's answer) is shown only when one passage it cites supports it,
+judged against that passage's best-matching sentence and its neighbours:
+
+- **polarity**: the same negations (niet, geen, nooit, zonder, ...): "gemeenten kunnen niet" is
+  not "gemeenten kunnen";
+- **numbers**: every number, amount, percentage, year and date in the claim stands in the cited
+  text ("2031" where the text says "2026" fails);
+- **actors**: the claim's actors (gemeenten, het rijk, inwoners, an organisation) appear in the
+  cited text, in the same order (a swapped "het rijk vraagt gemeenten" fails);
+- **content**: almost all of the claim's content words, weighted by rarity, stand in the cited
+  text (an appended clause, a new name or sum fails).
+
+An unmarked sentence gets a citation only when it is near-verbatim from one passage. Everything
+here is pure: text in, verdicts out, so the rules are unit-tested on hand-made passages.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .keywords import WORD, DutchKeywordIndex, fold
+
+MARKERS = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
+GROUNDED_MIN = 0.8  # rarity-weighted share of a marked claim's content words the cited text holds
+VERBATIM_MIN = 0.9  # the same for an unmarked sentence, to be given a citation
+NEIGHBOURS = 1  # sentences on either side of the best-matching one that may support a claim too
+NEGATIONS = frozenset("niet geen nooit niemand niets nergens zonder noch geenszins allerminst".split())
+NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+NUMBER_WORDS = {"een": "1", "twee": "2", "drie": "3", "vier": "4", "vijf": "5", "zes": "6", "zeven": "7",
+                "acht": "8", "negen": "9", "tien": "10", "elf": "11", "twaalf": "12", "twintig": "20",
+                "honderd": "100", "duizend": "1000", "miljoen": "miljoen", "miljard": "miljard"}
+NUMBER_WORDS.pop("een")  # "een" is mostly the article
+ACTORS = {  # folded word -> actor
+    "gemeente": "gemeenten", "gemeenten": "gemeenten", "gemeentes": "gemeenten", "wij": "gemeenten",
+    "rijk": "rijk", "kabinet": "rijk", "overheid": "rijk", "ministerie": "rijk", "minister": "rijk",
+    "inwoners": "inwoners", "inwoner": "inwoners", "burgers": "inwoners", "bewoners": "inwoners",
+    "vng": "vng", "divosa": "divosa", "werkgevers": "werkgevers", "zorgverzekeraars": "zorgverzekeraars",
+    "corporaties": "corporaties", "provincies": "provincies", "scholen": "scholen",
+}
+
+
+@dataclass(frozen=True)
+class Claim:
+    text: str  # the sentence without its markers
+    cited: tuple[int, ...]  # the passage numbers it cites (1-based), in order
+
+
+@dataclass(frozen=True)
+class Grounding:
+    """The verdict on one claim: the passage and sentence that support it, or why not."""
+
+    claim: Claim
+    number: int | None  # the supporting passage (1-based); None: not shown
+    span: tuple[int, int] | None  # the supporting sentence in that passage's text
+    reason: str
+
+
+def claims(text: str, sentence_spans) -> list[Claim]:
+    """The LLM's sentences with the passage numbers they cite."""
+    out = []
+    for start, end in sentence_spans(text):
+        sentence = text[start:end]
+        cited: list[int] = []
+        for group in MARKERS.findall(sentence):
+            cited += [int(n) for n in re.split(r"[,;]", group) if int(n) not in cited]
+        claim = re.sub(r"\s+([.,;:!?])", r"\1", MARKERS.sub("", sentence)).strip()
+        if claim:
+            out.append(Claim(claim, tuple(cited)))
+    return out
+
+
+def numbers(text: str) -> set[str]:
+    """The numbers of a text, digits and Dutch number words alike ("drie" -> "3"), without
+    thousands separators ("1.000" and "1000" meet)."""
+    found = {n.replace(".", "").replace(",", ".") if re.fullmatch(r"\d{1,3}(\.\d{3})+", n) is None
+             else n.replace(".", "") for n in NUMBER.findall(text)}
+    found |= {NUMBER_WORDS[w] for w in WORD.findall(fold(text)) if w in NUMBER_WORDS}
+    return found
+
+
+def negations(text: str) -> int:
+    return sum(1 for w in WORD.findall(fold(text)) if w in NEGATIONS)
+
+
+def actors(text: str) -> list[str]:
+    """The actors a text names, in order, each once."""
+    seen: list[str] = []
+    for word in WORD.findall(fold(text)):
+        actor = ACTORS.get(word)
+        if actor and actor not in seen:
+            seen.append(actor)
+    return seen
+
+
+class Grounder:
+    """Holds claims against numbered passages; `keywords` weighs words by rarity."""
+
+    def __init__(self, keywords: DutchKeywordIndex):
+        self.keywords = keywords
+
+    def ground(self, claim: Claim, passages: list[tuple[str, list[tuple[int, int]]]]) -> Grounding:
+        """`passages[n - 1]` is passage n's text and sentence spans."""
+        valid = [n for n in claim.cited if 1 <= n <= len(passages)]
+        if claim.cited and not valid:
+            return Grounding(claim, None, None, f"cites no retrieved passage: {list(claim.cited)}")
+        candidates = valid or list(range(1, len(passages) + 1))
+        minimum = GROUNDED_MIN if valid else VERBATIM_MIN
+        reasons = []
+        for number in candidates:
+            text, spans = passages[number - 1]
+            span, window = self.best_support(claim.text, text, spans)
+            problem = self.problem(claim.text, text[span[0]:span[1]], window, minimum)
+            if problem is None:
+                return Grounding(claim, number, span, "supported" if valid else "unmarked but near-verbatim")
+            reasons.append(f"[{number}] {problem}")
+        return Grounding(claim, None, None, "; ".join(reasons) or "no passage")
+
+    def best_support(self, claim: str, text: str, spans: list[tuple[int, int]]) -> tuple[tuple[int, int], str]:
+        """The passage's sentence that shares most of the claim's words, and that sentence with
+        its neighbours (a claim may join two sentences)."""
+        if not spans:
+            spans = [(0, len(text))]
+        best = max(range(len(spans)), key=lambda i: self.keywords.weighted_recall(claim, text[spans[i][0]:spans[i][1]]))
+        first, last = max(0, best - NEIGHBOURS), min(len(spans) - 1, best + NEIGHBOURS)
+        return spans[best], text[spans[first][0]:spans[last][1]]
+
+    def problem(self, claim: str, sentence: str, window: str, minimum: float) -> str | None:
+        """Why the cited `sentence` (with its neighbours, `window`) does not back `claim`, or None
+        when it does. Polarity and the actors' order are held against the sentence itself, so a
+        negation in a neighbouring sentence cannot cover one added to the claim."""
+        if negations(claim) != negations(sentence):
+            return "polarity differs (a negation added or dropped)"
+        missing = numbers(claim) - numbers(window)
+        if missing:
+            return f"numbers not in the cited text: {sorted(missing)}"
+        claimed = actors(claim)
+        absent = [a for a in claimed if a not in actors(window)]
+        if absent:
+            return f"actors not in the cited text: {absent}"
+        order = [a for a in actors(sentence) if a in claimed]
+        if len(order) > 1 and order != [a for a in claimed if a in order]:
+            return f"actors swapped: {claimed} against {order}"
+        coverage = self.keywords.weighted_recall(claim, window)
+        if coverage < minimum:
+            return f"content words not in the cited text (coverage {coverage:.2f} < {minimum})"
+        return None

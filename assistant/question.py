@@ -1,0 +1,157 @@
+"""The question, read once: what it asks, in which words, about what, and what it must not be.
+
+`check_question` refuses what cannot be asked (empty, too long) with a Dutch message;
+`QuestionReader.read` turns the rest into a `Question` (types.py) that every later stage reads:
+its stems and distinctive focus words, the vocabulary's everyday cues and their expansion into
+the documents' terms, its language, its intent (a definition, a list of points, a reason), the
+kind of section that answers it (what municipalities do, what is asked of the rijk, the problem),
+the kinds of fact it asks for (answer_types.py), and the names in it that no document contains,
+with whether the question asks about such a name or only mentions it ("mevrouw Jansen uit
+Zwolle" is context; "minister Verhoeven" and "wie is X" are the subject).
+"""
+
+from __future__ import annotations
+
+import re
+
+from .answer_types import expected_facts
+from .keywords import WORD, DutchKeywordIndex, fold, looks_dutch, word_stems
+from .prompts import EMPTY_QUESTION, QUESTION_TOO_LONG
+from .types import Intent, Question, Role, SectionKind, Turn
+from .vocabulary import DomainVocabulary, terms
+
+FOCUS_MAX_SHARE = 0.2  # a focus word is in at most this share of the passages
+FIRST_PERSON = frozenset("ik mijn me mij we wij ons onze".split())
+SENTENCE_END = re.compile(r"(?<=[.!?:;])\s+")
+
+INTENTS = (  # first match wins; on folded text
+    (Intent.REASON, re.compile(r"\bwaarom\b|\bhoe komt het\b|\bwat is de reden\b")),
+    (Intent.DEFINITION, re.compile(
+        r"^(en )?wat (is|zijn|betekent|betekenen|bedoel\w*|houdt|verstaan)\b|\bwat wordt (er )?bedoeld met\b"
+        r"|\bwat moet ik verstaan onder\b|\bwat houdt\b.*\bin\b|\bwat betekent\b")),
+    (Intent.POINTS, re.compile(
+        r"\bwelke\b|\bnoem\b|\bopsomming\b|\bin (een paar|enkele) punten\b|\bpunten\b|\bsamenvat|\bsamengevat\b"
+        r"|\blijst(je)?\b|\bop een rij\b|\boverzicht\b|\bspeerpunten\b|\bthema'?s\b|\bmanieren\b"
+        r"|\bin (het kort|grote lijnen)\b|\bwat (zijn|waren) de\b")),
+)
+WANTS = (  # on folded text; a question may want several kinds of section
+    (SectionKind.RIJK, re.compile(
+        r"\b(van|aan|met) het rijk\b|\bhet rijk (moet|moeten|kan|zou|doet)\b|\bkabinet\b|\bministerie\b"
+        r"|\bwat (vraagt|vragen|wil|willen|wensen|stelt|stellen)\b.*\b(vng|gemeenten|divosa|ze|zij|men)\b"
+        r"|\b(vng|gemeenten|divosa)\b.*\b(vragen|vraagt|willen|wil|wensen|stellen voor|stelt voor)\b"
+        r"|\bafspraken\b")),
+    (SectionKind.MUNICIPALITY, re.compile(
+        r"\bgemeente(n)?\b.*\b(doe|doen|doet|helpen|helpt|bieden|biedt|ondersteun\w*|aanpak\w*|regel\w*)\b"
+        r"|\b(kan|kunnen|doet|doen|helpt|helpen|biedt|bieden|gaat|zal)\b.*\bgemeente(n)?\b"
+        r"|\bwat doen (we|wij)\b|\bhelpen\b|\bhulp\b|\bondersteuning\b")),
+    (SectionKind.PROBLEM, re.compile(
+        r"\bwaarom\b|\bprobleem\b|\bproblemen\b|\bknelpunt|\bpijnpunt|\baanleiding\b|\bhoe komt het\b"
+        r"|\bwat gaat (er )?mis\b|\blastig\b|\bmoeilijk\b|\beerlijk\b")),
+)
+# Titles that make a name the subject of the question: a public role, or an institution.
+PUBLIC_TITLES = frozenset("""minister staatssecretaris wethouder burgemeester informateur formateur kamerlid premier
+gedeputeerde commissaris partij fractie voorzitter directeur ombudsman rapport wet regeling programma
+ministerie commissie instituut""".split())
+# Words after which a name is the asker's context: who they are, where they live or come from.
+CONTEXT_WORDS = frozenset("""mevrouw meneer mw mevr dhr heer familie fam buurvrouw buurman moeder vader zoon dochter
+oma opa zus broer tante oom vriend vriendin cliënt client inwoner uit in te naar bij gemeente dorp stad wijk
+straat""".split())
+ASKS_ABOUT = re.compile(  # "wie is X", "wat vindt X", "volgens X", "over (de) X": X is the subject
+    r"\bwie (is|was|zijn|waren)\s+(?P<a>\S+)|\bwat (vindt|vond|zegt|zei|denkt|dacht|wil|vinden|zeggen)\s+(de\s+|het\s+)?(?P<b>\S+)"
+    r"|\bvolgens\s+(de\s+|het\s+)?(?P<c>\S+)|\bover\s+(de\s+|het\s+)?(?P<d>\S+)"
+    r"|\bwat (is|zijn|betekent|houdt)\s+(de\s+|het\s+|een\s+)?(?P<e>\S+)|\bhoe (reageert|reageerde|staat)\s+(de\s+|het\s+)?(?P<f>\S+)")
+
+
+class BadQuestion(ValueError):
+    """A question that cannot be asked; the message is Dutch, for the user."""
+
+
+def check_question(question: object, limit: int) -> str:
+    """The question without control characters and outer whitespace, or BadQuestion."""
+    if not isinstance(question, str):
+        raise BadQuestion(EMPTY_QUESTION)
+    cleaned = "".join(ch for ch in question if ch.isprintable() or ch in "\n\t").strip()
+    if not cleaned:
+        raise BadQuestion(EMPTY_QUESTION)
+    if len(cleaned) > limit:
+        raise BadQuestion(QUESTION_TOO_LONG.format(length=len(cleaned), limit=limit))
+    return cleaned
+
+
+def follow_up_text(question: str, history: tuple[Turn, ...]) -> str:
+    """Without an LLM, a follow-up carries its topic through the previous user question."""
+    earlier = [t.content for t in history if t.role == Role.USER and t.content.strip()]
+    return " ".join(earlier[-1:] + [question]).strip()
+
+
+class QuestionReader:
+    """Reads questions against the documents' vocabulary (which words are known, which rare)."""
+
+    def __init__(self, keywords: DutchKeywordIndex, vocabulary: DomainVocabulary | None):
+        self.keywords = keywords
+        self.vocabulary = vocabulary
+
+    def read(self, text: str, history: tuple[Turn, ...] | list[Turn] = (), rewritten: str = "") -> Question:
+        """`rewritten`: an LLM's stand-alone version of a follow-up, which retrieval then searches."""
+        history = tuple(history)
+        retrieval_text = rewritten or follow_up_text(text, history)
+        folded = fold(text).strip()
+        entries = self.vocabulary.matches(retrieval_text) if self.vocabulary else []
+        expansion = terms(entries)
+        stems = frozenset(word_stems(text))
+        unknown = self.unknown_names(text)
+        first_person = any(w in FIRST_PERSON for w in WORD.findall(folded))
+        intent = next((intent for intent, pattern in INTENTS if pattern.search(folded)), Intent.GENERAL)
+        return Question(
+            text=text, history=history, retrieval_text=retrieval_text, stems=stems,
+            focus=frozenset(self.keywords.focus_tokens(text, FOCUS_MAX_SHARE)),
+            cues=tuple(" ".join(e.key) for e in entries), expansion=expansion,
+            expansion_stems=frozenset(word_stems(expansion)), dutch=looks_dutch(text), intent=intent,
+            wants=tuple(kind for kind, pattern in WANTS if pattern.search(fold(retrieval_text))),
+            expected=expected_facts(folded), unknown_names=tuple(unknown),
+            asks_about_name=self.asks_about(text, unknown, first_person), first_person=first_person,
+            rewritten=bool(rewritten),
+        )
+
+    def unknown_names(self, text: str) -> list[str]:
+        """Capitalised words inside a sentence (not its first word) that no document contains."""
+        names = []
+        for sentence in SENTENCE_END.split(text.strip()):
+            for word in WORD.findall(sentence)[1:]:
+                stems = word_stems(word)  # the word and, when hyphenated, its parts; stopwords left out
+                if word[0].isupper() and stems and not any(s in self.keywords.vocabulary for s in stems):
+                    names.append(word)
+        return names
+
+    def asks_about(self, text: str, names: list[str], first_person: bool) -> bool:
+        """Whether an unknown name is what the question is about, rather than the asker's
+        context: titled with a public role ("minister X"), or in "wie is / wat vindt / volgens /
+        over X"; a name after "mevrouw", "uit", "in", ... is context, and so is every name in a
+        sentence that asks nothing (the resident's story)."""
+        if not names:
+            return False
+        unknown = {fold(n) for n in names}
+        for sentence in SENTENCE_END.split(text.strip()):
+            tokens = [fold(w) for w in WORD.findall(sentence)]
+            asking = sentence.rstrip().endswith("?") or (tokens and tokens[0] in QUESTION_WORDS)
+            for i, token in enumerate(tokens):
+                if token not in unknown:
+                    continue
+                before = tokens[max(0, i - 2):i]
+                if before and before[-1] in CONTEXT_WORDS:
+                    continue
+                if any(b in PUBLIC_TITLES for b in before):
+                    return True
+                if asking and not first_person and self._named_subject(sentence, token):
+                    return True
+        return False
+
+    @staticmethod
+    def _named_subject(sentence: str, name: str) -> bool:
+        for match in ASKS_ABOUT.finditer(fold(sentence)):
+            if any(value and value.strip("?.,!'\"") == name for value in match.groupdict().values()):
+                return True
+        return False
+
+
+QUESTION_WORDS = frozenset("wat wie waar wanneer waarom hoe hoeveel welke welk kan kun kunt mag moet is zijn".split())

@@ -1,0 +1,68 @@
+"""Is the answer in the documents? A verdict with its reasons.
+
+Three rules, each a reason in the verdict (and so in the answer's trace):
+
+1. **Confidence.** e5's cosine similarities are compressed (off-topic Dutch questions still reach
+   0.75-0.83), so the best similarity, plus a bonus when BM25 found clear keyword evidence, must
+   reach FOUND_THRESHOLD. This keeps out what is off topic ("Hoe bak ik pannenkoeken?").
+2. **The asked-for fact.** A question that asks for an amount, a date, a duration, a contact, a
+   procedure, a place or a person (answer_types.py) needs such a fact in a sentence about its
+   focus among the best passages. On-topic questions the documents cannot answer are mostly of
+   this kind ("hoeveel euro is die 2%?", "tot wanneer kan ik ... aanvragen?").
+3. **Names.** A question about a name no document contains ("wat vindt minister X", "wie is X")
+   is not answered; a name that is only context (a resident's name, their town) does not count.
+"""
+
+from __future__ import annotations
+
+from .answer_types import holds
+from .keywords import fold, word_stems
+from .types import Passage, SearchResult, Verdict
+
+KEYWORD_EVIDENCE = 2.0  # a BM25 score that only real keyword matches reach
+KEYWORD_BONUS = 0.03
+EVIDENCE_PASSAGES = 3  # how many of the best passages may hold the asked-for fact
+
+
+def judge(result: SearchResult, found_threshold: float) -> Verdict:
+    question, signals = result.question, result.signals
+    confidence = signals.similarity + (KEYWORD_BONUS if signals.keyword_best >= KEYWORD_EVIDENCE else 0.0)
+    reasons, found = [], True
+    if confidence >= found_threshold:
+        reasons.append(f"confidence {confidence:.3f} >= {found_threshold}")
+    else:
+        found = False
+        reasons.append(f"confidence {confidence:.3f} < {found_threshold}: not about these documents")
+    if question.expected:
+        wanted = ", ".join(f.name + (f" ({f.role})" if f.role else "") for f in question.expected)
+        sentence = fact_sentence(result)
+        if sentence is None:
+            found = False
+            reasons.append(f"asks for {wanted}: no sentence about its focus holds one")
+        else:
+            reasons.append(f"asks for {wanted}: held by {sentence[:120]!r}")
+    if question.asks_about_name:
+        found = False
+        reasons.append(f"asks about a name no document contains: {', '.join(question.unknown_names)}")
+    elif question.unknown_names:
+        reasons.append(f"names taken as context: {', '.join(question.unknown_names)}")
+    return Verdict(found, confidence, tuple(reasons))
+
+
+def fact_sentence(result: SearchResult) -> str | None:
+    """The first sentence among the best passages that is about the question's focus and holds
+    every kind of fact it asks for; None when there is none."""
+    question = result.question
+    for chunk in _evidence_chunks(result.passages):
+        for sentence in chunk.sentence_texts():
+            about_subject = not question.focus or question.focus & word_stems(sentence)
+            folded = fold(sentence)
+            if about_subject and all(holds(fact, sentence, folded) for fact in question.expected):
+                return sentence
+    return None
+
+
+def _evidence_chunks(passages: list[Passage]):
+    for passage in passages[:EVIDENCE_PASSAGES]:
+        yield passage.chunk
+        yield from passage.copies

@@ -1,0 +1,53 @@
+"""A conversation: its turns, its answers and which shown message belongs to which answer.
+
+The page, the command line's chat and the API keep a conversation the same way: the turns are
+what a follow-up's retrieval sees, the exchanges what feedback refers to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .feedback import FeedbackRecord, FeedbackSource
+from .types import Answer, Role, Turn
+
+
+@dataclass
+class Exchange:
+    """One question and its answer, as the feedback log records it."""
+
+    question: str
+    answer: Answer
+
+
+@dataclass
+class Session:
+    turns: list[Turn] = field(default_factory=list)  # what follow-up retrieval sees
+    exchanges: list[Exchange] = field(default_factory=list)
+    owner: list[int | None] = field(default_factory=list)  # shown message -> exchange index (None: the question)
+
+    def add(self, question: str, answer: Answer, shown_messages: int = 1) -> None:
+        """Record an answer shown as `shown_messages` messages after the question's own."""
+        number = len(self.exchanges)
+        self.exchanges.append(Exchange(question, answer))
+        self.turns += [Turn(Role.USER, question), Turn(Role.ASSISTANT, answer.text)]
+        self.owner += [None] + [number] * shown_messages
+
+    def exchange_at(self, message: object) -> Exchange | None:
+        """The exchange a shown message belongs to; None for a question or an unknown index."""
+        if not isinstance(message, int) or not 0 <= message < len(self.owner):
+            return None
+        number = self.owner[message]
+        return None if number is None else self.exchanges[number]
+
+    def feedback(self, message: object, liked: object) -> FeedbackRecord | None:
+        """The feedback record for a thumbs up/down on a shown message, or None when it names no answer."""
+        exchange = self.exchange_at(message)
+        if exchange is None or liked not in (True, False):
+            return None
+        answer = exchange.answer
+        return FeedbackRecord(
+            rating="up" if liked else "down", question=exchange.question, answer=answer.text, mode=answer.mode.value,
+            sources=[FeedbackSource(p.number, p.chunk.source, p.chunk.section_path, p.reference)
+                     for p in answer.cited_passages],
+        )

@@ -1,0 +1,326 @@
+"""The data that flows down the answer path, on the ground floor: every stage imports these, no
+stage is imported here.
+
+    documents -> Chunk -> Question -> SearchResult (Passage, Verdict) -> Answer (NumberedPassage,
+    Citation, TraceStep) -> AnswerUpdate (what a page or an API client receives while it streams)
+"""
+
+from __future__ import annotations
+
+import time
+from bisect import bisect_right
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    USER = "user"
+    ASSISTANT = "assistant"
+
+
+class Mode(StrEnum):
+    """Who wrote an answer: an LLM (checked against its passages) or the passages themselves."""
+
+    PASSAGES = "passages"
+    LLM = "llm"
+
+
+class Intent(StrEnum):
+    """What kind of answer a question asks for (question.py reads it, compose.py serves it)."""
+
+    DEFINITION = "definition"  # "wat is / wat bedoelen ze met": 1-3 sentences
+    POINTS = "points"  # "welke / noem / in een paar punten / lijstje": the points, as a list
+    REASON = "reason"  # "waarom"
+    GENERAL = "general"
+
+
+class SectionKind(StrEnum):
+    """What a section of a policy proposition does (compose.py derives it from its heading)."""
+
+    MUNICIPALITY = "municipality"  # what municipalities do for residents
+    RIJK = "rijk"  # what is asked of the national government
+    PROBLEM = "problem"  # the problem described
+    REFERENCES = "references"  # sources, colophon
+    OTHER = "other"
+
+
+# ------------------------------------------------------------------ documents and chunks
+@dataclass(frozen=True)
+class SourceMap:
+    """Where each character of a cleaned text stood in its source file.
+
+    Stored as runs, stretches copied unchanged from the source, so that a passage costs a few
+    numbers rather than one per character (memory would otherwise grow ~40 bytes per character
+    of the corpus). `source_map[i]` is the source position of text[i].
+    """
+
+    starts: tuple[int, ...]  # position in the text where each run begins (the first is 0)
+    sources: tuple[int, ...]  # position in the source of each run's first character
+    length: int
+
+    @classmethod
+    def of(cls, offsets: Sequence[int]) -> SourceMap:
+        starts, sources = [], []
+        for i, offset in enumerate(offsets):
+            if not starts or offset != offsets[i - 1] + 1:
+                starts.append(i)
+                sources.append(offset)
+        return cls(tuple(starts), tuple(sources), len(offsets))
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, i: int) -> int:
+        if not 0 <= i < self.length:
+            raise IndexError(f"position {i} outside a text of {self.length} characters")
+        run = bisect_right(self.starts, i) - 1
+        return self.sources[run] + i - self.starts[run]
+
+    def __iter__(self) -> Iterator[int]:
+        ends = self.starts[1:] + (self.length,)
+        for start, end, source in zip(self.starts, ends, self.sources):
+            yield from range(source, source + end - start)
+
+    def jumps(self, start: int, end: int, more_than: int) -> list[int]:
+        """Positions i in (start, end) where the source skips more than `more_than` characters
+        between text[i - 1] and text[i]."""
+        first = bisect_right(self.starts, start)
+        return [i for i in self.starts[first:bisect_right(self.starts, end - 1)]
+                if self[i] - self[i - 1] > more_than]
+
+
+@dataclass
+class Block:
+    """A structural piece of a document: heading, paragraph or bullet item."""
+
+    kind: str  # "heading" | "paragraph" | "bullet"
+    text: str
+    offsets: SourceMap  # offsets[i] = position in the source of text[i]
+    level: int = 0  # heading level (1 = chapter)
+    lead: str = ""  # bold lead-in of a bullet or paragraph ("Inkomen")
+
+
+@dataclass
+class Document:
+    name: str  # file name: the citation key
+    source: str  # the file's text as it stands
+    title: str
+    organisation: str = ""
+    kind: str = ""
+    date: str | None = None
+    citation_author: str = ""
+    blocks: list[Block] = field(default_factory=list)
+
+
+SECTION_SEPARATOR = " > "
+
+
+def sentence_id(chunk_id: str, index: int) -> str:
+    """The id of a sentence's vector in the store."""
+    return f"{chunk_id}:{index}"
+
+
+@dataclass(frozen=True)
+class Chunk:
+    id: str
+    source: str  # the document's file name
+    title: str  # the document's title
+    section: tuple[str, ...]  # headings above the chunk, outermost first
+    text: str
+    offsets: SourceMap  # offsets[i] = position in the source file of text[i]
+    sentences: tuple[tuple[int, int], ...]  # [start, end) of each sentence in text
+    # [start, end, kind) of each block in text: "paragraph" | "bullet" (composition keeps lists whole)
+    blocks: tuple[tuple[int, int, str], ...] = ()
+    lead: str = ""  # the bold lead-in that labels this chunk's first block ("Schulden")
+
+    @property
+    def section_path(self) -> str:
+        return SECTION_SEPARATOR.join(self.section)
+
+    @property
+    def embedding_text(self) -> str:
+        """What the models see: the title and section path give a bare paragraph its topic."""
+        return f"{SECTION_SEPARATOR.join((self.title, *self.section))}: {self.text}"
+
+    def sentence_texts(self) -> list[str]:
+        return [self.text[a:b] for a, b in self.sentences]
+
+    def block_of(self, position: int) -> tuple[int, int, str]:
+        """The block holding text[position] (the whole text as one paragraph when unknown)."""
+        for block in self.blocks:
+            if block[0] <= position < block[1]:
+                return block
+        return (0, len(self.text), "paragraph")
+
+
+# ------------------------------------------------------------------ the question
+@dataclass(frozen=True)
+class Turn:
+    role: Role
+    content: str
+
+
+@dataclass(frozen=True)
+class ExpectedFact:
+    """A kind of fact the question asks for ("hoeveel euro": an amount); see answer_types.py."""
+
+    name: str
+    role: str | None = None  # "wie is de voorzitter": the answer names the role too
+    of: str | None = None  # "... van de VNG": and whose role it is
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question read once (question.py): every later stage reads these fields, none reads the
+    text again."""
+
+    text: str  # as asked (cleaned of control characters)
+    history: tuple[Turn, ...]
+    retrieval_text: str  # what retrieval searches: with the topic of a follow-up, or the LLM's rewrite
+    stems: frozenset[str]  # stemmed content words of the question as asked
+    focus: frozenset[str]  # its distinctive stems (rare in the documents)
+    cues: tuple[str, ...]  # the vocabulary entries (everyday words) it holds
+    expansion: str  # the documents' terms for those everyday words
+    expansion_stems: frozenset[str]
+    dutch: bool
+    intent: Intent
+    wants: tuple[SectionKind, ...]  # the kinds of section that answer it (empty: any)
+    expected: tuple[ExpectedFact, ...]  # kinds of fact it asks for
+    unknown_names: tuple[str, ...]  # capitalised words no document contains
+    asks_about_name: bool  # one of those names is what it asks about ("wie is X", "minister X")
+    first_person: bool
+    rewritten: bool = False  # retrieval_text is an LLM's stand-alone rewrite
+
+    @property
+    def follow_up(self) -> bool:
+        return any(t.role == Role.USER for t in self.history)
+
+
+# ------------------------------------------------------------------ retrieval and relevance
+@dataclass
+class Passage:
+    """A retrieved passage; `copies` are other documents stating the same thing."""
+
+    chunk: Chunk
+    score: float
+    copies: list[Chunk] = field(default_factory=list)
+
+    @property
+    def sources(self) -> list[str]:
+        return [self.chunk.source] + [c.source for c in self.copies if c.source != self.chunk.source]
+
+
+@dataclass(frozen=True)
+class Signals:
+    """What retrieval measured for the relevance decision and the trace."""
+
+    similarity: float  # best cosine similarity of a passage to the question (see retrieval.py)
+    keyword_best: float  # best BM25 score of the question's own words
+    dense_top: list[tuple[str, float]] = field(default_factory=list)  # (chunk id, score), best first
+    keyword_top: list[tuple[str, float]] = field(default_factory=list)
+    fused_top: list[tuple[str, float]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Is the answer in the documents? With the reasons, in English, for the trace."""
+
+    found: bool
+    confidence: float
+    reasons: tuple[str, ...]
+
+
+NOT_JUDGED = Verdict(False, 0.0, ("not judged yet",))
+
+
+@dataclass
+class SearchResult:
+    question: Question
+    passages: list[Passage]
+    signals: Signals
+    query_vector: list[float] = field(repr=False, default_factory=list)
+    verdict: Verdict = NOT_JUDGED
+
+    @property
+    def found(self) -> bool:
+        return self.verdict.found
+
+    @property
+    def confidence(self) -> float:
+        return self.verdict.confidence
+
+
+# ------------------------------------------------------------------ answers
+@dataclass(frozen=True)
+class Citation:
+    number: int  # the [n] marker in the answer
+    source: str  # the document's file name
+    title: str
+    section: tuple[str, ...]
+    quote: str
+
+
+@dataclass
+class NumberedPassage:
+    number: int
+    passage: Passage
+    highlights: list[tuple[int, int]]  # sentence spans in passage.chunk.text that answer
+    reference: str
+
+    @property
+    def chunk(self) -> Chunk:
+        return self.passage.chunk
+
+
+@dataclass(frozen=True)
+class TraceStep:
+    """One step of how an answer came about: its name, its figures, its time."""
+
+    step: str
+    fields: dict
+    ms: float = 0.0
+
+    def as_json(self) -> dict:
+        return {"step": self.step, **self.fields, "ms": round(self.ms, 1)}
+
+
+class Trace:
+    """The steps of one answer, each timed from the end of the one before."""
+
+    def __init__(self) -> None:
+        self.steps: list[TraceStep] = []
+        self._last = time.perf_counter()
+
+    def add(self, step: str, **fields) -> None:
+        now = time.perf_counter()
+        self.steps.append(TraceStep(step, fields, (now - self._last) * 1000))
+        self._last = now
+
+    def as_json(self) -> list[dict]:
+        return [s.as_json() for s in self.steps]
+
+
+@dataclass
+class Answer:
+    question: str
+    found: bool
+    mode: Mode
+    text: str
+    citations: list[Citation]
+    passages: list[NumberedPassage] = field(default_factory=list)
+    notice: str = ""  # why the answer is not what was asked for (LLM fell back, ...)
+    trace: list[TraceStep] = field(default_factory=list)
+
+    @property
+    def cited_passages(self) -> list[NumberedPassage]:
+        numbers = {c.number for c in self.citations}
+        return [p for p in self.passages if p.number in numbers]
+
+
+@dataclass
+class AnswerUpdate:
+    """A step of a streamed answer: the checked text so far; `answer` is set on the last step only."""
+
+    text: str
+    answer: Answer | None = None
