@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test index eval install chromium llm
+.PHONY: run test test-fast index eval install chromium llm
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3.11 -m venv $(VENV) || python3 -m venv $(VENV)
@@ -36,6 +36,11 @@ llm: $(STAMP)
 
 test: $(STAMP) chromium llm
 	$(PY) -m pytest
+
+# the tests that need no model, server or browser: question reading, relevance, composition,
+# grounding, the session, chunking (well under a minute)
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not integration"
 
 eval: $(STAMP)
 	$(PY) ../shared/eval/score.py ../shared/eval/dev.jsonl --ask

@@ -127,8 +127,9 @@ def build_page(pipeline: Pipeline) -> gr.Blocks:
         yield chat + [asked, {"role": "assistant", "content": SEARCHING}], conversation, "", ""
         try:
             for update in pipeline.answerer.stream(question, conversation.turns, explain):
-                if update.answer is None:
-                    yield chat + [asked, {"role": "assistant", "content": as_text(update.text)}], conversation, "", ""
+                if update.answer is None:  # only sentences that passed the check are in update.text
+                    shown = as_text(update.text) if update.text else SEARCHING
+                    yield chat + [asked, {"role": "assistant", "content": shown}], conversation, "", ""
             answer = update.answer
         except Exception as error:
             yield chat, conversation, question, failure_message(error, "Answering")

@@ -42,7 +42,7 @@ MAX_ITEMS = 8  # of one list
 class Tuning:
     """The composition's weights, gathered (benchmarks/answers.py compares alternatives)."""
 
-    passages: int = 5  # sentences are taken from this many best passages
+    passages: int = 4  # sentences are taken from this many best passages
     dense: float = 1.0  # weight of the sentence's min-max normalised cosine similarity
     keyword: float = 1.0  # of its rarity-weighted share of the question's stems
     expansion: float = 0.5  # the vocabulary's terms count this much of the question's own words
@@ -50,9 +50,9 @@ class Tuning:
     kind: float = 0.25  # a sentence in the kind of section the question asks for
     rerank: float = 1.0  # of the best sentence's score when re-ordering passages
     mmr_lambda: float = 0.7  # relevance against novelty
-    floor: float = 0.6  # a further sentence must score at least this share of the best one
+    floor: float = 0.45  # a further sentence must score at least this share of the best one
     lists: bool = True  # a list's introduction brings its items
-    word_scale: float = 1.0  # of every budget's words
+    word_scale: float = 1.2  # of every budget's words
 
 
 @dataclass(frozen=True)
@@ -62,11 +62,12 @@ class Budget:
 
 
 BUDGETS = {
-    Intent.DEFINITION: Budget(3, 70),
-    Intent.POINTS: Budget(8, 120),
-    Intent.REASON: Budget(4, 100),
-    Intent.GENERAL: Budget(4, 100),
+    Intent.DEFINITION: Budget(3, 80),
+    Intent.POINTS: Budget(10, 120),
+    Intent.REASON: Budget(6, 110),
+    Intent.GENERAL: Budget(6, 110),
 }
+REDUNDANCY_FLOOR = 0.8  # e5 similarities are compressed: below this two sentences share little
 
 SECTION_KINDS = (  # on the folded headings above a passage, the nearest heading first
     (SectionKind.REFERENCES, re.compile(r"\bbronvermelding|\bbronnen\b|\bliteratuur|\bcolofon\b|\bnoten\b|\breferenties\b")),
@@ -156,7 +157,7 @@ class Composer:
             dense = _normalised(c.cosine, cosines) if c.cosine is not None else 0.0
             t = self.tuning
             kind = t.kind if section_kind(c.chunk) in question.wants else 0.0
-            c.score = t.dense * dense + t.keyword * c.keyword + t.prior * _normalised(passages[c.rank].score, scores) + kind
+            c.score = t.dense * dense + t.keyword * c.keyword + t.prior * _relative(passages[c.rank].score, scores) + kind
         return out
 
     def _weights(self, text: str) -> dict[str, float]:
@@ -176,11 +177,13 @@ class Composer:
 
     @staticmethod
     def is_label(chunk: Chunk, start: int, end: int) -> bool:
-        """A bold lead-in ("Schulden.") or a fragment too short to stand as a sentence."""
+        """A bold lead-in ("Schulden."), a fragment too short to stand as a sentence, a question
+        (a heading or a rhetorical one: it answers nothing) or the tail of a sentence that a
+        page break cut (it starts in lower case)."""
         text = chunk.text[start:end].strip()
         if chunk.lead and fold(text.rstrip(".:")) == fold(chunk.lead):
             return True
-        return len(text.split()) < MIN_WORDS
+        return len(text.split()) < MIN_WORDS or text.endswith("?") or text[:1].islower()
 
     # ------------------------------------------------------------------ re-ranking
     def rerank(self, question: Question, passages: list[Passage], candidates: list[Candidate]) -> list[Passage]:
@@ -190,13 +193,10 @@ class Composer:
         for c in candidates:
             best[c.rank] = max(best.get(c.rank, 0.0), c.score)
         top = passages[:depth]
-        low = min((p.score for p in top), default=0.0)
-        high = max((p.score for p in top), default=1.0)
+        scores = [p.score for p in top]
 
         def value(rank: int) -> float:
-            passage = top[rank]
-            norm = (passage.score - low) / (high - low) if high > low else 1.0
-            return norm + self.tuning.rerank * best.get(rank, 0.0)
+            return _relative(top[rank].score, scores) + self.tuning.rerank * best.get(rank, 0.0)
 
         order = sorted(range(depth), key=lambda r: -value(r))
         return [top[r] for r in order] + passages[depth:]
@@ -282,9 +282,17 @@ def _normalised(value: float, values: list[float]) -> float:
     return (value - low) / (high - low) if high > low else 1.0
 
 
+def _relative(value: float, values: list[float]) -> float:
+    """A passage's retrieval score as a share of the best one's (fused scores are on one scale,
+    and min-max would make the second of two passages worth nothing)."""
+    best = max(values)
+    return value / best if best > 0 else 1.0
+
+
 def _similarity(a: Candidate, b: Candidate) -> float:
+    """How much two sentences say the same, 0-1 (their cosine, rescaled above REDUNDANCY_FLOOR)."""
     if a.vector is not None and b.vector is not None:
-        return float(np.dot(a.vector, b.vector))
+        return max(0.0, (float(np.dot(a.vector, b.vector)) - REDUNDANCY_FLOOR) / (1 - REDUNDANCY_FLOOR))
     return 1.0 if a.chunk.id == b.chunk.id and a.index == b.index else 0.0
 
 

@@ -42,6 +42,8 @@ CONFIGURATIONS: dict[str, dict] = {
     "  same, 3 passages": {"passages": 3},
     "  same, budgets x0.7": {"word_scale": 0.7},
     "  same, budgets x1.3": {"word_scale": 1.3},
+    "  same, 3 passages, budgets x1.2": {"passages": 3, "word_scale": 1.2},
+    "  same, 4 passages, budgets x1.2": {"passages": 4, "word_scale": 1.2},
     "  same, no kind bonus": {"kind": 0.0},
 }
 

@@ -26,7 +26,10 @@ sys.path.insert(0, str(ROOT))
 
 from assistant.config import Settings  # noqa: E402
 from assistant.pipeline import load_pipeline  # noqa: E402
-from assistant.retrieval import HybridRetriever, Turn  # noqa: E402
+from assistant.question import QuestionReader  # noqa: E402
+from assistant.relevance import judge  # noqa: E402
+from assistant.retrieval import HybridRetriever  # noqa: E402
+from assistant.types import Role, Turn  # noqa: E402
 
 # name -> changes to the default retriever; {} is the default itself
 CONFIGURATIONS: dict[str, dict] = {
@@ -54,12 +57,15 @@ def load_score_module(path: Path):
     return module
 
 
-def run(retriever: HybridRetriever, items: list[dict]) -> tuple[list[list[dict]], list[dict], list[float]]:
+def run(retriever: HybridRetriever, items: list[dict], reader: QuestionReader,
+        threshold: float) -> tuple[list[list[dict]], list[dict], list[float]]:
+    """Retrieval and the relevance verdict alone (no re-ranking by composition: see answers.py)."""
     ranked, outs, seconds = [], [], []
     for item in items:
-        history = [Turn(t["role"], t["content"]) for t in item.get("history", [])]
+        history = [Turn(Role(t["role"]), t["content"]) for t in item.get("history", [])]
         start = time.perf_counter()
-        result = retriever.search(item["question"], history, k=10)
+        result = retriever.search(reader.read(item["question"], history), k=10)
+        result.verdict = judge(result, threshold)
         seconds.append(time.perf_counter() - start)
         ranked.append([{"source": p.chunk.source, "text": p.chunk.text} for p in result.passages])
         outs.append({"found": result.found, "confidence": result.confidence})
@@ -77,15 +83,18 @@ def main() -> None:
     items = [json.loads(line) for line in args.questions.read_text(encoding="utf-8").splitlines() if line.strip()]
     pipeline = load_pipeline(Settings.from_env().checked())
     default = pipeline.retriever
-    default.search("opwarmen")  # the first call loads the model's lazy parts
+    threshold = pipeline.settings.found_threshold
+    readers = {True: default.reader, False: QuestionReader(default.corpus.keywords, None)}
+    default.search(default.reader.read("opwarmen"))  # the first call loads the model's lazy parts
 
     print(f"{len(items)} questions, {sum(1 for i in items if i['gold'])} answerable; * = default\n")
     header = f"{'configuration':42}{'hit@1':>7}{'R@5':>7}{'MRR':>7}{'all@5':>7}{'refused':>9}{'found':>7}{'ms':>6}  recall@5 by type"
     print(header)
     figures = {}
     for name, changes in CONFIGURATIONS.items():
-        retriever = default.model_copy(update=changes)
-        ranked, outs, seconds = run(retriever, items)
+        with_vocabulary = changes.get("vocabulary", True) is not None
+        retriever = default.model_copy(update={k: v for k, v in changes.items() if k != "vocabulary"})
+        ranked, outs, seconds = run(retriever, items, readers[with_vocabulary], threshold)
         metrics = score.rank_metrics(ranked, items)
         refused, found = score.abstention(outs, items)
         median_ms = statistics.median(seconds) * 1000
@@ -95,13 +104,12 @@ def main() -> None:
               f"{metrics['all-gold@5']:7.3f}{refused:9.2f}{found:7.2f}{median_ms:6.0f}  {by_type}")
         figures[name] = {**metrics, "refused": refused, "found": found, "median_ms": median_ms}
 
-    print(f"\nfound threshold (default {default.found_threshold}): refused / found of the default")
-    for threshold in THRESHOLDS:
-        retriever = default.model_copy(update={"found_threshold": threshold})
-        _, outs, _ = run(retriever, items)
+    print(f"\nfound threshold (default {threshold}): refused / found of the default")
+    for other in THRESHOLDS:
+        _, outs, _ = run(default, items, default.reader, other)
         refused, found = score.abstention(outs, items)
-        print(f"  {threshold:.2f}: refused {refused:.2f}, found {found:.2f}")
-        figures[f"threshold {threshold:.2f}"] = {"refused": refused, "found": found}
+        print(f"  {other:.2f}: refused {refused:.2f}, found {found:.2f}")
+        figures[f"threshold {other:.2f}"] = {"refused": refused, "found": found}
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2), encoding="utf-8")
 

@@ -131,6 +131,7 @@ def run_one(corpus: Path, store_dir: Path, vectors: str, host: str, port: int) -
     from assistant.chunking import stream_chunks
     from assistant.embeddings import load_embeddings, model_identity
     from assistant.pipeline import build_index, load_chunks
+    from assistant.question import QuestionReader
     from assistant.retrieval import Corpus, HybridRetriever
     from assistant.store import PassageStore, connect
     from assistant.vocabulary import DomainVocabulary
@@ -156,14 +157,15 @@ def run_one(corpus: Path, store_dir: Path, vectors: str, host: str, port: int) -
     index_seconds = time.perf_counter() - start
     index_mb = peak_rss_mb()
     start = time.perf_counter()
-    retriever = HybridRetriever(store=store, corpus=Corpus(load_chunks(corpus_settings)),
-                                vocabulary=DomainVocabulary.load())
+    loaded = Corpus(load_chunks(corpus_settings))
+    reader = QuestionReader(loaded.keywords, DomainVocabulary.load())
+    retriever = HybridRetriever(store=store, corpus=loaded, reader=reader)
     load_seconds = time.perf_counter() - start
-    retriever.search("opwarmen")
+    retriever.search(reader.read("opwarmen"))
     timings = []
     for question in SEARCHES:
         start = time.perf_counter()
-        retriever.search(question)
+        retriever.search(reader.read(question))
         timings.append(time.perf_counter() - start)
     timings.sort()
     return {

@@ -27,6 +27,18 @@ from assistant.prompts import ANSWER_LABELS  # noqa: E402
 from assistant.pipeline import Pipeline, load_pipeline  # noqa: E402
 
 PROJECT = Path(__file__).resolve().parent.parent
+# Tests that need the model, a server, a browser or an LLM: everything else is the fast tier
+# (`make test-fast`, pytest -m "not integration").
+INTEGRATION_FIXTURES = {"pipeline", "documents", "page_url", "browser", "llm_server", "feedback_file"}
+FAST_MODULES = {"test_question", "test_relevance", "test_compose", "test_grounding", "test_session",
+                "test_chunking", "test_vocabulary"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        module = item.module.__name__.rsplit(".", 1)[-1]
+        if module not in FAST_MODULES or INTEGRATION_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
 
 
 @cache

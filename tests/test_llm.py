@@ -6,6 +6,7 @@ quotes that stand verbatim in their source, the refusal, and the fall-back to th
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import os
@@ -13,15 +14,15 @@ import re
 import subprocess
 import sys
 import time
-from dataclasses import replace
 
 import pytest
 
-from assistant.answer import MARKERS, Answer, Answerer
+from assistant.answer import Answerer
 from assistant.citations import is_verbatim
+from assistant.grounding import MARKERS
 from assistant.llm import LLMWriter
 from assistant.prompts import ANSWER_LABELS, LLM_FAILED_NOTICE, REFUSAL, RESIDENT_STYLE
-from assistant.retrieval import Turn
+from assistant.types import Answer, Role, Trace, Turn
 
 from conftest import OUTPUT_DIR, PROJECT, REAL_LLM_TIMEOUT, ask, last_answer_text, llm_settings, running_page
 from stub_llm import FAULTS, StubLLM
@@ -31,8 +32,11 @@ SECRET = "sk-test-do-not-log-0123456789"
 
 
 def llm_answerer(pipeline, base_url: str, **changes) -> Answerer:
+    """The session's answerer with an LLM writer (the same reader, retriever, store and stages)."""
     settings = llm_settings(base_url, **changes)
-    return Answerer(pipeline.retriever, pipeline.documents, LLMWriter(settings), timeout=settings.llm_timeout)
+    answerer = copy.copy(pipeline.answerer)
+    answerer.writer, answerer.timeout = LLMWriter(settings), settings.llm_timeout
+    return answerer
 
 
 def assert_citations_resolve(answer: Answer, documents) -> None:
@@ -54,12 +58,17 @@ def test_real_llm_writes_a_cited_dutch_answer(pipeline, llm_server):
 def test_real_llm_says_the_refusal_when_the_passages_do_not_answer(pipeline, llm_server):
     """Retrieval is told it found something; the LLM itself must see the passages do not answer."""
     answerer = llm_answerer(pipeline, llm_server)
-    question = "Hoeveel kost een paspoort bij de gemeente?"
-    result = replace(pipeline.retriever.search(question), found=True)
-    steps = list(answerer.write(question, result, explain=False, deadline=time.monotonic() + 120))
-    assert steps and REFUSAL in steps[-1].text, "the LLM's own words were the refusal"
-    answer = answerer.check(question, steps[-1].text, answerer.passages.number(result.passages[:3], {}), result)
-    assert answer is not None and answer.found is False and answer.text.startswith(REFUSAL)
+    question = answerer.reader.read("Hoeveel kost een paspoort bij de gemeente?")
+    result, vectors = answerer._search(question, None, Trace())
+    composition = answerer.composer.compose(question, result.passages, vectors, result.query_vector)
+    steps = answerer.write(question, answerer.passages_answer(question, composition), False,
+                           time.monotonic() + 120, Trace())
+    try:
+        while True:
+            next(steps)
+    except StopIteration as done:
+        answer = done.value
+    assert answer.found is False and answer.text.startswith(REFUSAL), "the LLM's own words were the refusal"
 
 
 def test_unanswerable_question_is_refused_without_asking_the_llm(pipeline):
@@ -70,7 +79,7 @@ def test_unanswerable_question_is_refused_without_asking_the_llm(pipeline):
 
 
 def test_follow_up_is_condensed_and_stays_on_topic(pipeline, llm_server):
-    history = [Turn("user", JEUGDHULP), Turn("assistant", "Gemeenten vragen financiële zekerheid vanaf 2026 [1].")]
+    history = [Turn(Role.USER, JEUGDHULP), Turn(Role.ASSISTANT, "Gemeenten vragen financiële zekerheid vanaf 2026 [1].")]
     answer = llm_answerer(pipeline, llm_server).ask("En hoe zit het met de administratieve lasten?", history)
     assert answer.found
     assert any("jeugd" in p.chunk.text.lower() for p in answer.passages[:3])
@@ -151,7 +160,7 @@ def test_answer_streams_into_the_chat_page(pipeline, llm_server, browser):
         seen = tab.evaluate("() => Array.from(window.seenTexts)")
         partial = [t for t in seen if "Ik zoek" not in t and ANSWER_LABELS["llm"] not in t
                    and ANSWER_LABELS["passages"] not in t]
-        assert len(partial) >= 2, f"the answer arrived in one piece: {seen}"
+        assert partial, f"no checked sentence was shown before the whole answer: {seen}"
         final = last_answer_text(tab)
         assert "[1]" in final and ANSWER_LABELS["llm"] in final
         OUTPUT_DIR.mkdir(parents=True, exist_ok=True)

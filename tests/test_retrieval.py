@@ -5,7 +5,9 @@ from langchain_tests.integration_tests import RetrieversIntegrationTests
 
 from assistant.citations import is_verbatim
 from assistant.prompts import REFUSAL
-from assistant.retrieval import HybridRetriever, Turn
+from assistant.question import QuestionReader
+from assistant.retrieval import HybridRetriever
+from assistant.types import Role, Turn
 
 from conftest import shared_pipeline
 
@@ -15,7 +17,7 @@ def _top_sources(result, n=3):
 
 
 def test_staff_question_finds_the_proposition(pipeline):
-    result = pipeline.retriever.search("Wat vragen gemeenten van het rijk om de wooncrisis aan te pakken?")
+    result = pipeline.answerer.search("Wat vragen gemeenten van het rijk om de wooncrisis aan te pakken?")
     assert result.found
     top = result.passages[0]
     assert top.chunk.source.startswith(("000_", "001_", "002_"))
@@ -25,7 +27,7 @@ def test_staff_question_finds_the_proposition(pipeline):
 
 def test_resident_paraphrase_finds_debt_help(pipeline):
     # everyday words: no "schulden", "schuldhulp" or "betalingsachterstand" in the question
-    result = pipeline.retriever.search("Ik heb rekeningen die ik niet meer kan betalen en er komen steeds boetes bij")
+    result = pipeline.answerer.search("Ik heb rekeningen die ik niet meer kan betalen en er komen steeds boetes bij")
     assert result.found
     assert any("betalingsachterstand" in p.chunk.text or "schuldhulp" in p.chunk.text
                for p in result.passages[:3]), [p.chunk.text[:80] for p in result.passages]
@@ -40,19 +42,20 @@ def test_resident_paraphrase_finds_debt_help(pipeline):
     ("Ik ben te zwaar en beweeg bijna niet, helpt de gemeente daarbij?", "overgewicht"),
 ])
 def test_everyday_words_reach_the_policy_terms(pipeline, question, expected):
-    result = pipeline.retriever.search(question)
+    result = pipeline.answerer.search(question)
     assert result.found
     assert any(expected in p.chunk.text.lower() for p in result.passages[:5]), [p.chunk.text[:80] for p in result.passages]
 
 
 def test_the_vocabulary_is_what_finds_them(pipeline):
     question = "Ik heb een aanmaning gekregen en nu komt de deurwaarder"
-    without = pipeline.retriever.model_copy(update={"vocabulary": None}).search(question)
+    reader = QuestionReader(pipeline.retriever.corpus.keywords, None)
+    without = pipeline.retriever.search(reader.read(question))
     assert not any("schuld" in p.chunk.text.lower() for p in without.passages[:5])
 
 
 def test_compound_words_match_their_parts(pipeline):
-    result = pipeline.retriever.search("hulp bij schulden voor jongeren")
+    result = pipeline.answerer.search("hulp bij schulden voor jongeren")
     assert any("schulden van jongeren" in p.chunk.text for p in result.passages[:3])
 
 
@@ -66,22 +69,22 @@ def test_compound_words_match_their_parts(pipeline):
     "Wat eten we vanavond?",  # "eten" is in the vocabulary: its terms must not make this on topic
 ])
 def test_questions_the_documents_do_not_answer_are_refused(pipeline, question):
-    assert not pipeline.retriever.search(question).found
+    assert not pipeline.answerer.search(question).found
     answer = pipeline.answerer.ask(question)
     assert not answer.found and answer.text.startswith(REFUSAL) and not answer.citations
 
 
 def test_near_duplicates_are_grouped_with_all_their_sources(pipeline):
     # the web page (000) and the proposition (001) open with nearly the same paragraph
-    result = pipeline.retriever.search("crises stapelen zich op, hoge energietarieven en vergrijzing", k=5)
+    result = pipeline.answerer.search("crises stapelen zich op, hoge energietarieven en vergrijzing", k=5)
     copies = [p for p in result.passages if "energietarieven en prijsstijgingen" in p.chunk.text]
     assert len(copies) == 1
     assert {"000_c6716b41ae63aa19.txt", "001_c76147defb583f46.txt"} <= set(copies[0].sources)
 
 
 def test_follow_up_carries_the_topic(pipeline):
-    history = [Turn("user", "Wat zeggen gemeenten over de jeugdhulp?"), Turn("assistant", "...")]
-    result = pipeline.retriever.search("En wat vraagt men daarvoor van het rijk?", history)
+    history = [Turn(Role.USER, "Wat zeggen gemeenten over de jeugdhulp?"), Turn(Role.ASSISTANT, "...")]
+    result = pipeline.answerer.search("En wat vraagt men daarvoor van het rijk?", history)
     assert any("jeugd" in p.chunk.text.lower() for p in result.passages[:3])
 
 
@@ -99,7 +102,7 @@ def test_extractive_answer_cites_verbatim(pipeline, documents):
 
 
 def test_a_name_in_a_residents_own_story_is_context(pipeline):
-    result = pipeline.retriever.search("Wij komen uit Syrië en mogen in Nederland blijven. Helpt de gemeente ons met taal en werk?")
+    result = pipeline.answerer.search("Wij komen uit Syrië en mogen in Nederland blijven. Helpt de gemeente ons met taal en werk?")
     assert result.found
     assert any("statushouders" in p.chunk.text for p in result.passages[:5])
 
@@ -114,7 +117,8 @@ class TestStandardRetriever(RetrieversIntegrationTests):
     @property
     def retriever_constructor_params(self):
         pipeline = shared_pipeline()
-        return {"store": pipeline.store, "corpus": pipeline.retriever.corpus, "k": 5}
+        return {"store": pipeline.store, "corpus": pipeline.retriever.corpus, "reader": pipeline.retriever.reader,
+                "k": 5}
 
     @property
     def retriever_query_example(self):

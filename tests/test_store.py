@@ -140,7 +140,7 @@ def test_a_build_killed_midway_is_not_served_and_is_finished_next_time(tmp_path)
     pipeline = load_pipeline(settings, progress=False)  # the next start finishes the build
     pipeline.store.check_ready(chunks)
     assert pipeline.store.count() == len(chunks)
-    assert pipeline.retriever.search("Wat is bestaanszekerheid?").passages
+    assert pipeline.answerer.search("Wat is bestaanszekerheid?").passages
     assert open_store(settings).sync(chunks, progress=False).added == 0, "nothing left to do"
 
 

@@ -1,0 +1,65 @@
+"""Composition on hand-made passages (fast: keyword scores, no vectors, no model)."""
+
+from assistant.compose import Composer, section_kind
+from assistant.types import SectionKind
+
+from handmade import COMPOSER, chunk_with, result_for
+
+
+def compose(question: str, *passage_words: str):
+    result = result_for(question, *passage_words)
+    return COMPOSER.compose(result.question, result.passages, {}, [])
+
+
+def texts(composition) -> list[str]:
+    return [u.chunk.text[u.span[0]:u.span[1]] for u in composition.units]
+
+
+def test_a_list_introduction_keeps_its_items_across_passages():
+    composition = compose("Op welke opgaven verminderen gemeenten onzekerheid?", "volgende opgaven")
+    shown = texts(composition)
+    intro = shown.index("Wij verminderen onzekerheid op de volgende opgaven:")
+    items = [u for u in composition.units if u.item]
+    assert len(items) == 3 and composition.units.index(items[0]) == intro + 1
+    assert shown[intro + 1].startswith("Inkomen. Inwoners moeten kunnen rekenen")  # the lead-in labels its item
+
+
+def test_a_list_inside_one_passage_keeps_its_items():
+    composition = compose("Wat hebben gemeenten nodig van het rijk?", "nodig hebben van het rijk")
+    items = [t for u, t in zip(composition.units, texts(composition)) if u.item]
+    assert items[0].startswith("Investeer in voldoende passende") and len(items) == 3
+
+
+def test_a_bold_lead_in_is_never_a_sentence_of_its_own():
+    composition = compose("Hoe helpen gemeenten bij schulden?", "schuldhulp", "Inkomen.")
+    assert composition.units
+    assert all(t.rstrip(".") not in ("Schulden", "Inkomen", "Wonen") for t in texts(composition))
+
+
+def test_a_definition_gets_at_most_three_sentences():
+    composition = compose("Wat is de sociale basis?", "sociale basis", "overgewicht")
+    assert 1 <= len(composition.units) <= 3
+    assert texts(composition)[0].startswith("De sociale basis is het geheel")
+
+
+def test_reading_order_within_a_passage():
+    composition = compose("Hoe helpen gemeenten inwoners met schulden en boetes?", "schuldhulp")
+    positions = [u.span[0] for u in composition.units if u.chunk is chunk_with("schuldhulp")]
+    assert positions == sorted(positions) and len(positions) == 2
+
+
+def test_the_section_the_question_asks_for_comes_first():
+    result = result_for("Wat vragen gemeenten van het rijk voor de woningen?", "woonplekken", "betaalbare woningen")
+    composition = COMPOSER.compose(result.question, result.passages, {}, [])
+    assert "betaalbare woningen" in composition.passages[0].chunk.text  # re-ranked by section kind
+
+
+def test_section_kinds_from_the_headings():
+    assert section_kind(chunk_with("schuldhulp")) == SectionKind.MUNICIPALITY
+    assert section_kind(chunk_with("nodig hebben van het rijk")) == SectionKind.RIJK
+    assert section_kind(chunk_with("sociale basis is")) == SectionKind.OTHER
+
+
+def test_questions_and_fragments_are_labels():
+    chunk = chunk_with("sociale basis is")
+    assert not Composer.is_label(chunk, *chunk.sentences[0])

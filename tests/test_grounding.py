@@ -1,0 +1,50 @@
+"""Grounding LLM claims on hand-made passages (fast): each altered form is caught, faithful
+sentences pass."""
+
+import pytest
+
+from assistant.chunking import sentence_spans
+from assistant.grounding import Claim, claims, numbers
+
+from handmade import GROUNDER, chunk_with
+
+PASSAGES = [(c.text, list(c.sentences)) for c in (chunk_with("2% van de zorgbegroting"), chunk_with("schuldhulp"))]
+FAITHFUL = "Zorg vanaf 2026 voor financiële zekerheid voor de jeugdhulp met 2% van de zorgbegroting"
+
+
+@pytest.mark.parametrize("text, cited, shown", [
+    (FAITHFUL + ".", (1,), True),
+    ("Inwoners met schulden ondersteunen we met schuldhulp vanaf de eerste signalen van betalingsachterstand.",
+     (2,), True),
+    # negated
+    ("Zorg vanaf 2026 niet voor financiële zekerheid voor de jeugdhulp met 2% van de zorgbegroting.", (1,), False),
+    # a number changed
+    ("Zorg vanaf 2031 voor financiële zekerheid voor de jeugdhulp met 2% van de zorgbegroting.", (1,), False),
+    ("Zorg vanaf 2026 voor financiële zekerheid voor de jeugdhulp met 5% van de zorgbegroting.", (1,), False),
+    # a clause appended
+    (FAITHFUL + ", en daarvoor trekt het rijk volgend jaar 7,5 miljard euro extra uit.", (1,), False),
+    ("Inwoners met schulden ondersteunen we met schuldhulp vanaf de eerste signalen, en de deurwaarder "
+     "wordt voortaan volledig door het Centraal Justitieel Incassobureau betaald.", (2,), False),
+    # actors swapped
+    ("Het rijk kan niet alles doen als het gaat om het oplossen van de wooncrisis, zeggen gemeenten.", (1,), False),
+    # cited the wrong passage
+    (FAITHFUL + ".", (2,), False),
+    # a marker pointing at no passage
+    (FAITHFUL + ".", (9,), False),
+    # unmarked: near-verbatim is cited, invented is dropped
+    (FAITHFUL + ".", (), True),
+    ("Gemeenten openen volgend jaar in elke wijk een nieuw loket voor jongeren.", (), False),
+])
+def test_each_altered_form_is_caught(text, cited, shown):
+    grounding = GROUNDER.ground(Claim(text, cited), PASSAGES)
+    assert (grounding.number is not None) is shown, grounding.reason
+
+
+def test_claims_read_their_markers():
+    found = claims("Eerste zin [1]. Tweede zin [1, 2]. Derde zin zonder bron.", sentence_spans)
+    assert [c.cited for c in found] == [(1,), (1, 2), ()]
+    assert found[0].text == "Eerste zin."
+
+
+def test_numbers_meet_in_any_notation():
+    assert numbers("1.000 inwoners en drie thema's, 2,5 miljard") == {"1000", "3", "2.5", "miljard"}

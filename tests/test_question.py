@@ -1,0 +1,100 @@
+"""The question, read once (fast: a hand-made keyword index, no model)."""
+
+import pytest
+
+from assistant.question import BadQuestion, check_question, follow_up_text
+from assistant.types import Intent, Role, SectionKind, Turn
+
+from handmade import READER
+
+
+@pytest.mark.parametrize("question, intent", [
+    ("Wat is de sociale basis?", Intent.DEFINITION),
+    ("Wat bedoelen ze met bestaanszekerheid?", Intent.DEFINITION),
+    ("Wat wordt er bedoeld met ongelijk investeren?", Intent.DEFINITION),
+    ("Welke opgaven noemen gemeenten?", Intent.POINTS),
+    ("Geef me in een paar punten wat het rijk moet doen", Intent.POINTS),
+    ("Kun je de speerpunten samenvatten?", Intent.POINTS),
+    ("Waarom is wonen zo lastig?", Intent.REASON),
+    ("Kan de gemeente helpen met mijn schulden?", Intent.GENERAL),
+])
+def test_intent(question, intent):
+    assert READER.read(question).intent == intent
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("Wat vragen gemeenten van het rijk voor de jeugdhulp?", SectionKind.RIJK),
+    ("Wat wil de VNG met de Participatiewet?", SectionKind.RIJK),
+    ("Kan de gemeente helpen met mijn schulden?", SectionKind.MUNICIPALITY),
+    ("Waarom is er te weinig geld?", SectionKind.PROBLEM),
+])
+def test_the_kind_of_section_a_question_wants(question, kind):
+    assert kind in READER.read(question).wants
+
+
+@pytest.mark.parametrize("question, facts", [
+    ("Hoeveel euro is die 2% van de zorgbegroting?", ["bedrag"]),
+    ("Tot wanneer kan ik de toeslag aanvragen?", ["datum"]),
+    ("Wat zijn de openingstijden van het loket?", ["kloktijd"]),
+    ("Hoe lang duurt de wachttijd voor schuldhulp?", ["duur"]),
+    ("Hoeveel statushouders moeten we huisvesten?", ["aantal"]),
+    ("Welk telefoonnummer heeft de schuldhulp?", ["contact"]),
+    ("Hoe kan ik bijzondere bijstand aanvragen?", ["procedure"]),
+    ("In welke stad wordt het congres gehouden?", ["plaats"]),
+    ("Wie is de voorzitter van de VNG?", ["persoon"]),
+    ("Welke gemeenten doen mee aan de proef?", ["namen"]),
+    ("Wat doen gemeenten aan schulden?", []),
+    ("Wat doet de gemeente wanneer iemand schulden heeft?", []),  # "wanneer" as a conjunction asks no date
+])
+def test_the_facts_a_question_asks_for(question, facts):
+    assert [f.name for f in READER.read(question).expected] == facts
+
+
+def test_a_role_question_keeps_the_role_and_whose_it_is():
+    (fact,) = READER.read("Wie is op dit moment voorzitter van de VNG?").expected
+    assert (fact.role, fact.of) == ("voorzitter", "vng")
+
+
+@pytest.mark.parametrize("question", [
+    "Mevrouw Jansen heeft schulden en krijgt aanmaningen. Kan de gemeente helpen?",
+    "Meneer Bakker uit Deventer kan zijn huur niet betalen, wat doet de gemeente?",
+    "We wonen in Zwolle en hebben schulden. Helpt de gemeente ons?",
+    "Kan Fatima hulp krijgen bij haar schulden?",
+    "Wat doet de gemeente Amersfoort aan schulden?",
+])
+def test_a_residents_name_or_town_is_context(question):
+    read = READER.read(question)
+    assert read.unknown_names and not read.asks_about_name
+
+
+@pytest.mark.parametrize("question", [
+    "Wat vindt minister Verhoeven van de propositie?",
+    "Hoe heeft informateur Plasterk gereageerd op de propositie?",
+    "Wat zeggen de stukken over de Omgevingswet?",
+    "Wie is Annemarie Jorritsma?",
+])
+def test_a_name_the_question_asks_about_is_the_subject(question):
+    assert READER.read(question).asks_about_name
+
+
+def test_the_question_carries_its_vocabulary_and_language():
+    read = READER.read("Ik heb een aanmaning gekregen en nu komt de deurwaarder")
+    assert read.cues and "schuld" in read.expansion and read.dutch and read.first_person
+    assert not READER.read("What do municipalities ask of the national government?").dutch
+
+
+def test_a_follow_up_carries_the_previous_user_question():
+    history = (Turn(Role.USER, "Wat zeggen ze over de jeugdhulp?"), Turn(Role.ASSISTANT, "..."))
+    read = READER.read("En wat vraagt men van het rijk?", history)
+    assert read.follow_up and "jeugdhulp" in read.retrieval_text
+    assert follow_up_text("Vraag", ()) == "Vraag"
+
+
+@pytest.mark.parametrize("raw, hint", [(None, "Typ eerst"), ("  \n ", "Typ eerst"), ("x" * 30, "te lang")])
+def test_what_cannot_be_asked_gets_a_dutch_hint(raw, hint):
+    with pytest.raises(BadQuestion, match=hint):
+        check_question(raw, 20)
+
+
+def test_control_characters_are_removed():
+    assert check_question("Wat is\x00 bestaans\x07zekerheid?\x1b", 100) == "Wat is bestaanszekerheid?"

@@ -1,0 +1,59 @@
+"""The relevance verdict on hand-made passages (fast): each asked-for fact refuses when the
+passages lack it and answers when they hold it; names are context unless asked about."""
+
+import pytest
+
+from assistant.relevance import judge
+
+from handmade import result_for
+
+THRESHOLD = 0.84
+
+
+@pytest.mark.parametrize("question, passage, found", [
+    # an amount: the passages hold a share, not euros
+    ("Hoeveel euro is die 2% van de zorgbegroting?", "2% van de zorgbegroting", False),
+    # a year: held ("vanaf 2026")
+    ("Vanaf wanneer willen gemeenten financiële zekerheid voor de jeugdhulp?", "2% van de zorgbegroting", True),
+    # a date for something the passages hold no date for
+    ("Tot wanneer kan ik schuldhulp aanvragen?", "schuldhulp", False),
+    # a percentage: held
+    ("Hoeveel procent van de volwassenen heeft in 2040 overgewicht?", "62%", True),
+    # a number the passages lack
+    ("Hoeveel woonplekken komen er bij?", "woonplekken", False),
+    # a person with a role, of the right organisation
+    ("Wie is de voorzitter van de SER?", "Mariëtte Hamer", True),
+    ("Wie is de voorzitter van de VNG?", "Mariëtte Hamer", False),
+    # a weekday and date: held
+    ("Wanneer kreeg de SER het statement?", "Mariëtte Hamer", True),
+    # contact details and procedures are not in these documents
+    ("Welk telefoonnummer heeft de schuldhulp?", "schuldhulp", False),
+    ("Hoe kan ik bijstand aanvragen bij de gemeente?", "bijstand", False),
+    ("Wat zijn de openingstijden van de schuldhulp?", "schuldhulp", False),
+    ("Hoe lang duurt het voor de schuldhulp begint?", "schuldhulp", False),
+    # no fact asked for: found on confidence
+    ("Wat doen gemeenten aan schulden?", "schuldhulp", True),
+])
+def test_each_asked_for_fact_must_be_held(question, passage, found):
+    verdict = judge(result_for(question, passage), THRESHOLD)
+    assert verdict.found is found, verdict.reasons
+
+
+def test_low_confidence_is_not_found_and_says_why():
+    verdict = judge(result_for("Hoe bak ik pannenkoeken?", "sociale basis", similarity=0.78), THRESHOLD)
+    assert not verdict.found and "not about these documents" in verdict.reasons[0]
+
+
+def test_keyword_evidence_lifts_a_borderline_confidence():
+    assert judge(result_for("Wat doen gemeenten aan schulden?", "schuldhulp", similarity=0.82), THRESHOLD).found
+
+
+def test_a_residents_name_is_context_and_the_question_is_answered():
+    verdict = judge(result_for("Mevrouw Jansen heeft schulden en krijgt aanmaningen. Kan de gemeente helpen?",
+                               "schuldhulp"), THRESHOLD)
+    assert verdict.found and any("context" in r for r in verdict.reasons)
+
+
+def test_a_question_about_an_unknown_politician_is_refused():
+    verdict = judge(result_for("Wat vindt minister Verhoeven van de propositie?", "sociale basis"), THRESHOLD)
+    assert not verdict.found and any("Verhoeven" in r for r in verdict.reasons)
