@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from .keywords import WORD, DutchKeywordIndex, fold
 
 MARKERS = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
-GROUNDED_MIN = 0.8  # rarity-weighted share of a marked claim's content words the cited text holds
+GROUNDED_MIN = 0.6  # rarity-weighted share of a marked claim's content words the cited text holds
 VERBATIM_MIN = 0.9  # the same for an unmarked sentence, to be given a citation
 NEIGHBOURS = 1  # sentences on either side of the best-matching one that may support a claim too
 NEGATIONS = frozenset("niet geen nooit niemand niets nergens zonder noch geenszins allerminst".split())
@@ -140,7 +140,7 @@ class Grounder:
         absent = [a for a in claimed if a not in actors(window)]
         if absent:
             return f"actors not in the cited text: {absent}"
-        order = [a for a in actors(sentence) if a in claimed]
+        order = [a for a in actors(window) if a in claimed]
         if len(order) > 1 and order != [a for a in claimed if a in order]:
             return f"actors swapped: {claimed} against {order}"
         coverage = self.keywords.weighted_recall(claim, window)

@@ -49,10 +49,15 @@ def assert_citations_resolve(answer: Answer, documents) -> None:
 
 
 def test_real_llm_writes_a_cited_dutch_answer(pipeline, llm_server):
+    """The LLM's lead is shown only where grounding supports it; otherwise the passages answer
+    stands with the notice (the 1.5B model's lead is often rejected: see the trace)."""
     answer = llm_answerer(pipeline, llm_server).ask(JEUGDHULP)
-    assert answer.mode == "llm" and answer.found and not answer.notice, answer
+    assert answer.found and (answer.mode == "llm" and not answer.notice or answer.notice == LLM_FAILED_NOTICE), answer
     assert_citations_resolve(answer, pipeline.documents)
     assert "jeugd" in answer.text.lower()
+    grounding = [t for t in answer.trace if t.step == "grounding"]
+    kept = grounding[0].fields["kept"] if grounding else []
+    assert bool(kept) == (answer.mode == "llm"), "LLM mode exactly when a checked sentence was kept"
 
 
 def test_real_llm_says_the_refusal_when_the_passages_do_not_answer(pipeline, llm_server):
@@ -136,7 +141,9 @@ def test_batch_interface_reports_the_llm_mode(pipeline, llm_server):
                           text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     first, second = (json.loads(line) for line in done.stdout.splitlines())
-    assert first["mode"] == "llm" and first["found"] and first["citations"]
+    assert first["found"] and first["citations"]
+    assert first["mode"] == "llm" or first["notice"] == LLM_FAILED_NOTICE
+    assert any(step["step"] == "grounding" for step in first["trace"])
     assert second["found"] is False and second["answer"].startswith(REFUSAL)
     assert SECRET not in done.stderr
 
@@ -160,9 +167,9 @@ def test_answer_streams_into_the_chat_page(pipeline, llm_server, browser):
         seen = tab.evaluate("() => Array.from(window.seenTexts)")
         partial = [t for t in seen if "Ik zoek" not in t and ANSWER_LABELS["llm"] not in t
                    and ANSWER_LABELS["passages"] not in t]
-        assert partial, f"no checked sentence was shown before the whole answer: {seen}"
         final = last_answer_text(tab)
-        assert "[1]" in final and ANSWER_LABELS["llm"] in final
+        assert all(t.strip() in final for t in partial), f"a text was shown that the answer does not keep: {seen}"
+        assert "[1]" in final and (ANSWER_LABELS["llm"] in final or LLM_FAILED_NOTICE in final)
         OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
         tab.screenshot(path=str(OUTPUT_DIR / "llm-answer.png"), full_page=True)
         context.close()
