@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test test-fast index eval install chromium llm
+.PHONY: run test test-fast lint index eval install chromium llm
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3.11 -m venv $(VENV) || python3 -m venv $(VENV)
@@ -41,6 +41,10 @@ test: $(STAMP) chromium llm
 # grounding, the session, chunking (well under a minute)
 test-fast: $(STAMP)
 	$(PY) -m pytest -m "not integration"
+
+# ruff: pyflakes, pycodestyle, bugbear and import order (pyproject.toml [tool.ruff])
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
 
 eval: $(STAMP)
 	$(PY) ../shared/eval/score.py ../shared/eval/dev.jsonl --ask

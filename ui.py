@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import logging
 import re
+
 import gradio as gr
 
 from assistant.citations import QuoteFinder, QuoteMatch

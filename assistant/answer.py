@@ -26,18 +26,35 @@ from .citations import cite, normalize_for_match, numbered, verbatim_quote
 from .compose import RERANK_DEPTH, Composer, Composition
 from .grounding import Claim, Grounder, claims
 from .llm import LLMFailure, LLMWriter
-from .prompts import (CLOSEST_TOPICS, EXPLAIN_NEEDS_LLM, FOREIGN_QUESTION_NOTICE, LLM_FAILED_NOTICE, REFUSAL,
-                      REFUSAL_CORE)
+from .prompts import (
+    CLOSEST_TOPICS,
+    EXPLAIN_NEEDS_LLM,
+    FOREIGN_QUESTION_NOTICE,
+    LLM_FAILED_NOTICE,
+    REFUSAL,
+    REFUSAL_CORE,
+)
 from .question import QuestionReader
 from .relevance import judge
 from .retrieval import HybridRetriever
 from .store import PassageStore
-from .types import (Answer, AnswerUpdate, Citation, Document, Mode, NumberedPassage, Passage, Question,
-                    SearchResult, Trace, Turn)
+from .types import (
+    Answer,
+    AnswerUpdate,
+    Citation,
+    Document,
+    Mode,
+    NumberedPassage,
+    Passage,
+    Question,
+    SearchResult,
+    Trace,
+    Turn,
+)
 
 log = logging.getLogger(__name__)
 
-ANSWER_PASSAGES = 3  # the best passages the LLM reads
+LLM_PASSAGES = 5  # at most this many of the passages answer's passages are sent to the LLM
 
 
 class Answerer:
@@ -169,21 +186,23 @@ class Answerer:
     # ------------------------------------------------------------------ LLM answers, checked
     def write(self, question: Question, passages_answer: Answer, explain: bool, deadline: float, trace: Trace):
         """Stream the LLM's lead; show each sentence once it is complete and supported."""
-        given = passages_answer.passages[:ANSWER_PASSAGES]
+        given = passages_answer.passages[:LLM_PASSAGES]
+        excerpts = [excerpt(p) for p in given]
         texts = [(p.chunk.text, list(p.chunk.sentences)) for p in given]
+        context = " ".join([question.retrieval_text, *(p.chunk.section_path for p in given)])
         kept: list[str] = []
         citations: list[Citation] = []
         rejected: list[dict] = []
         checked = 0
         text = ""
         try:
-            for text in self.writer.stream_answer(question.text, [p.chunk.text for p in given], explain, deadline):
+            for text in self.writer.stream_answer(question.text, excerpts, explain, deadline):
                 if REFUSAL_CORE in normalize_for_match(text):
                     continue
                 complete = claims(text, sentence_spans)[:-1]  # the last sentence may still grow
                 if len(complete) > checked:
                     for claim in complete[checked:]:
-                        self._check(claim, given, texts, kept, citations, rejected)
+                        self._check(claim, given, texts, context, kept, citations, rejected)
                     checked = len(complete)
                     yield AnswerUpdate("\n".join(kept))
         except LLMFailure as failure:
@@ -195,7 +214,7 @@ class Answerer:
             trace.add("llm", refused=True)
             return self.refusal(question, [p.passage for p in passages_answer.passages], Mode.LLM)
         for claim in claims(text, sentence_spans)[checked:]:
-            self._check(claim, given, texts, kept, citations, rejected)
+            self._check(claim, given, texts, context, kept, citations, rejected)
         trace.add("grounding", kept=kept, rejected=rejected)
         if not kept:
             log.warning("LLM answer unusable, falling back to the passages: no claim was supported: %r", text[:300])
@@ -205,9 +224,9 @@ class Answerer:
         return Answer(question.text, True, Mode.LLM, "\n".join(kept) + "\n\n" + passages_answer.text, citations,
                       passages_answer.passages)
 
-    def _check(self, claim: Claim, given: list[NumberedPassage], texts, kept: list[str], citations: list[Citation],
-               rejected: list[dict]) -> None:
-        grounding = self.grounder.ground(claim, texts)
+    def _check(self, claim: Claim, given: list[NumberedPassage], texts, context: str, kept: list[str],
+               citations: list[Citation], rejected: list[dict]) -> None:
+        grounding = self.grounder.ground(claim, texts, context)
         if grounding.number is None:
             rejected.append({"claim": claim.text, "reason": grounding.reason})
             return
@@ -219,6 +238,14 @@ class Answerer:
         passage.highlights.append(grounding.span)
         citations += [c for c in cite(passage, quote, self.documents) if c not in citations]
         kept.append(with_marker(claim.text, grounding.number))
+
+
+def excerpt(passage: NumberedPassage) -> str:
+    """What the LLM reads of a passage: the sentences composition chose from it, in reading order.
+    Short prompts keep a small model near the selected points (and fast on a CPU); its claims are
+    still checked against the whole passage."""
+    chosen = sorted(set(passage.highlights))
+    return " ".join(passage.chunk.text[start:end] for start, end in chosen) or passage.chunk.text
 
 
 def with_marker(claim: str, number: int) -> str:

@@ -78,7 +78,8 @@ ANSWER_TYPES = (
     ),
     AnswerType(
         "plaats",
-        re.compile(r"\bwaar (wordt|worden|is|zijn|zit|ligt|vindt)\b.*\b(gehouden|georganiseerd|plaats|gevestigd|kantoor)\b"
+        re.compile(r"\bwaar (wordt|worden|is|zijn|zit|ligt|vindt)\b"
+                   r".*\b(gehouden|georganiseerd|plaats|gevestigd|kantoor)\b"
                    r"|\bin welke (plaats|stad|zaal|gemeente)\b|\bop welke locatie\b|\bwaar zit\b"),
         re.compile(r"\b(in|te)\s+(de\s+)?[A-Z][a-z]+|\b\d{4}\s?[A-Z]{2}\b|\b[A-Z][a-z]+(laan|straat|weg|plein)\b"),
     ),
@@ -125,6 +126,7 @@ def holds(fact: ExpectedFact, sentence: str, folded_sentence: str) -> bool:
         if fact.of and not re.search(rf"\b{fact.role}\s+van\s+(de\s+|het\s+)?{re.escape(fact.of)}\b"
                                      rf"|\b{re.escape(fact.of)}-?{fact.role}", folded_sentence):
             return False  # "voorzitter van de SER" does not answer "voorzitter van de VNG"
-        near = rf"(?i:{fact.role}).{{0,{ROLE_DISTANCE}}}{PERSON_NAME}|{PERSON_NAME}.{{0,{ROLE_DISTANCE}}}(?i:{fact.role})"
+        near = (rf"(?i:{fact.role}).{{0,{ROLE_DISTANCE}}}{PERSON_NAME}"
+                rf"|{PERSON_NAME}.{{0,{ROLE_DISTANCE}}}(?i:{fact.role})")
         return re.search(near, sentence) is not None
     return bool(BY_NAME[fact.name].evidence.search(sentence))

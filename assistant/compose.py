@@ -70,13 +70,16 @@ BUDGETS = {
 REDUNDANCY_FLOOR = 0.8  # e5 similarities are compressed: below this two sentences share little
 
 SECTION_KINDS = (  # on the folded headings above a passage, the nearest heading first
-    (SectionKind.REFERENCES, re.compile(r"\bbronvermelding|\bbronnen\b|\bliteratuur|\bcolofon\b|\bnoten\b|\breferenties\b")),
+    (SectionKind.REFERENCES, re.compile(r"\bbronvermelding|\bbronnen\b|\bliteratuur|\bcolofon\b"
+                                         r"|\bnoten\b|\breferenties\b")),
     (SectionKind.RIJK, re.compile(r"\brijk\b|\bkabinet|\bvragen aan\b|\bwat (is|hebben (we|wij)) nodig\b|\bwat vragen\b"
                                   r"|\boproep\b|\baanbeveling|\bafspraken met\b|\bwensen\b")),
-    (SectionKind.MUNICIPALITY, re.compile(r"\b(wij|we) als gemeenten?\b|\bgemeenten (doen|investeren|verminderen|versterken|bieden)\b"
+    (SectionKind.MUNICIPALITY, re.compile(r"\b(wij|we) als gemeenten?\b"
+                                           r"|\bgemeenten (doen|investeren|verminderen|versterken|bieden)\b"
                                           r"|\bwat (wij|we|gemeenten) doen\b|\bonze (aanpak|inzet)\b"
                                           r"|\b(wij|we) (doen|investeren|verminderen|versterken|bieden)\b")),
-    (SectionKind.PROBLEM, re.compile(r"\bopgave|\bprobleem|\bproblemen\b|\bknelpunt|\bpijnpunt|\buitdaging|\baanleiding\b"
+    (SectionKind.PROBLEM, re.compile(r"\bopgave|\bprobleem|\bproblemen\b|\bknelpunt|\bpijnpunt|\buitdaging"
+                                      r"|\baanleiding\b"
                                      r"|\burgentie\b")),
 )
 
@@ -157,7 +160,8 @@ class Composer:
             dense = _normalised(c.cosine, cosines) if c.cosine is not None else 0.0
             t = self.tuning
             kind = t.kind if section_kind(c.chunk) in question.wants else 0.0
-            c.score = t.dense * dense + t.keyword * c.keyword + t.prior * _relative(passages[c.rank].score, scores) + kind
+            prior = _relative(passages[c.rank].score, scores)
+            c.score = t.dense * dense + t.keyword * c.keyword + t.prior * prior + kind
         return out
 
     def _weights(self, text: str) -> dict[str, float]:

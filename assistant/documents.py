@@ -58,7 +58,7 @@ def _strip_noise(line: str, start: int) -> tuple[str, list[int]]:
 def _fold_spaces(text: str, offsets: list[int]) -> tuple[str, list[int]]:
     """Collapse runs of whitespace to one space and strip the ends."""
     out, out_offsets = [], []
-    for ch, off in zip(text, offsets):
+    for ch, off in zip(text, offsets, strict=True):
         if ch.isspace():
             if not out or out[-1] == " ":
                 continue

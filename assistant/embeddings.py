@@ -200,7 +200,7 @@ def build_tokenizer(e5: E5File):
     steps.append(normalizers.Replace(Regex(" {2,}"), " "))
 
     unk = e5.special_ids["<unk>"]
-    vocab = [(piece, float(score)) for piece, score in zip(e5.pieces, e5.scores)]
+    vocab = [(piece, float(score)) for piece, score in zip(e5.pieces, e5.scores, strict=True)]
     tokenizer = Tokenizer(models.Unigram(vocab, unk_id=unk, byte_fallback=False))
     tokenizer.normalizer = normalizers.Sequence(steps)
     tokenizer.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always", split=True)

@@ -10,7 +10,8 @@ judged against that passage's best-matching sentence and its neighbours:
 - **actors**: the claim's actors (gemeenten, het rijk, inwoners, an organisation) appear in the
   cited text, in the same order (a swapped "het rijk vraagt gemeenten" fails);
 - **content**: almost all of the claim's content words, weighted by rarity, stand in the cited
-  text (an appended clause, a new name or sum fails).
+  text, and what it adds weighs at most one rare word (an appended clause, a new name or sum
+  fails).
 
 An unmarked sentence gets a citation only when it is near-verbatim from one passage. Everything
 here is pure: text in, verdicts out, so the rules are unit-tested on hand-made passages.
@@ -26,6 +27,7 @@ from .keywords import WORD, DutchKeywordIndex, fold
 MARKERS = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
 GROUNDED_MIN = 0.6  # rarity-weighted share of a marked claim's content words the cited text holds
 VERBATIM_MIN = 0.9  # the same for an unmarked sentence, to be given a citation
+NEW_WEIGHT_MAX = 1.0  # what a claim may add, in rarest words (keywords.new_weight): a connective, not a clause
 NEIGHBOURS = 1  # sentences on either side of the best-matching one that may support a claim too
 NEGATIONS = frozenset("niet geen nooit niemand niets nergens zonder noch geenszins allerminst".split())
 NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -101,8 +103,11 @@ class Grounder:
     def __init__(self, keywords: DutchKeywordIndex):
         self.keywords = keywords
 
-    def ground(self, claim: Claim, passages: list[tuple[str, list[tuple[int, int]]]]) -> Grounding:
-        """`passages[n - 1]` is passage n's text and sentence spans."""
+    def ground(self, claim: Claim, passages: list[tuple[str, list[tuple[int, int]]]], given: str = "") -> Grounding:
+        """`passages[n - 1]` is passage n's text and sentence spans; `given` is what the claim may
+        take its actors and a few words from besides the passage (the question, the passages'
+        headings: "Wat vragen gemeenten van het rijk?" makes "gemeenten vragen" no invention);
+        most of the claim must still stand in the passage."""
         valid = [n for n in claim.cited if 1 <= n <= len(passages)]
         if claim.cited and not valid:
             return Grounding(claim, None, None, f"cites no retrieved passage: {list(claim.cited)}")
@@ -112,7 +117,7 @@ class Grounder:
         for number in candidates:
             text, spans = passages[number - 1]
             span, window = self.best_support(claim.text, text, spans)
-            problem = self.problem(claim.text, text[span[0]:span[1]], window, minimum)
+            problem = self.problem(claim.text, text[span[0]:span[1]], window, minimum, given)
             if problem is None:
                 return Grounding(claim, number, span, "supported" if valid else "unmarked but near-verbatim")
             reasons.append(f"[{number}] {problem}")
@@ -127,7 +132,7 @@ class Grounder:
         first, last = max(0, best - NEIGHBOURS), min(len(spans) - 1, best + NEIGHBOURS)
         return spans[best], text[spans[first][0]:spans[last][1]]
 
-    def problem(self, claim: str, sentence: str, window: str, minimum: float) -> str | None:
+    def problem(self, claim: str, sentence: str, window: str, minimum: float, given: str = "") -> str | None:
         """Why the cited `sentence` (with its neighbours, `window`) does not back `claim`, or None
         when it does. Polarity and the actors' order are held against the sentence itself, so a
         negation in a neighbouring sentence cannot cover one added to the claim."""
@@ -137,13 +142,19 @@ class Grounder:
         if missing:
             return f"numbers not in the cited text: {sorted(missing)}"
         claimed = actors(claim)
-        absent = [a for a in claimed if a not in actors(window)]
+        absent = [a for a in claimed if a not in actors(window) + actors(given)]
         if absent:
             return f"actors not in the cited text: {absent}"
+        own = actors(sentence)
+        if set(claimed) - set(own) and set(own) - set(claimed):
+            return f"actors replaced: {claimed} against {own}"
         order = [a for a in actors(window) if a in claimed]
         if len(order) > 1 and order != [a for a in claimed if a in order]:
             return f"actors swapped: {claimed} against {order}"
         coverage = self.keywords.weighted_recall(claim, window)
         if coverage < minimum:
             return f"content words not in the cited text (coverage {coverage:.2f} < {minimum})"
+        added = self.keywords.new_weight(claim, f"{window} {given}")
+        if added > NEW_WEIGHT_MAX:
+            return f"says more than the cited text (new words weigh {added:.2f} > {NEW_WEIGHT_MAX})"
         return None

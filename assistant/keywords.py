@@ -72,12 +72,12 @@ class CompoundSplitter:
     def __init__(self, vocabulary: set[str]):
         self.vocabulary = {w for w in vocabulary if len(w) >= MIN_PART}
         self.stems = {stem(w) for w in self.vocabulary}
+        self.split = lru_cache(maxsize=50_000)(self._split)  # per splitter: it dies with its index
 
     def _known(self, part: str) -> bool:
         return part in self.vocabulary or stem(part) in self.stems
 
-    @lru_cache(maxsize=50_000)
-    def split(self, word: str) -> tuple[str, ...]:
+    def _split(self, word: str) -> tuple[str, ...]:
         """The parts of `word`, longest head first; () when it is not a compound of known words."""
         if len(word) < 2 * MIN_PART:
             return ()
@@ -147,6 +147,17 @@ class DutchKeywordIndex:
         weight = {t: self.rarity(t) for t in wanted}
         total = sum(weight.values())
         return sum(w for t, w in weight.items() if t in present) / total if total else 0.0
+
+    def new_weight(self, phrase: str, text: str) -> float:
+        """How much the phrase says that `text` does not: its content words absent from `text`
+        (neither the word's stem nor all of its compound parts), weighted by rarity, in units of
+        the rarest word (1.0 = one word no indexed text holds)."""
+        present = set(self.tokens(text))
+        rarest = self.rarity("")
+        absent = {stem(w) for w in words(phrase)
+                  if stem(w) not in present and not (self.splitter.split(w)
+                                                     and all(stem(p) in present for p in self.splitter.split(w)))}
+        return sum(min(self.rarity(t), rarest) for t in absent) / rarest
 
     def tokens_of_words(self, ws: list[str]) -> list[str]:
         tokens = []

@@ -57,9 +57,11 @@ CONTEXT_WORDS = frozenset("""mevrouw meneer mw mevr dhr heer familie fam buurvro
 oma opa zus broer tante oom vriend vriendin cliënt client inwoner uit in te naar bij gemeente dorp stad wijk
 straat""".split())
 ASKS_ABOUT = re.compile(  # "wie is X", "wat vindt X", "volgens X", "over (de) X": X is the subject
-    r"\bwie (is|was|zijn|waren)\s+(?P<a>\S+)|\bwat (vindt|vond|zegt|zei|denkt|dacht|wil|vinden|zeggen)\s+(de\s+|het\s+)?(?P<b>\S+)"
+    r"\bwie (is|was|zijn|waren)\s+(?P<a>\S+)"
+    r"|\bwat (vindt|vond|zegt|zei|denkt|dacht|wil|vinden|zeggen)\s+(de\s+|het\s+)?(?P<b>\S+)"
     r"|\bvolgens\s+(de\s+|het\s+)?(?P<c>\S+)|\bover\s+(de\s+|het\s+)?(?P<d>\S+)"
-    r"|\bwat (is|zijn|betekent|houdt)\s+(de\s+|het\s+|een\s+)?(?P<e>\S+)|\bhoe (reageert|reageerde|staat)\s+(de\s+|het\s+)?(?P<f>\S+)")
+    r"|\bwat (is|zijn|betekent|houdt)\s+(de\s+|het\s+|een\s+)?(?P<e>\S+)"
+    r"|\bhoe (reageert|reageerde|staat)\s+(de\s+|het\s+)?(?P<f>\S+)")
 
 
 class BadQuestion(ValueError):

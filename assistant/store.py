@@ -279,7 +279,7 @@ class PassageStore:
             return {}
         with self.reachable():
             rows = self.sentences.get(where={"chunk_id": {"$in": list(chunk_ids)}}, include=["embeddings"])
-        return dict(zip(rows["ids"], rows["embeddings"]))
+        return dict(zip(rows["ids"], rows["embeddings"], strict=True))
 
     def count(self) -> int:
         with self.reachable():

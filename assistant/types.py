@@ -79,7 +79,7 @@ class SourceMap:
 
     def __iter__(self) -> Iterator[int]:
         ends = self.starts[1:] + (self.length,)
-        for start, end, source in zip(self.starts, ends, self.sources):
+        for start, end, source in zip(self.starts, ends, self.sources, strict=True):
             yield from range(source, source + end - start)
 
     def jumps(self, start: int, end: int, more_than: int) -> list[int]:

@@ -83,7 +83,7 @@ def main() -> None:
             ranked.append([{"source": p.chunk.source, "text": p.chunk.text} for p in answer.passages])
         points = score.point_coverage(outs, items)
         citations = score.citation_metrics(outs, items, args.seeds)
-        words = statistics.median([len(o["answer"].split()) for o, i in zip(outs, items) if i["gold"]])
+        words = statistics.median([len(o["answer"].split()) for o, i in zip(outs, items, strict=True) if i["gold"]])
         ranks = score.rank_metrics(ranked, items)
         refused, found = score.abstention(outs, items)
         mark = "*" if answerer.composer.tuning == default else " "

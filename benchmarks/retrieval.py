@@ -88,7 +88,8 @@ def main() -> None:
     default.search(default.reader.read("opwarmen"))  # the first call loads the model's lazy parts
 
     print(f"{len(items)} questions, {sum(1 for i in items if i['gold'])} answerable; * = default\n")
-    header = f"{'configuration':42}{'hit@1':>7}{'R@5':>7}{'MRR':>7}{'all@5':>7}{'refused':>9}{'found':>7}{'ms':>6}  recall@5 by type"
+    header = (f"{'configuration':42}{'hit@1':>7}{'R@5':>7}{'MRR':>7}{'all@5':>7}{'refused':>9}{'found':>7}{'ms':>6}"
+              "  recall@5 by type")
     print(header)
     figures = {}
     for name, changes in CONFIGURATIONS.items():

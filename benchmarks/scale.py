@@ -92,7 +92,7 @@ class ReusedSentenceVectors(Embeddings):
     def __init__(self, model: Embeddings, sentences: list[str]):
         unique = sorted(set(sentences))
         self.model = model
-        self.known = dict(zip(unique, np.asarray(model.embed_documents(unique), dtype=np.float32)))
+        self.known = dict(zip(unique, np.asarray(model.embed_documents(unique), dtype=np.float32), strict=True))
 
     def _vector(self, text: str) -> list[float] | None:
         body = text if text in self.known else _body(text)
@@ -107,10 +107,11 @@ class ReusedSentenceVectors(Embeddings):
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         vectors = [self._vector(t) for t in texts]
-        missing = sorted({_body(t) for t, v in zip(texts, vectors) if v is None})
+        missing = sorted({_body(t) for t, v in zip(texts, vectors, strict=True) if v is None})
         if missing:
-            self.known.update(zip(missing, np.asarray(self.model.embed_documents(missing), dtype=np.float32)))
-            vectors = [self.known[_body(t)].tolist() if v is None else v for t, v in zip(texts, vectors)]
+            fresh = np.asarray(self.model.embed_documents(missing), dtype=np.float32)
+            self.known.update(zip(missing, fresh, strict=True))
+            vectors = [self.known[_body(t)].tolist() if v is None else v for t, v in zip(texts, vectors, strict=True)]
         return vectors
 
     def embed_query(self, text: str) -> list[float]:

@@ -1,18 +1,29 @@
-"""A small OpenAI-compatible server that misbehaves on purpose: the fault cases of the LLM tests.
+"""A small OpenAI-compatible server for what the real LLM cannot be made to do on purpose.
 
-The happy path runs against the real llama.cpp server; this stub only stands in for faults:
-a server that stalls, answers HTTP 500, sends malformed JSON, or cites a passage that does not
-exist.
+The happy path runs against the real llama.cpp server; this stub stands in for faults (a server
+that stalls, answers HTTP 500, sends malformed JSON, or cites a passage that does not exist) and,
+given a `script`, for a scripted LLM: the script reads the request (the numbered passages the
+assistant sent) and returns the pieces to stream, so a probe can answer with altered sentences
+of the very passages it was given (benchmarks/grounding_probe.py, tests/test_grounding_probe.py).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 FAULTS = ("slow", "http500", "malformed", "bad-citation")
+PASSAGE = re.compile(r"^\[(\d+)\] (.*)$", re.MULTILINE)
+
+
+def request_passages(request: dict) -> dict[int, str]:
+    """The numbered passages of a chat request's last user message: {n: text}."""
+    last = [m for m in request["messages"] if m["role"] == "user"][-1]["content"]
+    return {int(n): text for n, text in PASSAGE.findall(last.split("\n\nVraag:", 1)[0])}
 
 
 def _chunk(content: str) -> bytes:
@@ -29,6 +40,9 @@ class StubHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length", 0))
         self.server.requests.append(json.loads(self.rfile.read(length)))
         fault = self.server.fault
+        if self.server.script is not None:
+            self._stream(self.server.script(self.server.requests[-1]))
+            return
         if fault == "http500":
             body = b'{"error": {"message": "internal error", "type": "server_error"}}'
             self.send_response(500)
@@ -54,13 +68,30 @@ class StubHandler(BaseHTTPRequestHandler):
         except BrokenPipeError:
             pass
 
+    def _stream(self, pieces: list[str]) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        try:
+            for piece in pieces:
+                self.wfile.write(_chunk(piece))
+                self.wfile.flush()
+                time.sleep(self.server.piece_seconds)
+            self.wfile.write(b"data: [DONE]\n\n")
+            self.wfile.flush()
+        except BrokenPipeError:
+            pass
+
 
 class StubLLM(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, fault: str, stall_seconds: float = 30.0):
+    def __init__(self, fault: str = "", stall_seconds: float = 30.0,
+                 script: Callable[[dict], list[str]] | None = None, piece_seconds: float = 0.0):
         super().__init__(("127.0.0.1", 0), StubHandler)
         self.fault = fault
+        self.script = script
+        self.piece_seconds = piece_seconds
         self.stall_seconds = stall_seconds
         self.requests: list[dict] = []
         threading.Thread(target=self.serve_forever, daemon=True).start()

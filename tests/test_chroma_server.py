@@ -20,8 +20,18 @@ import pytest
 from assistant.prompts import STORE_UNAVAILABLE
 from assistant.store import LOCK_STALE_SECONDS, IndexBusy, PassageStore
 
-from conftest import (PROJECT, ask, free_port, last_answer_text, running_page, screenshot, session_dir,
-                      submit_for_notice, wait_for_http, wait_for_progress)
+from conftest import (
+    PROJECT,
+    ask,
+    free_port,
+    last_answer_text,
+    running_page,
+    screenshot,
+    session_dir,
+    submit_for_notice,
+    wait_for_http,
+    wait_for_progress,
+)
 
 CHROMA = Path(sys.executable).with_name("chroma")
 SEEDS = ["000_c6716b41ae63aa19.txt", "003_601c73c71d766d51.txt", "004_5ab84b3766507cc5.txt"]

@@ -26,7 +26,7 @@ def test_a_list_introduction_keeps_its_items_across_passages():
 
 def test_a_list_inside_one_passage_keeps_its_items():
     composition = compose("Wat hebben gemeenten nodig van het rijk?", "nodig hebben van het rijk")
-    items = [t for u, t in zip(composition.units, texts(composition)) if u.item]
+    items = [t for u, t in zip(composition.units, texts(composition), strict=True) if u.item]
     assert items[0].startswith("Investeer in voldoende passende") and len(items) == 3
 
 

@@ -9,7 +9,7 @@ def test_every_cleaned_character_maps_back_to_its_source():
     for doc in load_documents(PROJECT / "seeds"):
         for block in doc.blocks:
             assert len(block.text) == len(block.offsets)
-            for ch, offset in zip(block.text, block.offsets):
+            for ch, offset in zip(block.text, block.offsets, strict=True):
                 assert ch == " " or doc.source[offset] == ch, (doc.name, block.text[:60])
 
 
@@ -20,7 +20,8 @@ def test_source_maps_are_runs_not_one_number_per_character():
     for chunk in chunks:
         offsets = list(chunk.offsets)
         assert len(offsets) == len(chunk.text) == len(chunk.offsets)
-        assert all(ch.isspace() or docs[chunk.source].source[o] == ch for ch, o in zip(chunk.text, offsets))
+        source = docs[chunk.source].source
+        assert all(ch.isspace() or source[o] == ch for ch, o in zip(chunk.text, offsets, strict=True))
         assert [chunk.offsets[i] for i in range(0, len(offsets), 7)] == offsets[::7]
         naive = [i for i in range(1, len(offsets)) if offsets[i] - offsets[i - 1] > 2]
         assert chunk.offsets.jumps(0, len(offsets), more_than=2) == naive

@@ -25,8 +25,12 @@ FAITHFUL = "Zorg vanaf 2026 voor financiële zekerheid voor de jeugdhulp met 2% 
     (FAITHFUL + ", en daarvoor trekt het rijk volgend jaar 7,5 miljard euro extra uit.", (1,), False),
     ("Inwoners met schulden ondersteunen we met schuldhulp vanaf de eerste signalen, en de deurwaarder "
      "wordt voortaan volledig door het Centraal Justitieel Incassobureau betaald.", (2,), False),
-    # actors swapped
+    ("Inwoners met schulden ondersteunen we met schuldhulp vanaf de eerste signalen van betalingsachterstand, "
+     "zodat de wachtlijsten in de wijk binnen een jaar verdwenen zijn.", (2,), False),
+    # actors swapped, or one put in the place of another
     ("Het rijk kan niet alles doen als het gaat om het oplossen van de wooncrisis, zeggen gemeenten.", (1,), False),
+    ("Zorgverzekeraars ondersteunen inwoners met schulden met schuldhulp vanaf de eerste signalen van "
+     "betalingsachterstand.", (2,), False),
     # cited the wrong passage
     (FAITHFUL + ".", (2,), False),
     # a marker pointing at no passage
@@ -38,6 +42,14 @@ FAITHFUL = "Zorg vanaf 2026 voor financiële zekerheid voor de jeugdhulp met 2% 
 def test_each_altered_form_is_caught(text, cited, shown):
     grounding = GROUNDER.ground(Claim(text, cited), PASSAGES)
     assert (grounding.number is not None) is shown, grounding.reason
+
+
+def test_actors_may_come_from_the_question():
+    """"Wat vragen gemeenten van het rijk?" makes "gemeenten vragen" no invention; a claim without
+    that context names actors the passage does not."""
+    claim = Claim("Gemeenten vragen het rijk om " + FAITHFUL[0].lower() + FAITHFUL[1:] + ".", (1,))
+    assert GROUNDER.ground(claim, PASSAGES, given="Wat vragen gemeenten van het rijk?").number == 1
+    assert GROUNDER.ground(claim, PASSAGES).number is None
 
 
 def test_claims_read_their_markers():

@@ -84,7 +84,8 @@ def test_unanswerable_question_is_refused_without_asking_the_llm(pipeline):
 
 
 def test_follow_up_is_condensed_and_stays_on_topic(pipeline, llm_server):
-    history = [Turn(Role.USER, JEUGDHULP), Turn(Role.ASSISTANT, "Gemeenten vragen financiële zekerheid vanaf 2026 [1].")]
+    history = [Turn(Role.USER, JEUGDHULP),
+               Turn(Role.ASSISTANT, "Gemeenten vragen financiële zekerheid vanaf 2026 [1].")]
     answer = llm_answerer(pipeline, llm_server).ask("En hoe zit het met de administratieve lasten?", history)
     assert answer.found
     assert any("jeugd" in p.chunk.text.lower() for p in answer.passages[:3])

@@ -44,7 +44,8 @@ def test_resident_paraphrase_finds_debt_help(pipeline):
 def test_everyday_words_reach_the_policy_terms(pipeline, question, expected):
     result = pipeline.answerer.search(question)
     assert result.found
-    assert any(expected in p.chunk.text.lower() for p in result.passages[:5]), [p.chunk.text[:80] for p in result.passages]
+    assert any(expected in p.chunk.text.lower() for p in result.passages[:5]), \
+        [p.chunk.text[:80] for p in result.passages]
 
 
 def test_the_vocabulary_is_what_finds_them(pipeline):
@@ -102,7 +103,8 @@ def test_extractive_answer_cites_verbatim(pipeline, documents):
 
 
 def test_a_name_in_a_residents_own_story_is_context(pipeline):
-    result = pipeline.answerer.search("Wij komen uit Syrië en mogen in Nederland blijven. Helpt de gemeente ons met taal en werk?")
+    result = pipeline.answerer.search(
+        "Wij komen uit Syrië en mogen in Nederland blijven. Helpt de gemeente ons met taal en werk?")
     assert result.found
     assert any("statushouders" in p.chunk.text for p in result.passages[:5])
 

@@ -63,7 +63,8 @@ def test_changing_one_seed_re_embeds_only_its_changed_chunks(tmp_path, small_cor
     store.check_ready(first)
 
     path = small_corpus / SMALL[1]
-    path.write_text(path.read_text(encoding="utf-8") + "\n\nDe gemeente opent een nieuw wijkloket voor mantelzorgers.\n",
+    added = "\n\nDe gemeente opent een nieuw wijkloket voor mantelzorgers.\n"
+    path.write_text(path.read_text(encoding="utf-8") + added,
                     encoding="utf-8")
     second = _chunks(small_corpus)
     changed = {c.id for c in second} - {c.id for c in first}

@@ -114,7 +114,7 @@ def test_several_users_at_once_all_get_answers(browser, page_url):
         tab.goto(page_url)
         tab.wait_for_selector("#vraag textarea")
     started = time.monotonic()
-    for tab, question in zip(tabs, questions):
+    for tab, question in zip(tabs, questions, strict=True):
         tab.fill("#vraag textarea", question)
         tab.click("#vraag-knop")
     for tab in tabs:
