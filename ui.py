@@ -19,7 +19,14 @@ from assistant.citations import QuoteFinder, QuoteMatch
 from assistant.config import Settings
 from assistant.feedback import FeedbackLog
 from assistant.pipeline import Pipeline, load_pipeline
-from assistant.prompts import ANSWER_LABELS, MODE_LABELS, SOMETHING_WENT_WRONG, STORE_UNAVAILABLE
+from assistant.prompts import (
+    ANSWER_LABELS,
+    MODE_LABELS,
+    SOMETHING_WENT_WRONG,
+    STORE_UNAVAILABLE,
+    TRACE_STEPS,
+    TRACE_TITLE,
+)
 from assistant.question import BadQuestion, check_question
 from assistant.session import Session
 from assistant.store import IndexBusy, StoreUnavailable
@@ -65,16 +72,44 @@ def highlighted(text: str, spans: list[tuple[int, int]]) -> str:
     return "".join(out)
 
 
+TRACE_ITEMS = 5  # of a list in a trace step, the first ones shown
+TRACE_VALUE_CHARS = 160
+
+
+def trace_value(value) -> str:
+    """A trace field for reading: a passage as its source and score, a list shortened."""
+    if isinstance(value, dict):
+        if "source" in value:
+            label = value.get("section") or value.get("sentence") or ""
+            score = f" ({value['score']})" if "score" in value else ""
+            return f"{value['source']}{score} {label}".strip()[:TRACE_VALUE_CHARS]
+        return "; ".join(f"{k}: {trace_value(v)}" for k, v in value.items())[:TRACE_VALUE_CHARS]
+    if isinstance(value, list):
+        shown = [trace_value(v) for v in value[:TRACE_ITEMS]]
+        more = f" (+{len(value) - TRACE_ITEMS})" if len(value) > TRACE_ITEMS else ""
+        return ("[" + " | ".join(shown) + "]" + more) if shown else "[]"
+    return str(value)[:TRACE_VALUE_CHARS]
+
+
+def trace_message(answer: Answer) -> dict:
+    """The answer's trace, collapsed under it: each stage with what it found and how long it took."""
+    lines = []
+    for step in answer.trace:
+        fields = "; ".join(f"{name}: {trace_value(value)}" for name, value in step.fields.items())
+        lines.append(f"- **{as_text(TRACE_STEPS.get(step.step, step.step))}** ({step.ms:.0f} ms): {as_text(fields)}")
+    return {"role": "assistant", "content": "\n".join(lines), "metadata": {"title": TRACE_TITLE, "status": "done"}}
+
+
 def answer_messages(answer: Answer) -> list[dict]:
-    """The answer, then one collapsible source per numbered passage it cites."""
+    """The answer, then one collapsible source per numbered passage it cites, then its trace."""
     lines = [as_text(line) for line in answer.text.splitlines()]
     body = "\n".join(lines) + f"\n\n*{ANSWER_LABELS[answer.mode]}*"
     if answer.notice:
         body = f"*{as_text(answer.notice)}*\n\n{body}"
     messages = [{"role": "assistant", "content": body}]
-    if not answer.found:
-        return messages
-    return messages + [source_message(passage) for passage in answer.cited_passages]
+    if answer.found:
+        messages += [source_message(passage) for passage in answer.cited_passages]
+    return messages + ([trace_message(answer)] if answer.trace else [])
 
 
 def source_message(passage: NumberedPassage) -> dict:

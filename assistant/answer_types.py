@@ -21,7 +21,8 @@ DAYS_AND_SEASONS = r"maandag|dinsdag|woensdag|donderdag|vrijdag|zaterdag|zondag|
 NUMBER_WORDS = (r"twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|twintig|dertig|veertig|vijftig"
                 r"|honderd|duizend|miljoen|miljard")
 ROLES = (r"voorzitter|minister|staatssecretaris|directeur|wethouder|burgemeester|informateur|formateur"
-         r"|ombudsman|premier|kamerlid|gedeputeerde|commissaris|secretaris|woordvoerder|ambassadeur")
+         r"|ombudsman|premier|kamerlid|gedeputeerde|commissaris|secretaris|woordvoerder|ambassadeur"
+         r"|\w*hulpverlener|consulent|contactpersoon|klantmanager|casemanager")
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,10 @@ ANSWER_TYPES = (
         "bedrag",
         re.compile(r"\bhoeveel (euro|geld)\b|\bhoe (hoog|duur)\b|\bwat kost\b|\bkosten van een\b"
                    r"|\b(welk|het|om welk|over welk) bedrag\b|\bmaximale\b.*\b(bijdrage|bedrag|vergoeding)\b"
-                   r"|\bper maand\b|\bhoeveel (krijg|betaal|kost)"),
+                   r"|\bper maand\b|\bhoeveel (krijg|betaal|kost)|\b(hoeveel|wat) bedraagt\b|\bhoogte van\b"
+                   r"|\bwat is de hoogte\b|\b\w*grens\b.*\b(inkomen|vermogen|polis|toeslag|bijstand|regeling)"
+                   r"|\b(inkomens|vermogens)grens\b|\btarief\b"
+                   r"|\bhoeveel \w+( \w+)? (hij|zij|ze|ik|je|u|we|wij) (krijg|ontvang|betaal)"),
         re.compile(r"€|\beuro\b|\b\d+([.,]\d+)?\s*(miljoen|miljard)\b", re.IGNORECASE),
     ),
     AnswerType(
@@ -48,7 +52,9 @@ ANSWER_TYPES = (
     AnswerType(
         "datum",
         re.compile(r"\b(tot|vanaf|sinds|per) wanneer\b|^wanneer\b|[.?!]\s*wanneer\b|\bwelke datum\b"
-                   r"|\bin welk jaar\b|\bop welke dag\b|\bwanneer (is|wordt|komt|gaat|start|begint|moet|zijn)\b.*\?$"),
+                   r"|\bin welk jaar\b|\bop welke dag\b|\bwanneer (is|wordt|komt|gaat|start|begint|moet|zijn)\b.*\?$"
+                   r"|\b(vraagt|vragen|weten|weet)\s+(tot |vanaf |sinds )?wanneer\b|\bwanneer (wordt|worden|treedt)\b"
+                   r"|\bin werking\b"),
         re.compile(rf"\b\d{{1,2}}\s+({MONTHS})\b|\b(19|20)\d{{2}}\b|\b({MONTHS}|{DAYS_AND_SEASONS})\b", re.IGNORECASE),
     ),
     AnswerType(
@@ -59,18 +65,20 @@ ANSWER_TYPES = (
     ),
     AnswerType(
         "aantal",
-        re.compile(r"\bhoeveel\b|\bhoe (groot|veel)\b|\bwelk (aantal|percentage)\b"),
+        re.compile(r"\bhoeveel\b|\bhoe (groot|veel|vaak)\b|\bwelk (aantal|percentage)\b"),
         re.compile(rf"\b(?!(?:19|20)\d\d\b)\d+|\b({NUMBER_WORDS})\b", re.IGNORECASE),
     ),
     AnswerType(
         "contact",
-        re.compile(r"\btelefoonnummer|\bwelk (nummer|adres)\b|\be-?mail ?adres|\bwebsite\b|\bwebadres\b"
+        re.compile(r"\btelefoonnummer|\bwelk (nummer|adres)\b|\badres\b|\be-?mail ?adres|\bwebsite\b|\bwebadres\b"
                    r"|\bnaar welk nummer\b|\bbellen\b.*\bnummer\b"),
         re.compile(r"\b0\d{1,3}[- ]?\d{6,8}\b|\b0800\b|@|\bwww\.|https?://|\b\w+\.nl\b", re.IGNORECASE),
     ),
     AnswerType(
         "procedure",
-        re.compile(r"\bhoe (kan|moet|kun|mag)\b.*\b(aanvragen|aanmelden|inschrijven|opzeggen|indienen|melden)\b"
+        re.compile(r"\bhoe\b.{0,40}\b(kan|moet|kun|kunt|mag)\b.*"
+                   r"\b(aanvragen|aanmelden|inschrijven|opzeggen|indienen|melden|verlengen|vervangen)\b"
+                   r"|\bhoe (vraag|vraagt|vragen)\b.*\baan\b|\bhoe\b.*\bbezwaar (maken|indienen)\b"
                    r"|\bhoe vraag\b|\bwaar (kan|moet|kun)\b.*\b(aanvragen|aanmelden|inschrijven|indienen)\b"
                    r"|\bwelk formulier\b|\bwelke (formulieren|documenten|papieren) (heb|moet|nodig)"),
         re.compile(r"\baanvra(ag|gen)|\baanmeld|\binschrijv|\bformulier|\bloket\b|\bdigid\b|\bindienen\b",
@@ -80,7 +88,8 @@ ANSWER_TYPES = (
         "plaats",
         re.compile(r"\bwaar (wordt|worden|is|zijn|zit|ligt|vindt)\b"
                    r".*\b(gehouden|georganiseerd|plaats|gevestigd|kantoor)\b"
-                   r"|\bin welke (plaats|stad|zaal|gemeente)\b|\bop welke locatie\b|\bwaar zit\b"),
+                   r"|\bin welke (plaats|stad|zaal|gemeente)\b|\bop welke locatie\b|\bwaar zit\b"
+                   r"|\bwaar (moet|moeten|kan|kunnen)\b.*\bheen\b|\bnaar welk (loket|kantoor)\b"),
         re.compile(r"\b(in|te)\s+(de\s+)?[A-Z][a-z]+|\b\d{4}\s?[A-Z]{2}\b|\b[A-Z][a-z]+(laan|straat|weg|plein)\b"),
     ),
     AnswerType(

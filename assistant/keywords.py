@@ -148,6 +148,14 @@ class DutchKeywordIndex:
         total = sum(weight.values())
         return sum(w for t, w in weight.items() if t in present) / total if total else 0.0
 
+    def knows(self, word: str) -> bool:
+        """Whether some indexed text holds the (folded) word, or all the parts it splits into."""
+        stems = {stem(w) for w in words(word)}
+        if stems and stems <= self.vocabulary:
+            return True
+        parts = self.splitter.split(word)
+        return bool(parts) and all(stem(p) in self.vocabulary for p in parts)
+
     def new_weight(self, phrase: str, text: str) -> float:
         """How much the phrase says that `text` does not: its content words absent from `text`
         (neither the word's stem nor all of its compound parts), weighted by rarity, in units of

@@ -20,6 +20,11 @@ MODE_LABELS = {
     "passages": "Alleen passages (geen taalmodel ingesteld)",
 }
 ANSWER_LABELS = {"llm": "Antwoord met taalmodel", "passages": "Alleen passages"}
+TRACE_TITLE = "Hoe kwam dit antwoord tot stand?"
+TRACE_STEPS = {"question": "De vraag gelezen", "rewrite": "Herschreven voor het zoeken", "retrieval": "Gezocht",
+               "rerank": "Herordend op de beste zin", "relevance": "Staat het in de documenten?",
+               "composition": "Samengesteld uit de passages", "llm": "Taalmodel", "grounding": "Gecontroleerd",
+               "citations": "Bronnen"}
 LLM_FAILED_NOTICE = "Het taalmodel gaf nu geen bruikbaar antwoord; hieronder staan de passages zelf."
 FOREIGN_QUESTION_NOTICE = ("De documenten zijn Nederlandstalig en er is geen taalmodel ingesteld om te vertalen; "
                            "stel de vraag in het Nederlands voor het beste antwoord.")

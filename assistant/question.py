@@ -22,6 +22,12 @@ from .vocabulary import DomainVocabulary, terms
 
 FOCUS_MAX_SHARE = 0.2  # a focus word is in at most this share of the passages
 FIRST_PERSON = frozenset("ik mijn me mij we wij ons onze".split())
+# Words that phrase a question rather than say what it is about ("Sanne vraagt of ...", "de zin
+# over ...", "waar staat ..."): never its focus, never an unknown subject.
+ASKING_WORDS = frozenset("""vraag vraagt vragen vroeg weten weet wil willen wilt laten laat haar hem hen zin zinnen
+passage passages citaat citeer citeren bron bronnen staat stond staan tekst stuk stukken document documenten
+propositie iets iemand via per den erover daarover hierover precies graag eigenlijk soms ergens nergens ongeveer
+ding dingen zaak zaken manier heen terecht zeggen zegt zei vertellen vertelt noemen noemt""".split())
 SENTENCE_END = re.compile(r"(?<=[.!?:;])\s+")
 
 INTENTS = (  # first match wins; on folded text
@@ -102,15 +108,17 @@ class QuestionReader:
         expansion = terms(entries)
         stems = frozenset(word_stems(text))
         unknown = self.unknown_names(text)
+        asking = word_stems(" ".join(ASKING_WORDS))
         first_person = any(w in FIRST_PERSON for w in WORD.findall(folded))
         intent = next((intent for intent, pattern in INTENTS if pattern.search(folded)), Intent.GENERAL)
         return Question(
             text=text, history=history, retrieval_text=retrieval_text, stems=stems,
-            focus=frozenset(self.keywords.focus_tokens(text, FOCUS_MAX_SHARE)),
+            focus=frozenset(self.keywords.focus_tokens(text, FOCUS_MAX_SHARE)) - asking,
             cues=tuple(" ".join(e.key) for e in entries), expansion=expansion,
             expansion_stems=frozenset(word_stems(expansion)), dutch=looks_dutch(text), intent=intent,
             wants=tuple(kind for kind, pattern in WANTS if pattern.search(fold(retrieval_text))),
             expected=expected_facts(folded), unknown_names=tuple(unknown),
+            unknown_words=tuple(self.unknown_words(text, entries)),
             asks_about_name=self.asks_about(text, unknown, first_person), first_person=first_person,
             rewritten=bool(rewritten),
         )
@@ -124,6 +132,24 @@ class QuestionReader:
                 if word[0].isupper() and stems and not any(s in self.keywords.vocabulary for s in stems):
                     names.append(word)
         return names
+
+    def unknown_words(self, text: str, entries) -> list[str]:
+        """The question's lower-case content words that no document holds, whole or as a compound
+        of known words, and that no vocabulary entry translates ("kat", "chippen", "herindeling")."""
+        cue_words = {word for entry in entries for word in entry.key}
+        out = []
+        for match in WORD.finditer(text):
+            word = match.group(0)
+            folded = fold(word)
+            if (word[0].isupper() or folded in ASKING_WORDS or folded in CONTEXT_WORDS or not word_stems(folded)
+                    or folded.isdigit()):
+                continue  # a name (context or subject: unknown_names), a question word, a stopword, a number
+            if any(folded.startswith(c.rstrip("*")) for c in cue_words):
+                continue
+            if self.keywords.knows(folded):
+                continue
+            out.append(folded)
+        return list(dict.fromkeys(out))
 
     def asks_about(self, text: str, names: list[str], first_person: bool) -> bool:
         """Whether an unknown name is what the question is about, rather than the asker's

@@ -11,6 +11,9 @@ Three rules, each a reason in the verdict (and so in the answer's trace):
    this kind ("hoeveel euro is die 2%?", "tot wanneer kan ik ... aanvragen?").
 3. **Names.** A question about a name no document contains ("wat vindt minister X", "wie is X")
    is not answered; a name that is only context (a resident's name, their town) does not count.
+4. **The subject.** A question with no distinctive word the documents hold, no everyday word the
+   vocabulary translates, but words no document contains ("kat laten chippen", "grofvuil",
+   "herindeling") is about something the documents do not cover, however close its phrasing.
 """
 
 from __future__ import annotations
@@ -41,6 +44,9 @@ def judge(result: SearchResult, found_threshold: float) -> Verdict:
             reasons.append(f"asks for {wanted}: no sentence about its focus holds one")
         else:
             reasons.append(f"asks for {wanted}: held by {sentence[:120]!r}")
+    if not question.focus and not question.cues and question.unknown_words:
+        found = False
+        reasons.append(f"about {', '.join(question.unknown_words)}: no document holds those words")
     if question.asks_about_name:
         found = False
         reasons.append(f"asks about a name no document contains: {', '.join(question.unknown_names)}")

@@ -188,6 +188,7 @@ class Question:
     wants: tuple[SectionKind, ...]  # the kinds of section that answer it (empty: any)
     expected: tuple[ExpectedFact, ...]  # kinds of fact it asks for
     unknown_names: tuple[str, ...]  # capitalised words no document contains
+    unknown_words: tuple[str, ...]  # its other content words no document contains, nor the vocabulary
     asks_about_name: bool  # one of those names is what it asks about ("wie is X", "minister X")
     first_person: bool
     rewritten: bool = False  # retrieval_text is an LLM's stand-alone rewrite

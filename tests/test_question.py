@@ -45,9 +45,29 @@ def test_the_kind_of_section_a_question_wants(question, kind):
     ("Welke gemeenten doen mee aan de proef?", ["namen"]),
     ("Wat doen gemeenten aan schulden?", []),
     ("Wat doet de gemeente wanneer iemand schulden heeft?", []),  # "wanneer" as a conjunction asks no date
+    # the forms a front desk passes on, in the resident's words
+    ("Wat bedraagt de eigen bijdrage voor een scootmobiel?", ["bedrag"]),
+    ("Mijn moeder wil weten wat de hoogte van de toeslag is.", ["bedrag"]),
+    ("Hoeveel uitkering hij krijgt als hij gaat samenwonen, vraagt mijn buurman.", ["bedrag"]),
+    ("Een inwoner wil weten wanneer zijn uitkering wordt overgemaakt.", ["datum"]),
+    ("Hoe vaak mag je een voedselpakket halen?", ["aantal"]),
+    ("Wat is het adres van het wijkteam?", ["contact"]),
+    ("Hoe vraagt mijn vader een rolstoel aan?", ["procedure"]),
+    ("Ze wil weten hoe ze haar pas kan verlengen.", ["procedure"]),
+    ("Waar moet ik heen voor een uittreksel?", ["plaats"]),
+    ("Wie is de consulent van mijn broer?", ["persoon"]),
 ])
 def test_the_facts_a_question_asks_for(question, facts):
     assert [f.name for f in READER.read(question).expected] == facts
+
+
+@pytest.mark.parametrize("question, unknown", [
+    ("Sanne uit Delft vraagt of ze haar hond moet laten registreren.", ["hond", "registreren"]),
+    ("de passage over zonnepanelen op het gemeentehuis", ["zonnepanelen", "gemeentehuis"]),
+    ("Mevrouw Jansen uit Zwolle heeft schulden en onzekerheid.", []),  # names, context: not unknown
+])
+def test_words_no_document_holds(question, unknown):
+    assert list(READER.read(question).unknown_words) == unknown
 
 
 def test_a_role_question_keeps_the_role_and_whose_it_is():

@@ -39,6 +39,14 @@ def test_each_asked_for_fact_must_be_held(question, passage, found):
     assert verdict.found is found, verdict.reasons
 
 
+def test_a_question_about_what_no_document_mentions_is_refused():
+    """Close in phrasing ("de gemeente", "inwoners") but about words no document holds."""
+    verdict = judge(result_for("Moet een inwoner zijn hond laten registreren bij de gemeente?", "schuldhulp"),
+                    THRESHOLD)
+    assert not verdict.found and any("hond" in r for r in verdict.reasons)
+    assert judge(result_for("Kan een inwoner met schulden bij de gemeente terecht?", "schuldhulp"), THRESHOLD).found
+
+
 def test_low_confidence_is_not_found_and_says_why():
     verdict = judge(result_for("Hoe bak ik pannenkoeken?", "sociale basis", similarity=0.78), THRESHOLD)
     assert not verdict.found and "not about these documents" in verdict.reasons[0]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.prompts import EMPTY_QUESTION, MODE_LABELS
+from assistant.prompts import EMPTY_QUESTION, MODE_LABELS, TRACE_STEPS, TRACE_TITLE
 
 from conftest import PROJECT, ask, last_answer_text, running_page, screenshot, submit_for_notice
 
@@ -54,6 +54,11 @@ def test_staff_question_follow_up_and_feedback(page, feedback_file):
     assert 'VNG e.a., De waarde van het sociaal domein, "' in panel.locator("pre").inner_text()
     page.wait_for_timeout(1000)  # the block opens with an animation; let the screenshot show it open
     screenshot(page, "staff-question")
+    trace = page.locator("#gesprek .thought-group", has_text=TRACE_TITLE).last
+    trace.locator(".title").click()
+    trace.get_by_text(TRACE_STEPS["relevance"]).wait_for(state="visible")
+    assert "found: True" in trace.inner_text() and "001_" in trace.inner_text(), "the trace says why and where"
+    screenshot(page, "answer-trace")
 
     ask(page, FOLLOW_UP)
     after_follow_up = page.locator("#gesprek").inner_text().split(FOLLOW_UP)[-1]
