@@ -31,6 +31,7 @@ from .prompts import (
     EXPLAIN_NEEDS_LLM,
     FOREIGN_QUESTION_NOTICE,
     LLM_FAILED_NOTICE,
+    LLM_NO_ANSWER_NOTICE,
     REFUSAL,
     REFUSAL_CORE,
 )
@@ -211,8 +212,11 @@ class Answerer:
             passages_answer.notice = LLM_FAILED_NOTICE
             return passages_answer
         if REFUSAL_CORE in normalize_for_match(text):
+            # Relevance found the passages; a small model's "not in the documents" is wrong more
+            # often than right there (dev set), so the passages stand, with the LLM's doubt said.
             trace.add("llm", refused=True)
-            return self.refusal(question, [p.passage for p in passages_answer.passages], Mode.LLM)
+            passages_answer.notice = LLM_NO_ANSWER_NOTICE
+            return passages_answer
         for claim in claims(text, sentence_spans)[checked:]:
             self._check(claim, given, texts, context, kept, citations, rejected)
         trace.add("grounding", kept=kept, rejected=rejected)

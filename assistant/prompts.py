@@ -26,6 +26,8 @@ TRACE_STEPS = {"question": "De vraag gelezen", "rewrite": "Herschreven voor het 
                "composition": "Samengesteld uit de passages", "llm": "Taalmodel", "grounding": "Gecontroleerd",
                "citations": "Bronnen"}
 LLM_FAILED_NOTICE = "Het taalmodel gaf nu geen bruikbaar antwoord; hieronder staan de passages zelf."
+LLM_NO_ANSWER_NOTICE = ("Het taalmodel vond in deze passages geen direct antwoord; hieronder staan de passages die "
+                        "het dichtst bij uw vraag komen.")
 FOREIGN_QUESTION_NOTICE = ("De documenten zijn Nederlandstalig en er is geen taalmodel ingesteld om te vertalen; "
                            "stel de vraag in het Nederlands voor het beste antwoord.")
 EXPLAIN_NEEDS_LLM = ("Uitleg in eenvoudige taal vraagt een taalmodel, en dat is niet ingesteld; "

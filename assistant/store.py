@@ -119,7 +119,7 @@ class PassageStore:
     def _write_state(self, complete: bool, chunk_ids: list[str]) -> None:
         state = {"complete": complete, "embedding_model": self.model_identity,
                  "chunks": len(chunk_ids), "fingerprint": _fingerprint(chunk_ids)}
-        self.passages._collection.modify(metadata=state)
+        self.client.get_collection(self.names[0]).modify(metadata=state)
 
     def check_ready(self, chunks: list[Chunk]) -> None:
         """Raise IndexNotReady unless the store holds exactly `chunks`, fully built."""
@@ -239,20 +239,19 @@ class PassageStore:
 
     def _add(self, chunks: list[Chunk], bar: tqdm) -> int:
         """Embed and store a batch of chunks and their sentences; returns the sentences stored."""
-        self._upsert(self.passages, [c.id for c in chunks], [c.embedding_text for c in chunks],
+        self._upsert(self.names[0], [c.id for c in chunks], [c.embedding_text for c in chunks],
                      [c.text for c in chunks], [_metadata(c) for c in chunks])
         rows = [(sentence_id(c.id, i), text, c) for c in chunks for i, text in enumerate(c.sentence_texts())]
-        self._upsert(self.sentences, [sid for sid, _, _ in rows], [text for _, text, _ in rows],
+        self._upsert(self.names[1], [sid for sid, _, _ in rows], [text for _, text, _ in rows],
                      [text for _, text, _ in rows], [{"chunk_id": c.id, "source": c.source} for _, _, c in rows])
         bar.update(len(chunks) + len(rows))
         self._report_alive()
         return len(rows)
 
-    def _upsert(self, store: Chroma, ids: list[str], to_embed: list[str], documents: list[str],
+    def _upsert(self, name: str, ids: list[str], to_embed: list[str], documents: list[str],
                 metadatas: list[dict]) -> None:
         vectors = self.embeddings.embed_documents(to_embed)
-        collection = self.client.get_collection(store._collection.name)
-        collection.upsert(ids=ids, embeddings=vectors, documents=documents, metadatas=metadatas)
+        self.client.get_collection(name).upsert(ids=ids, embeddings=vectors, documents=documents, metadatas=metadatas)
 
     # ----------------------------------------------------------------- search
     def dense_search(self, query_vector: list[float], k: int) -> list[tuple[str, float]]:
@@ -268,7 +267,7 @@ class PassageStore:
     def sentence_search(self, query_vector: list[float], k: int) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) of the chunks holding the k nearest sentences."""
         with self.reachable():
-            k = min(k, self.sentences._collection.count())
+            k = min(k, self.client.get_collection(self.names[1]).count())
             if k == 0:
                 return []
             hits = self.sentences.similarity_search_by_vector_with_relevance_scores(query_vector, k=k)
@@ -283,7 +282,7 @@ class PassageStore:
 
     def count(self) -> int:
         with self.reachable():
-            return self.passages._collection.count()
+            return self.client.get_collection(self.names[0]).count()
 
 
 def _holder() -> dict:

@@ -21,13 +21,14 @@ from assistant.answer import Answerer
 from assistant.citations import is_verbatim
 from assistant.grounding import MARKERS
 from assistant.llm import LLMWriter
-from assistant.prompts import ANSWER_LABELS, LLM_FAILED_NOTICE, REFUSAL, RESIDENT_STYLE
+from assistant.prompts import ANSWER_LABELS, LLM_FAILED_NOTICE, LLM_NO_ANSWER_NOTICE, REFUSAL, RESIDENT_STYLE
 from assistant.types import Answer, Role, Trace, Turn
 
 from conftest import OUTPUT_DIR, PROJECT, REAL_LLM_TIMEOUT, ask, last_answer_text, llm_settings, running_page
 from stub_llm import FAULTS, StubLLM
 
 JEUGDHULP = "Wat vragen gemeenten van het rijk voor de jeugdhulp?"
+FALL_BACKS = (LLM_FAILED_NOTICE, LLM_NO_ANSWER_NOTICE)  # the passages answer stands, with one of these
 SECRET = "sk-test-do-not-log-0123456789"
 
 
@@ -52,7 +53,7 @@ def test_real_llm_writes_a_cited_dutch_answer(pipeline, llm_server):
     """The LLM's lead is shown only where grounding supports it; otherwise the passages answer
     stands with the notice (the 1.5B model's lead is often rejected: see the trace)."""
     answer = llm_answerer(pipeline, llm_server).ask(JEUGDHULP)
-    assert answer.found and (answer.mode == "llm" and not answer.notice or answer.notice == LLM_FAILED_NOTICE), answer
+    assert answer.found and (answer.mode == "llm" and not answer.notice or answer.notice in FALL_BACKS), answer
     assert_citations_resolve(answer, pipeline.documents)
     assert "jeugd" in answer.text.lower()
     grounding = [t for t in answer.trace if t.step == "grounding"]
@@ -60,20 +61,24 @@ def test_real_llm_writes_a_cited_dutch_answer(pipeline, llm_server):
     assert bool(kept) == (answer.mode == "llm"), "LLM mode exactly when a checked sentence was kept"
 
 
-def test_real_llm_says_the_refusal_when_the_passages_do_not_answer(pipeline, llm_server):
-    """Retrieval is told it found something; the LLM itself must see the passages do not answer."""
+def test_when_the_real_llm_finds_no_answer_the_passages_stand_with_its_doubt(pipeline, llm_server):
+    """Relevance is told it found something; the LLM itself sees the passages do not answer, and
+    says the refusal. Relevance keeps the last word (the 1.5B model's refusals are wrong more
+    often than right on answerable questions), so the passages stand, with the LLM's doubt said."""
     answerer = llm_answerer(pipeline, llm_server)
     question = answerer.reader.read("Hoeveel kost een paspoort bij de gemeente?")
     result, vectors = answerer._search(question, None, Trace())
     composition = answerer.composer.compose(question, result.passages, vectors, result.query_vector)
+    trace = Trace()
     steps = answerer.write(question, answerer.passages_answer(question, composition), False,
-                           time.monotonic() + 120, Trace())
+                           time.monotonic() + 120, trace)
     try:
         while True:
             next(steps)
     except StopIteration as done:
         answer = done.value
-    assert answer.found is False and answer.text.startswith(REFUSAL), "the LLM's own words were the refusal"
+    assert {"refused": True} in [t.fields for t in trace.steps if t.step == "llm"], "the LLM's own words refused"
+    assert answer.mode == "passages" and answer.notice == LLM_NO_ANSWER_NOTICE and answer.citations
 
 
 def test_unanswerable_question_is_refused_without_asking_the_llm(pipeline):
@@ -107,7 +112,7 @@ def test_explain_for_a_resident_uses_plain_language_and_still_cites(pipeline, ll
     assert answer.citations, answer
     for citation in answer.citations:
         assert is_verbatim(citation.quote, pipeline.documents[citation.source])
-    assert answer.mode == "llm" or answer.notice == LLM_FAILED_NOTICE
+    assert answer.mode == "llm" or answer.notice in FALL_BACKS
 
 
 @pytest.mark.parametrize("fault", FAULTS)
@@ -143,7 +148,7 @@ def test_batch_interface_reports_the_llm_mode(pipeline, llm_server):
     assert done.returncode == 0, done.stderr[-2000:]
     first, second = (json.loads(line) for line in done.stdout.splitlines())
     assert first["found"] and first["citations"]
-    assert first["mode"] == "llm" or first["notice"] == LLM_FAILED_NOTICE
+    assert first["mode"] == "llm" or first.get("notice") in FALL_BACKS
     assert any(step["step"] == "grounding" for step in first["trace"])
     assert second["found"] is False and second["answer"].startswith(REFUSAL)
     assert SECRET not in done.stderr
@@ -170,7 +175,7 @@ def test_answer_streams_into_the_chat_page(pipeline, llm_server, browser):
                    and ANSWER_LABELS["passages"] not in t]
         final = last_answer_text(tab)
         assert all(t.strip() in final for t in partial), f"a text was shown that the answer does not keep: {seen}"
-        assert "[1]" in final and (ANSWER_LABELS["llm"] in final or LLM_FAILED_NOTICE in final)
+        assert "[1]" in final and (ANSWER_LABELS["llm"] in final or any(n in final for n in FALL_BACKS))
         OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
         tab.screenshot(path=str(OUTPUT_DIR / "llm-answer.png"), full_page=True)
         context.close()
