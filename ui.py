@@ -49,7 +49,8 @@ LOOKUP_NOT_EXACT = "Niet letterlijk gevonden; dit komt het dichtst bij:"
 LOOKUP_EXACT = "Staat er letterlijk"
 FEEDBACK_THANKS = "Dank u, uw beoordeling is opgeslagen."
 CSS = "pre code { white-space: pre-wrap !important; word-break: break-word; }"
-MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>:@])")
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>:@$])")
+NO_LATEX: list[dict] = []  # "$$...$$" in a question, a document or an LLM answer is text, never KaTeX
 
 
 def as_text(text: str) -> str:
@@ -200,7 +201,7 @@ def build_page(pipeline: Pipeline) -> gr.Blocks:
         with gr.Tab("Vragen", id="vragen"):
             conversation = gr.State(Session())
             chat = gr.Chatbot(label="Gesprek", height=560, elem_id="gesprek", layout="panel",
-                              sanitize_html=True, render_markdown=True, buttons=["copy"],
+                              sanitize_html=True, render_markdown=True, latex_delimiters=NO_LATEX, buttons=["copy"],
                               feedback_options=("Like", "Dislike"),
                               placeholder="Uw vragen en de antwoorden met bronnen verschijnen hier.")
             with gr.Row():
@@ -209,7 +210,7 @@ def build_page(pipeline: Pipeline) -> gr.Blocks:
                 ask = gr.Button("Vraag", variant="primary", scale=1, elem_id="vraag-knop")
             explain = gr.Checkbox(label="Leg uit voor een inwoner (eenvoudige taal, met bronnen)",
                                   value=False, elem_id="uitleg-inwoner")
-            notice = gr.Markdown(elem_id="melding")
+            notice = gr.Markdown(elem_id="melding", latex_delimiters=NO_LATEX)
             with gr.Row():
                 gr.Examples(EXAMPLES, inputs=question, label="Voorbeeldvragen")
                 clear = gr.Button("Nieuw gesprek", size="sm", scale=0)
@@ -221,7 +222,7 @@ def build_page(pipeline: Pipeline) -> gr.Blocks:
                                     placeholder="Bijvoorbeeld: pleisters plakken op losse problemen")
                 find = gr.Button("Zoek citaat", variant="primary", scale=1, elem_id="citaat-knop")
             gr.Examples(LOOKUP_EXAMPLES, inputs=phrase, label="Voorbeelden")
-            found = gr.Markdown(elem_id="citaat-resultaat")
+            found = gr.Markdown(elem_id="citaat-resultaat", latex_delimiters=NO_LATEX)
 
         outputs = [chat, conversation, question, notice]
         question.submit(respond, [question, explain, chat, conversation], outputs, api_name=False,

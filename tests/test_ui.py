@@ -79,11 +79,11 @@ def test_staff_question_follow_up_and_feedback(page, feedback_file):
 
 
 def test_user_text_is_shown_as_text_never_as_markup(page):
-    ask(page, f"{XSS} **vet** [link](http://example.org) <script>alert(2)</script>")
+    ask(page, f"{XSS} **vet** [link](http://example.org) <script>alert(2)</script> $$\\frac{{a}}{{b}}$$")
     chat = page.locator("#gesprek")
     assert XSS in chat.inner_text()
-    assert "**vet**" in chat.inner_text()
-    assert chat.locator("img[src='x'], script, a[href='http://example.org']").count() == 0
+    assert "**vet**" in chat.inner_text() and "$$\\frac{a}{b}$$" in chat.inner_text()
+    assert chat.locator("img[src='x'], script, a[href='http://example.org'], .katex").count() == 0
     page.wait_for_timeout(500)
     assert page.dialogs == []
     screenshot(page, "markup-shown-as-text")
