@@ -13,7 +13,8 @@ judged against that passage's best-matching sentence and its neighbours:
   text, and what it adds weighs at most one rare word (an appended clause, a new name or sum
   fails).
 
-An unmarked sentence gets a citation only when it is near-verbatim from one passage. Everything
+An unmarked sentence gets a citation only when it is near-verbatim from one passage; so does a
+sentence whose marker points at the wrong passage (it gets the right one). Everything
 here is pure: text in, verdicts out, so the rules are unit-tested on hand-made passages.
 """
 
@@ -121,6 +122,12 @@ class Grounder:
             if problem is None:
                 return Grounding(claim, number, span, "supported" if valid else "unmarked but near-verbatim")
             reasons.append(f"[{number}] {problem}")
+        if valid:  # a wrong marker on a near-verbatim sentence: cited as an unmarked one would be
+            for number in (n for n in range(1, len(passages) + 1) if n not in valid):
+                text, spans = passages[number - 1]
+                span, window = self.best_support(claim.text, text, spans)
+                if self.problem(claim.text, text[span[0]:span[1]], window, VERBATIM_MIN, given) is None:
+                    return Grounding(claim, number, span, f"near-verbatim in [{number}], not in {list(valid)}")
         return Grounding(claim, None, None, "; ".join(reasons) or "no passage")
 
     def best_support(self, claim: str, text: str, spans: list[tuple[int, int]]) -> tuple[tuple[int, int], str]:
