@@ -11,18 +11,15 @@ embedded (in batches, as the chunks stream in) and removed ones deleted at the e
 state lives in the chunk collection's metadata (so it travels with the store, embedded or
 server): whether the last build finished, with which embedding model and for which chunks. A
 build that was killed, or a model change, is detected and finished or rebuilt. One build at a
-time: a file lock (`index.lock` under VECTORSTORE_DIR) for this machine, and a claim collection
-(`<name>_build_lock`) in Chroma itself for machines that share a server. A server that does not
-answer raises StoreUnavailable.
+time (build_claim.py): a file lock (`index.lock` under VECTORSTORE_DIR) for this machine, and a
+claim collection (`<name>_build_lock`) in Chroma itself for machines that share a server. A
+server that does not answer raises StoreUnavailable.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import socket
-import time
 from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,24 +28,18 @@ from pathlib import Path
 import chromadb
 import httpx
 from chromadb.api import ClientAPI
-from chromadb.errors import ChromaError
-from filelock import FileLock, Timeout
 from langchain_chroma import Chroma
 from langchain_core.embeddings import Embeddings
 from tqdm import tqdm
 
+from .build_claim import BuildClaim, IndexBusy  # noqa: F401 (IndexBusy: callers catch it from here)
 from .types import Chunk, sentence_id
 
 log = logging.getLogger(__name__)
 
 LOCK_FILE = "index.lock"
-LOCK_STALE_SECONDS = 300  # a build reports after every batch; one silent this long has died
 BATCH_SIZE = 32
 COSINE = {"hnsw": {"space": "cosine"}}
-
-
-class IndexBusy(RuntimeError):
-    """Another process is building the index in the same folder."""
 
 
 class IndexNotReady(RuntimeError):
@@ -142,62 +133,8 @@ class PassageStore:
         build's memory does not grow with the corpus. One build at a time: a second one (another
         process) gets IndexBusy at once instead of writing into the same collections.
         """
-        lock = FileLock(self.path / LOCK_FILE)
-        try:
-            lock.acquire(timeout=0)
-        except Timeout:
-            raise IndexBusy(f"another index build is running on {self.path}; "
-                            "wait for it to finish and start again") from None
-        try:
-            with self.reachable():
-                self._claim_build()
-                try:
-                    return self._sync(chunks, rebuild, progress)
-                finally:
-                    if self._still_claimed():
-                        self.client.delete_collection(self.lock_name)
-        finally:
-            lock.release()
-
-    def _claim_build(self) -> None:
-        """Claim the store for this build in Chroma itself: other machines sharing a Chroma
-        server have their own lock files, but creating a collection that exists fails for them
-        too. A claim left by a build that died is taken over: at once when its process is gone
-        from this machine, else once it has not reported for LOCK_STALE_SECONDS."""
-        for attempt in range(2):
-            try:
-                self.client.create_collection(self.lock_name, metadata=_holder())
-                return
-            except ChromaError:
-                pass
-            try:
-                holder = dict(self.client.get_collection(self.lock_name).metadata or {})
-            except ChromaError:
-                continue  # released in between: claim it again
-            silent = time.time() - float(holder.get("heartbeat", 0))
-            if attempt == 0 and _abandoned(holder, silent):
-                log.warning("Taking over the index build claim of %s (process %s), silent for %.0f s",
-                            holder.get("host"), holder.get("pid"), silent)
-                self.client.delete_collection(self.lock_name)
-                continue
-            raise IndexBusy(f"another index build (host {holder.get('host')}, process {holder.get('pid')}) "
-                            f"is writing to this store; it last reported {silent:.0f} s ago. Wait for it to "
-                            f"finish and start again (a build silent for {LOCK_STALE_SECONDS} s is taken over)")
-        raise IndexBusy("could not claim the store for an index build; start again")
-
-    def _still_claimed(self) -> bool:
-        """Whether the claim is still this process's (another build takes over a silent one)."""
-        try:
-            holder = self.client.get_collection(self.lock_name).metadata or {}
-        except ChromaError:
-            return False
-        me = _holder()
-        return (holder.get("host"), holder.get("pid")) == (me["host"], me["pid"])
-
-    def _report_alive(self) -> None:
-        if not self._still_claimed():
-            raise IndexBusy("this build was silent too long and another build took it over")
-        self.client.get_collection(self.lock_name).modify(metadata=_holder())
+        with self.reachable(), BuildClaim(self.client, self.lock_name, self.path / LOCK_FILE) as self.claim:
+            return self._sync(chunks, rebuild, progress)
 
     def _sync(self, chunks: Iterable[Chunk], rebuild: bool, progress: bool) -> IndexReport:
         state = self.read_state()
@@ -245,7 +182,7 @@ class PassageStore:
         self._upsert(self.names[1], [sid for sid, _, _ in rows], [text for _, text, _ in rows],
                      [text for _, text, _ in rows], [{"chunk_id": c.id, "source": c.source} for _, _, c in rows])
         bar.update(len(chunks) + len(rows))
-        self._report_alive()
+        self.claim.report_alive()
         return len(rows)
 
     def _upsert(self, name: str, ids: list[str], to_embed: list[str], documents: list[str],
@@ -283,25 +220,6 @@ class PassageStore:
     def count(self) -> int:
         with self.reachable():
             return self.client.get_collection(self.names[0]).count()
-
-
-def _holder() -> dict:
-    return {"host": socket.gethostname(), "pid": os.getpid(), "heartbeat": time.time()}
-
-
-def _abandoned(holder: dict, silent: float) -> bool:
-    """A claim whose build died: its process is gone from this machine, or it went silent."""
-    if silent > LOCK_STALE_SECONDS:
-        return True
-    if holder.get("host") != socket.gethostname():
-        return False
-    try:
-        os.kill(int(holder["pid"]), 0)
-    except ProcessLookupError:
-        return True
-    except (KeyError, ValueError, PermissionError):
-        return False
-    return False
 
 
 def _metadata(chunk: Chunk) -> dict:

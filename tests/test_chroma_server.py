@@ -17,8 +17,9 @@ from pathlib import Path
 import chromadb
 import pytest
 
+from assistant.build_claim import LOCK_STALE_SECONDS
 from assistant.prompts import STORE_UNAVAILABLE
-from assistant.store import LOCK_STALE_SECONDS, IndexBusy, PassageStore
+from assistant.store import IndexBusy, PassageStore
 
 from conftest import (
     PROJECT,
