@@ -29,16 +29,26 @@ from .types import Answer, Role, SearchResult, Turn
 log = logging.getLogger("assistant")
 
 
+BATCH_LINE_MAX_BYTES = 200_000  # one input line of the batch interface
+HISTORY_MAX_TURNS = 50
+HISTORY_TURN_MAX_CHARS = 10_000
+
+
 def parse_history(raw: object) -> list[Turn]:
     if raw is None:
         return []
     if not isinstance(raw, list):
         raise ValueError("'history' must be a list of {role, content} objects")
+    if len(raw) > HISTORY_MAX_TURNS:
+        raise ValueError(f"'history' has {len(raw)} turns; at most {HISTORY_MAX_TURNS} are accepted")
     turns = []
     for item in raw:
         if not isinstance(item, dict) or item.get("role") not in ("user", "assistant") \
                 or not isinstance(item.get("content"), str):
             raise ValueError("each history item needs 'role' (user|assistant) and 'content' (string)")
+        if len(item["content"]) > HISTORY_TURN_MAX_CHARS:
+            raise ValueError(f"a history turn has {len(item['content'])} characters; "
+                             f"at most {HISTORY_TURN_MAX_CHARS} are accepted")
         turns.append(Turn(Role(item["role"]), item["content"]))
     return turns
 
@@ -102,10 +112,14 @@ def _indent(text: str) -> str:
 
 # ------------------------------------------------------------------ batch mode
 def run_batch(pipeline: Pipeline, command: str, k: int, stdin: io.BufferedReader, stdout) -> int:
+    """One JSON line out per line in, whatever the line: a line that cannot be answered gets an
+    `error` line and the batch goes on."""
     for raw in stdin:
         if not raw.strip():
             continue
         try:
+            if len(raw) > BATCH_LINE_MAX_BYTES:
+                raise ValueError(f"the line has {len(raw)} bytes; at most {BATCH_LINE_MAX_BYTES} are accepted")
             item = json.loads(raw.decode("utf-8"))
             if not isinstance(item, dict) or "question" not in item:
                 raise ValueError("each line must be a JSON object with a 'question' field")
@@ -123,6 +137,12 @@ def run_batch(pipeline: Pipeline, command: str, k: int, stdin: io.BufferedReader
         except (ValueError, UnicodeDecodeError) as exc:
             log.error("Bad input line: %s", exc)
             out = error_line(f"invalid input line: {exc}")
+        except RecursionError:
+            log.error("Bad input line: nested too deeply")
+            out = error_line("invalid input line: the JSON is nested too deeply")
+        except Exception as exc:  # noqa: BLE001 - one line's failure must not end the batch
+            log.exception("Answering a batch line failed")
+            out = error_line(f"internal error ({type(exc).__name__}); the line was not answered")
         stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
         stdout.flush()
     return 0

@@ -61,14 +61,22 @@ def test_the_table_through_the_batch_interface(pipeline):
            b'{"history": []}',  # no question
            b'{"question": "Wat is bestaanszekerheid?", "history": "geen lijst"}',
            b'{"question": 42}',
-           b"[1, 2, 3]"]
+           b"[1, 2, 3]",
+           b"[" * 50_000 + b"]" * 50_000,  # nested past Python's recursion limit
+           json.dumps({"question": "Wat is bestaanszekerheid?",
+                       "history": [{"role": "user", "content": "vraag"}] * 51}).encode(),
+           json.dumps({"question": "x" * 300_000}).encode(),
+           b'{"question": "Wat is bestaanszekerheid?"}']  # the batch goes on after all of these
     done = run_assistant(pipeline, "ask", "--jsonl", stdin=b"\n".join(lines + odd) + b"\n")
     assert done.returncode == 0, done.stderr[-2000:]
     outputs = [json.loads(line) for line in done.stdout.decode("utf-8").splitlines()]
     assert len(outputs) == len(TABLE) + len(odd), "one JSON line per input line"
     for name, out in zip(TABLE, outputs[:len(TABLE)], strict=True):
         assert_clear_answer(name, out)
-    invalid_utf8, no_question, bad_history, number, array = outputs[len(TABLE):]
+    invalid_utf8, no_question, bad_history, number, array, nested, long_history, huge, after = outputs[len(TABLE):]
+    assert "nested too deeply" in nested["error"]
+    assert "at most 50" in long_history["error"] and "bytes" in huge["error"]
+    assert after["found"] and after["citations"], "the batch went on"
     assert "invalid input line" in invalid_utf8["error"] and "utf-8" in invalid_utf8["error"]
     assert "'question'" in no_question["error"]
     assert "history" in bad_history["error"]
