@@ -116,19 +116,23 @@ class Grounder:
         minimum = GROUNDED_MIN if valid else VERBATIM_MIN
         reasons = []
         for number in candidates:
-            text, spans = passages[number - 1]
-            span, window = self.best_support(claim.text, text, spans)
-            problem = self.problem(claim.text, text[span[0]:span[1]], window, minimum, given)
+            span, problem = self.held_by(claim.text, passages[number - 1], minimum, given)
             if problem is None:
                 return Grounding(claim, number, span, "supported" if valid else "unmarked but near-verbatim")
             reasons.append(f"[{number}] {problem}")
         if valid:  # a wrong marker on a near-verbatim sentence: cited as an unmarked one would be
             for number in (n for n in range(1, len(passages) + 1) if n not in valid):
-                text, spans = passages[number - 1]
-                span, window = self.best_support(claim.text, text, spans)
-                if self.problem(claim.text, text[span[0]:span[1]], window, VERBATIM_MIN, given) is None:
+                span, problem = self.held_by(claim.text, passages[number - 1], VERBATIM_MIN, given)
+                if problem is None:
                     return Grounding(claim, number, span, f"near-verbatim in [{number}], not in {list(valid)}")
         return Grounding(claim, None, None, "; ".join(reasons) or "no passage")
+
+    def held_by(self, claim: str, passage: tuple[str, list[tuple[int, int]]], minimum: float,
+                given: str) -> tuple[tuple[int, int], str | None]:
+        """The passage's best-supporting sentence for `claim`, and why it does not back it (None: it does)."""
+        text, spans = passage
+        span, window = self.best_support(claim, text, spans)
+        return span, self.problem(claim, text[span[0]:span[1]], window, minimum, given)
 
     def best_support(self, claim: str, text: str, spans: list[tuple[int, int]]) -> tuple[tuple[int, int], str]:
         """The passage's sentence that shares most of the claim's words, and that sentence with

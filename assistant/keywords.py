@@ -148,13 +148,15 @@ class DutchKeywordIndex:
         total = sum(weight.values())
         return sum(w for t, w in weight.items() if t in present) / total if total else 0.0
 
+    def _parts_in(self, word: str, tokens: set[str]) -> bool:
+        """Whether `word` splits into known parts that all stand in `tokens`."""
+        parts = self.splitter.split(word)
+        return bool(parts) and all(stem(p) in tokens for p in parts)
+
     def knows(self, word: str) -> bool:
         """Whether some indexed text holds the (folded) word, or all the parts it splits into."""
         stems = {stem(w) for w in words(word)}
-        if stems and stems <= self.vocabulary:
-            return True
-        parts = self.splitter.split(word)
-        return bool(parts) and all(stem(p) in self.vocabulary for p in parts)
+        return bool(stems) and stems <= self.vocabulary or self._parts_in(word, self.vocabulary)
 
     def new_weight(self, phrase: str, text: str) -> float:
         """How much the phrase says that `text` does not: its content words absent from `text`
@@ -162,9 +164,7 @@ class DutchKeywordIndex:
         the rarest word (1.0 = one word no indexed text holds)."""
         present = set(self.tokens(text))
         rarest = self.rarity("")
-        absent = {stem(w) for w in words(phrase)
-                  if stem(w) not in present and not (self.splitter.split(w)
-                                                     and all(stem(p) in present for p in self.splitter.split(w)))}
+        absent = {stem(w) for w in words(phrase) if stem(w) not in present and not self._parts_in(w, present)}
         return sum(min(self.rarity(t), rarest) for t in absent) / rarest
 
     def tokens_of_words(self, ws: list[str]) -> list[str]:

@@ -98,6 +98,7 @@ class QuestionReader:
     def __init__(self, keywords: DutchKeywordIndex, vocabulary: DomainVocabulary | None):
         self.keywords = keywords
         self.vocabulary = vocabulary
+        self.asking_stems = frozenset(word_stems(" ".join(ASKING_WORDS)))
 
     def read(self, text: str, history: tuple[Turn, ...] | list[Turn] = (), rewritten: str = "") -> Question:
         """`rewritten`: an LLM's stand-alone version of a follow-up, which retrieval then searches."""
@@ -108,12 +109,11 @@ class QuestionReader:
         expansion = terms(entries)
         stems = frozenset(word_stems(text))
         unknown = self.unknown_names(text)
-        asking = word_stems(" ".join(ASKING_WORDS))
         first_person = any(w in FIRST_PERSON for w in WORD.findall(folded))
         intent = next((intent for intent, pattern in INTENTS if pattern.search(folded)), Intent.GENERAL)
         return Question(
             text=text, history=history, retrieval_text=retrieval_text, stems=stems,
-            focus=frozenset(self.keywords.focus_tokens(text, FOCUS_MAX_SHARE)) - asking,
+            focus=frozenset(self.keywords.focus_tokens(text, FOCUS_MAX_SHARE)) - self.asking_stems,
             cues=tuple(" ".join(e.key) for e in entries), expansion=expansion,
             expansion_stems=frozenset(word_stems(expansion)), dutch=looks_dutch(text), intent=intent,
             wants=tuple(kind for kind, pattern in WANTS if pattern.search(fold(retrieval_text))),

@@ -133,10 +133,10 @@ class PassageStore:
         build's memory does not grow with the corpus. One build at a time: a second one (another
         process) gets IndexBusy at once instead of writing into the same collections.
         """
-        with self.reachable(), BuildClaim(self.client, self.lock_name, self.path / LOCK_FILE) as self.claim:
-            return self._sync(chunks, rebuild, progress)
+        with self.reachable(), BuildClaim(self.client, self.lock_name, self.path / LOCK_FILE) as claim:
+            return self._sync(chunks, rebuild, progress, claim)
 
-    def _sync(self, chunks: Iterable[Chunk], rebuild: bool, progress: bool) -> IndexReport:
+    def _sync(self, chunks: Iterable[Chunk], rebuild: bool, progress: bool, claim: BuildClaim) -> IndexReport:
         state = self.read_state()
         if rebuild or (state and state.get("embedding_model") != self.model_identity):
             if not rebuild:
@@ -159,10 +159,10 @@ class PassageStore:
                 if chunk.id not in existing:
                     new.append(chunk)
                 if len(new) == BATCH_SIZE:
-                    sentences_added += self._add(new, bar)
+                    sentences_added += self._add(new, bar, claim)
                     added, new = added + len(new), []
             if new:
-                sentences_added += self._add(new, bar)
+                sentences_added += self._add(new, bar, claim)
                 added += len(new)
         removed = sorted(existing - wanted)
         for batch in _batches(removed):
@@ -174,15 +174,16 @@ class PassageStore:
         return IndexReport(added=added, removed=len(removed), kept=len(wanted) - added,
                            sentences_added=sentences_added)
 
-    def _add(self, chunks: list[Chunk], bar: tqdm) -> int:
-        """Embed and store a batch of chunks and their sentences; returns the sentences stored."""
+    def _add(self, chunks: list[Chunk], bar: tqdm, claim: BuildClaim) -> int:
+        """Embed and store a batch of chunks and their sentences; returns the sentences stored.
+        Reports to `claim` after each batch, so the build is not taken for dead."""
         self._upsert(self.names[0], [c.id for c in chunks], [c.embedding_text for c in chunks],
                      [c.text for c in chunks], [_metadata(c) for c in chunks])
         rows = [(sentence_id(c.id, i), text, c) for c in chunks for i, text in enumerate(c.sentence_texts())]
         self._upsert(self.names[1], [sid for sid, _, _ in rows], [text for _, text, _ in rows],
                      [text for _, text, _ in rows], [{"chunk_id": c.id, "source": c.source} for _, _, c in rows])
         bar.update(len(chunks) + len(rows))
-        self.claim.report_alive()
+        claim.report_alive()
         return len(rows)
 
     def _upsert(self, name: str, ids: list[str], to_embed: list[str], documents: list[str],

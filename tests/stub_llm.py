@@ -51,9 +51,7 @@ class StubHandler(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(body)
             return
-        self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream")
-        self.end_headers()
+        self._start_stream()
         if fault == "slow":
             self.wfile.write(_chunk("De gemeente "))
             self.wfile.flush()
@@ -68,10 +66,13 @@ class StubHandler(BaseHTTPRequestHandler):
         except BrokenPipeError:
             pass
 
-    def _stream(self, pieces: list[str]) -> None:
+    def _start_stream(self) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.end_headers()
+
+    def _stream(self, pieces: list[str]) -> None:
+        self._start_stream()
         try:
             for piece in pieces:
                 self.wfile.write(_chunk(piece))
