@@ -12,20 +12,23 @@ from __future__ import annotations
 import html
 import logging
 import re
+import sys
 
 import gradio as gr
 
 from assistant.citations import QuoteFinder, QuoteMatch
-from assistant.config import Settings
+from assistant.config import Settings, SettingsError
 from assistant.feedback import FeedbackLog
 from assistant.pipeline import Pipeline, load_pipeline
 from assistant.prompts import (
     ANSWER_LABELS,
+    GLOSSARY_HEADING,
     MODE_LABELS,
     SOMETHING_WENT_WRONG,
     STORE_UNAVAILABLE,
     TRACE_STEPS,
     TRACE_TITLE,
+    personal_data_notice,
 )
 from assistant.question import BadQuestion, check_question
 from assistant.session import Session
@@ -101,12 +104,20 @@ def trace_message(answer: Answer) -> dict:
     return {"role": "assistant", "content": "\n".join(lines), "metadata": {"title": TRACE_TITLE, "status": "done"}}
 
 
-def answer_messages(answer: Answer) -> list[dict]:
-    """The answer, then one collapsible source per numbered passage it cites, then its trace."""
+def answer_messages(answer: Answer, tell_personal_data: bool = False) -> list[dict]:
+    """The answer (with, for a resident, its hard words explained and the referral line), then
+    one collapsible source per numbered passage it cites, then its trace."""
     lines = [as_text(line) for line in answer.text.splitlines()]
+    if answer.glossary:
+        lines += ["", f"**{as_text(GLOSSARY_HEADING)}**", ""]
+        lines += [f"- **{as_text(e.term)}**: {as_text(e.explanation)}" for e in answer.glossary]
+    if answer.referral:
+        lines += ["", as_text(answer.referral)]
     body = "\n".join(lines) + f"\n\n*{ANSWER_LABELS[answer.mode]}*"
     if answer.notice:
         body = f"*{as_text(answer.notice)}*\n\n{body}"
+    if tell_personal_data:
+        body = f"*{as_text(personal_data_notice(answer.personal_data))}*\n\n{body}"
     messages = [{"role": "assistant", "content": body}]
     if answer.found:
         messages += [source_message(passage) for passage in answer.cited_passages]
@@ -151,7 +162,8 @@ def failure_message(error: Exception, doing: str) -> str:
 
 def build_page(pipeline: Pipeline) -> gr.Blocks:
     settings = pipeline.settings
-    feedback = FeedbackLog(settings.feedback_file)
+    feedback = FeedbackLog(settings.feedback_file, settings.feedback_retention_days, pipeline.answerer.privacy)
+    feedback.prune()
     quotes = QuoteFinder(pipeline.retriever, pipeline.documents)
 
     def respond(question: str, explain: bool, chat: list[dict], conversation: Session):
@@ -160,7 +172,8 @@ def build_page(pipeline: Pipeline) -> gr.Blocks:
         except BadQuestion as hint:
             yield chat, conversation, gr.update(), str(hint)
             return
-        asked = {"role": "user", "content": as_text(question)}
+        # shown as it is answered: with personal data left out (the answer path does the same)
+        asked = {"role": "user", "content": as_text(pipeline.answerer.privacy.redact(question).text)}
         yield chat + [asked, {"role": "assistant", "content": SEARCHING}], conversation, "", ""
         try:
             for update in pipeline.answerer.stream(question, conversation.turns, explain):
@@ -171,8 +184,8 @@ def build_page(pipeline: Pipeline) -> gr.Blocks:
         except Exception as error:
             yield chat, conversation, question, failure_message(error, "Answering")
             return
-        messages = answer_messages(answer)
-        conversation.add(question, answer, len(messages))
+        messages = answer_messages(answer, conversation.personal_data_notice_due(answer))
+        conversation.add(answer, len(messages))
         yield chat + [asked] + messages, conversation, "", ""
 
     def start_over():
@@ -240,7 +253,11 @@ def build_page(pipeline: Pipeline) -> gr.Blocks:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except SettingsError as bad:
+        print(f"Cannot start the page: {bad}", file=sys.stderr)
+        raise SystemExit(2) from None
     try:
         pipeline = load_pipeline(settings, build_if_needed=True, progress=True)
     except (IndexBusy, StoreUnavailable) as reason:

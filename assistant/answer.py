@@ -26,12 +26,15 @@ from .citations import cite, normalize_for_match, numbered, verbatim_quote
 from .compose import RERANK_DEPTH, Composer, Composition
 from .grounding import Claim, Grounder, claims
 from .llm import LLMFailure, LLMWriter
+from .plain_language import Glossary, reading_level
+from .privacy import PersonalDataFilter
 from .prompts import (
     CLOSEST_TOPICS,
     EXPLAIN_NEEDS_LLM,
     FOREIGN_QUESTION_NOTICE,
     LLM_FAILED_NOTICE,
     LLM_NO_ANSWER_NOTICE,
+    NOT_B1_NOTICE,
     REFUSAL,
     REFUSAL_CORE,
 )
@@ -48,6 +51,7 @@ from .types import (
     NumberedPassage,
     Passage,
     Question,
+    Redaction,
     SearchResult,
     Trace,
     Turn,
@@ -63,7 +67,11 @@ class Answerer:
 
     def __init__(self, reader: QuestionReader, retriever: HybridRetriever, store: PassageStore,
                  composer: Composer, grounder: Grounder, documents: dict[str, Document],
-                 writer: LLMWriter | None, found_threshold: float, timeout: float = 60.0):
+                 writer: LLMWriter | None, found_threshold: float, timeout: float = 60.0,
+                 privacy: PersonalDataFilter | None = None, glossary: Glossary | None = None, referral: str = ""):
+        self.privacy = privacy or PersonalDataFilter()
+        self.glossary = glossary or Glossary([])
+        self.referral = referral
         self.reader = reader
         self.retriever = retriever
         self.store = store
@@ -81,8 +89,14 @@ class Answerer:
     # ------------------------------------------------------------------ search
     def search(self, text: str, history: list[Turn] | None = None, k: int | None = None) -> SearchResult:
         """The best passages for a question, re-ranked, with the relevance verdict."""
-        result, _ = self._search(self.reader.read(text, history or ()), k, Trace())
+        redaction, history = self.redacted(text, history or ())
+        result, _ = self._search(self.reader.read(redaction.text, history), k, Trace())
         return result
+
+    def redacted(self, text: str, history) -> tuple[Redaction, tuple[Turn, ...]]:
+        """The question and its history with personal data left out: nothing after this sees them."""
+        turns = tuple(Turn(t.role, self.privacy.redact(t.content).text) for t in history)
+        return self.privacy.redact(text), turns
 
     def _search(self, question: Question, k: int | None, trace: Trace) -> tuple[SearchResult, dict]:
         k = k or self.retriever.k
@@ -116,11 +130,13 @@ class Answerer:
         last one carries the whole Answer."""
         trace = Trace()
         deadline = time.monotonic() + self.timeout
-        question = self.reader.read(text, tuple(history or ()))
+        redaction, history = self.redacted(text, history or ())
+        question = self.reader.read(redaction.text, history)
         trace.add("question", intent=question.intent.value, wants=[w.value for w in question.wants],
                   asks_for=[f.name for f in question.expected], focus=sorted(question.focus),
                   vocabulary=list(question.cues), names=list(question.unknown_names),
-                  asks_about_name=question.asks_about_name, dutch=question.dutch, follow_up=question.follow_up)
+                  asks_about_name=question.asks_about_name, dutch=question.dutch, follow_up=question.follow_up,
+                  personal_data_left_out=[kind.name for kind in redaction.kinds])
         question = self.rewritten(question, deadline, trace)
         result, vectors = self._search(question, None, trace)
         if not result.found:
@@ -137,6 +153,8 @@ class Answerer:
                 answer = yield from self.write(question, answer, explain, deadline, trace)
         if self.writer is None and not question.dutch:
             answer.notice = FOREIGN_QUESTION_NOTICE
+        answer.personal_data = redaction.kinds
+        self.for_residents(answer, explain, trace)
         trace.add("citations", citations=len(answer.citations), sources=sorted({c.source for c in answer.citations}))
         answer.trace = trace.steps
         yield AnswerUpdate(answer.text, answer)
@@ -157,6 +175,21 @@ class Answerer:
             return question  # not rewritten: the conversation rule still carries the topic
         trace.add("rewrite", question=rewritten)
         return self.reader.read(question.text, question.history, rewritten=rewritten)
+
+    def for_residents(self, answer: Answer, explain: bool, trace: Trace) -> None:
+        """A resident answer explains its hard words (the glossary) and, when an LLM wrote it,
+        is measured for B1 and flagged when it is not; a resident answer and every refusal end
+        with the municipality's own referral line."""
+        if explain and answer.found:
+            answer.glossary = self.glossary.terms_in(answer.text)
+            if answer.reading_level is not None:
+                level = answer.reading_level
+                trace.add("plain_language", b1=level.b1, words_per_sentence=level.words_per_sentence,
+                          reading_ease=level.reading_ease, rare_share=level.rare_share)
+                if not level.b1:
+                    answer.notice = " ".join(filter(None, [answer.notice, NOT_B1_NOTICE]))
+        if explain or not answer.found:
+            answer.referral = self.referral
 
     # ------------------------------------------------------------------ the passages answer
     def refusal(self, question: Question, passages: list[Passage], mode: Mode) -> Answer:
@@ -226,7 +259,7 @@ class Answerer:
             return passages_answer
         citations += [c for c in passages_answer.citations if c not in citations]
         return Answer(question.text, True, Mode.LLM, "\n".join(kept) + "\n\n" + passages_answer.text, citations,
-                      passages_answer.passages)
+                      passages_answer.passages, reading_level=reading_level(" ".join(kept)) if explain else None)
 
     def _check(self, claim: Claim, given: list[NumberedPassage], texts, context: str, kept: list[str],
                citations: list[Citation], rejected: list[dict]) -> None:

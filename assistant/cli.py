@@ -16,11 +16,11 @@ import io
 import json
 import logging
 import sys
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
-from .config import Settings
+from .config import Settings, SettingsError
 from .pipeline import Pipeline, build_index, load_pipeline
-from .prompts import SOURCES_HEADING
+from .prompts import GLOSSARY_HEADING, SOURCES_HEADING, personal_data_notice
 from .question import BadQuestion, check_question
 from .session import Session
 from .store import IndexBusy, StoreUnavailable
@@ -75,6 +75,14 @@ def answer_json(answer: Answer) -> dict:
     }
     if answer.notice:
         out["notice"] = answer.notice
+    if answer.personal_data:
+        out["personal_data_left_out"] = [kind.name for kind in answer.personal_data]
+    if answer.glossary:
+        out["glossary"] = [{"term": e.term, "explanation": e.explanation} for e in answer.glossary]
+    if answer.reading_level:
+        out["reading_level"] = asdict(answer.reading_level)
+    if answer.referral:
+        out["referral"] = answer.referral
     out["trace"] = [step.as_json() for step in answer.trace]
     return out
 
@@ -96,6 +104,12 @@ def render_search(result: SearchResult) -> str:
 
 def render_answer(answer: Answer) -> str:
     lines = ([f"({answer.notice})", ""] if answer.notice else []) + [answer.text, ""]
+    if answer.glossary:
+        lines += [f"{GLOSSARY_HEADING}:"] + [f"- {e.term}: {e.explanation}" for e in answer.glossary] + [""]
+    if answer.referral:
+        lines += [answer.referral, ""]
+    if answer.personal_data:
+        lines += [f"({personal_data_notice(answer.personal_data)})", ""]
     if answer.found and answer.passages:
         lines.append(f"{SOURCES_HEADING}:")
         for p in answer.passages:
@@ -125,10 +139,13 @@ def run_batch(pipeline: Pipeline, command: str, k: int, stdin: io.BufferedReader
                 raise ValueError("each line must be a JSON object with a 'question' field")
             question = check_question(item["question"], pipeline.settings.max_question_chars)
             history = parse_history(item.get("history"))
+            explain = item.get("explain", False)
+            if not isinstance(explain, bool):
+                raise ValueError("'explain' must be true or false")
             if command == "search":
                 out = search_json(pipeline.answerer.search(question, history, k=k))
             else:
-                out = answer_json(pipeline.answerer.ask(question, history))
+                out = answer_json(pipeline.answerer.ask(question, history, explain))
         except BadQuestion as exc:
             out = error_line(str(exc), answer=str(exc))
         except StoreUnavailable as exc:  # the server may come back: the batch goes on
@@ -165,7 +182,7 @@ def chat_loop(pipeline: Pipeline) -> int:
             print(exc)
             continue
         print(render_answer(answer))
-        session.add(question, answer)
+        session.add(answer)
 
 
 # ------------------------------------------------------------------ entry point
@@ -176,6 +193,7 @@ class Args:
     k: int | None
     jsonl: bool
     rebuild: bool
+    explain: bool = False
 
 
 def parse_args(argv: list[str] | None) -> Args:
@@ -188,10 +206,13 @@ def parse_args(argv: list[str] | None) -> Args:
         cmd.add_argument("question", nargs="?", help="the question, in Dutch")
         cmd.add_argument("--jsonl", action="store_true", help="batch mode: JSON lines on stdin and stdout")
         cmd.add_argument("--k", type=int, default=None, help="how many passages (default TOP_K)")
+        if name == "ask":
+            cmd.add_argument("--explain", action="store_true",
+                             help="explain for a resident: plain language, the hard words explained")
     sub.add_parser("chat", help="ask questions one after another in the terminal")
     ns = parser.parse_args(argv)
     args = Args(ns.command, getattr(ns, "question", None), getattr(ns, "k", None),
-                getattr(ns, "jsonl", False), getattr(ns, "rebuild", False))
+                getattr(ns, "jsonl", False), getattr(ns, "rebuild", False), getattr(ns, "explain", False))
     if args.command in ("search", "ask") and not args.jsonl and args.question is None:
         parser.error(f"{args.command} needs a question, or --jsonl to read questions from stdin")
     if args.k is not None and not 1 <= args.k <= 50:
@@ -202,7 +223,11 @@ def parse_args(argv: list[str] | None) -> Args:
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     args = parse_args(argv)
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except SettingsError as bad:
+        log.error("%s", bad)
+        return 2
     try:
         return run(args, settings)
     except IndexBusy as busy:
@@ -235,5 +260,5 @@ def run(args: Args, settings: Settings) -> int:
     if args.command == "search":
         print(render_search(pipeline.answerer.search(question, k=k)))
     else:
-        print(render_answer(pipeline.answerer.ask(question)))
+        print(render_answer(pipeline.answerer.ask(question, explain=args.explain)))
     return 0

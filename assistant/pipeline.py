@@ -16,6 +16,8 @@ from .documents import iter_documents, load_documents
 from .embeddings import load_embeddings, model_identity
 from .grounding import Grounder
 from .llm import LLMWriter
+from .plain_language import Glossary
+from .privacy import PersonalDataFilter
 from .question import QuestionReader
 from .retrieval import Corpus, HybridRetriever
 from .store import IndexNotReady, IndexReport, PassageStore, connect
@@ -78,5 +80,7 @@ def load_pipeline(settings: Settings, build_if_needed: bool = True, progress: bo
     by_name = {d.name: d for d in documents}
     writer = LLMWriter(settings) if settings.llm_configured else None
     answerer = Answerer(reader, retriever, store, Composer(corpus.keywords, corpus.following),
-                        Grounder(corpus.keywords), by_name, writer, settings.found_threshold, settings.llm_timeout)
+                        Grounder(corpus.keywords), by_name, writer, settings.found_threshold, settings.llm_timeout,
+                        privacy=PersonalDataFilter(names=settings.redact_names), glossary=Glossary.load(),
+                        referral=settings.referral_text)
     return Pipeline(settings, by_name, chunks, store, retriever, answerer)

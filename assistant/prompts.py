@@ -24,14 +24,22 @@ TRACE_TITLE = "Hoe kwam dit antwoord tot stand?"
 TRACE_STEPS = {"question": "De vraag gelezen", "rewrite": "Herschreven voor het zoeken", "retrieval": "Gezocht",
                "rerank": "Herordend op de beste zin", "relevance": "Staat het in de documenten?",
                "composition": "Samengesteld uit de passages", "llm": "Taalmodel", "grounding": "Gecontroleerd",
-               "citations": "Bronnen"}
+               "citations": "Bronnen",
+               "plain_language": "Taalniveau gemeten"}
 LLM_FAILED_NOTICE = "Het taalmodel gaf nu geen bruikbaar antwoord; hieronder staan de passages zelf."
 LLM_NO_ANSWER_NOTICE = ("Het taalmodel vond in deze passages geen direct antwoord; hieronder staan de passages die "
                         "het dichtst bij uw vraag komen.")
 FOREIGN_QUESTION_NOTICE = ("De documenten zijn Nederlandstalig en er is geen taalmodel ingesteld om te vertalen; "
                            "stel de vraag in het Nederlands voor het beste antwoord.")
 EXPLAIN_NEEDS_LLM = ("Uitleg in eenvoudige taal vraagt een taalmodel, en dat is niet ingesteld; "
-                     "hieronder staan de passages zelf.")
+                     "hieronder staan de passages zelf, met de moeilijke woorden uitgelegd.")
+NOT_B1_NOTICE = ("Deze uitleg is mogelijk nog niet eenvoudig genoeg (taalniveau B1); "
+                 "de moeilijke woorden staan eronder uitgelegd.")
+GLOSSARY_HEADING = "Moeilijke woorden"
+PERSONAL_DATA_NOTICE = ("Persoonsgegevens in uw vraag ({kinds}) zijn weggelaten: ze worden niet opgeslagen en "
+                        "niet doorgestuurd. Uw vraag is zonder die gegevens beantwoord.")
+PERSONAL_DATA_NAMES = {"BSN": "BSN", "IBAN": "rekeningnummer", "PHONE": "telefoonnummer", "EMAIL": "e-mailadres",
+                       "ADDRESS": "adres", "BIRTH_DATE": "geboortedatum", "NAME": "naam"}
 
 # ------------------------------------------------------------------ answering
 ANSWER_SYSTEM = (
@@ -72,3 +80,8 @@ CONDENSE_EXAMPLES = [
     ("Gesprek:\n(geen)\n\nLaatste vraag: How long can I borrow a book from the library?",
      "Hoe lang mag ik een boek lenen van de bibliotheek?"),
 ]
+
+
+def personal_data_notice(kinds) -> str:
+    """The one-time notice that personal data were left out of a question."""
+    return PERSONAL_DATA_NOTICE.format(kinds=", ".join(PERSONAL_DATA_NAMES[kind.name] for kind in kinds))

@@ -16,6 +16,7 @@ import re
 
 from .answer_types import expected_facts
 from .keywords import WORD, DutchKeywordIndex, fold, looks_dutch, word_stems
+from .privacy import without_placeholders
 from .prompts import EMPTY_QUESTION, QUESTION_TOO_LONG
 from .types import Intent, Question, Role, SectionKind, Turn
 from .vocabulary import DomainVocabulary, terms
@@ -103,7 +104,9 @@ class QuestionReader:
     def read(self, text: str, history: tuple[Turn, ...] | list[Turn] = (), rewritten: str = "") -> Question:
         """`rewritten`: an LLM's stand-alone version of a follow-up, which retrieval then searches."""
         history = tuple(history)
-        retrieval_text = rewritten or follow_up_text(text, history)
+        asked = text
+        text = without_placeholders(text)  # "[BSN]" stands for what was left out: no word to read
+        retrieval_text = without_placeholders(rewritten or follow_up_text(text, history))
         folded = fold(text).strip()
         entries = self.vocabulary.matches(retrieval_text) if self.vocabulary else []
         expansion = terms(entries)
@@ -112,7 +115,7 @@ class QuestionReader:
         first_person = any(w in FIRST_PERSON for w in WORD.findall(folded))
         intent = next((intent for intent, pattern in INTENTS if pattern.search(folded)), Intent.GENERAL)
         return Question(
-            text=text, history=history, retrieval_text=retrieval_text, stems=stems,
+            text=asked, history=history, retrieval_text=retrieval_text, stems=stems,
             focus=frozenset(self.keywords.focus_tokens(text, FOCUS_MAX_SHARE)) - self.asking_stems,
             cues=tuple(" ".join(e.key) for e in entries), expansion=expansion,
             expansion_stems=frozenset(word_stems(expansion)), dutch=looks_dutch(text), intent=intent,

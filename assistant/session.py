@@ -25,13 +25,23 @@ class Session:
     turns: list[Turn] = field(default_factory=list)  # what follow-up retrieval sees
     exchanges: list[Exchange] = field(default_factory=list)
     owner: list[int | None] = field(default_factory=list)  # shown message -> exchange index (None: the question)
+    rated: dict[int, str] = field(default_factory=dict)  # exchange index -> the rating recorded last
+    told_personal_data: bool = False  # the notice that personal data were left out is given once
 
-    def add(self, question: str, answer: Answer, shown_messages: int = 1) -> None:
-        """Record an answer shown as `shown_messages` messages after the question's own."""
+    def add(self, answer: Answer, shown_messages: int = 1) -> None:
+        """Record an answer shown as `shown_messages` messages after the question's own. The
+        question kept is the one the answer was given to: personal data already left out."""
         number = len(self.exchanges)
-        self.exchanges.append(Exchange(question, answer))
-        self.turns += [Turn(Role.USER, question), Turn(Role.ASSISTANT, answer.text)]
+        self.exchanges.append(Exchange(answer.question, answer))
+        self.turns += [Turn(Role.USER, answer.question), Turn(Role.ASSISTANT, answer.text)]
         self.owner += [None] + [number] * shown_messages
+
+    def personal_data_notice_due(self, answer: Answer) -> bool:
+        """Whether to say now that personal data were left out (the first time it happens)."""
+        if not answer.personal_data or self.told_personal_data:
+            return False
+        self.told_personal_data = True
+        return True
 
     def exchange_at(self, message: object) -> Exchange | None:
         """The exchange a shown message belongs to; None for a question or an unknown index."""
@@ -41,13 +51,19 @@ class Session:
         return None if number is None else self.exchanges[number]
 
     def feedback(self, message: object, liked: object) -> FeedbackRecord | None:
-        """The feedback record for a thumbs up/down on a shown message, or None when it names no answer."""
+        """The feedback record for a thumbs up/down on a shown message, or None when it names no
+        answer or repeats the judgement already recorded for it."""
         exchange = self.exchange_at(message)
         if exchange is None or liked not in (True, False):
             return None
+        rating = "up" if liked else "down"
+        number = self.owner[message]
+        if self.rated.get(number) == rating:
+            return None  # the same judgement again: recorded once
+        self.rated[number] = rating
         answer = exchange.answer
         return FeedbackRecord(
-            rating="up" if liked else "down", question=exchange.question, answer=answer.text, mode=answer.mode.value,
+            rating=rating, question=exchange.question, answer=answer.text, mode=answer.mode.value,
             sources=[FeedbackSource(p.number, p.chunk.source, p.chunk.section_path, p.reference)
                      for p in answer.cited_passages],
         )

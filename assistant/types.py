@@ -45,6 +45,48 @@ class SectionKind(StrEnum):
     OTHER = "other"
 
 
+class PersonalData(StrEnum):
+    """A kind of personal data and the placeholder that stands in for it (privacy.py)."""
+
+    BSN = "[BSN]"
+    IBAN = "[IBAN]"
+    PHONE = "[TELEFOON]"
+    EMAIL = "[E-MAIL]"
+    ADDRESS = "[ADRES]"
+    BIRTH_DATE = "[GEBOORTEDATUM]"
+    NAME = "[NAAM]"
+
+
+@dataclass(frozen=True)
+class Redaction:
+    """A text with its personal data replaced by placeholders, and which kinds were left out."""
+
+    text: str
+    kinds: tuple[PersonalData, ...]  # in the order first met; empty: nothing was left out
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.kinds)
+
+
+@dataclass(frozen=True)
+class GlossaryEntry:
+    """A hard term of the documents with its explanation in plain Dutch (B1)."""
+
+    term: str
+    explanation: str
+
+
+@dataclass(frozen=True)
+class ReadingLevel:
+    """How easy a text is to read (plain_language.py): B1 or not, and the figures behind it."""
+
+    words_per_sentence: float
+    reading_ease: float  # Flesch-Douma
+    rare_share: float  # share of content words that are rare in everyday Dutch
+    b1: bool
+
+
 # ------------------------------------------------------------------ documents and chunks
 @dataclass(frozen=True)
 class SourceMap:
@@ -312,6 +354,10 @@ class Answer:
     passages: list[NumberedPassage] = field(default_factory=list)
     notice: str = ""  # why the answer is not what was asked for (LLM fell back, ...)
     trace: list[TraceStep] = field(default_factory=list)
+    personal_data: tuple[PersonalData, ...] = ()  # kinds left out of the question before it was read
+    glossary: list[GlossaryEntry] = field(default_factory=list)  # resident answers: the hard words explained
+    reading_level: ReadingLevel | None = None  # resident answers written by an LLM: its lead measured
+    referral: str = ""  # the municipality's own line for the resident (REFERRAL_TEXT)
 
     @property
     def cited_passages(self) -> list[NumberedPassage]:

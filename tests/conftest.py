@@ -31,7 +31,8 @@ PROJECT = Path(__file__).resolve().parent.parent
 # (`make test-fast`, pytest -m "not integration").
 INTEGRATION_FIXTURES = {"pipeline", "documents", "page_url", "browser", "llm_server", "feedback_file"}
 FAST_MODULES = {"test_question", "test_relevance", "test_compose", "test_grounding", "test_session",
-                "test_chunking", "test_vocabulary"}
+                "test_chunking", "test_vocabulary", "test_privacy", "test_plain_language", "test_feedback",
+                "test_settings"}
 
 
 def pytest_collection_modifyitems(items):
