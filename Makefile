@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test test-fast lint index eval install chromium llm
+.PHONY: run test test-fast lint index eval install chromium llm axe
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3.11 -m venv $(VENV) || python3 -m venv $(VENV)
@@ -34,7 +34,11 @@ chromium:
 llm: $(STAMP)
 	$(PY) scripts/local_llm.py prepare
 
-test: $(STAMP) chromium llm
+# axe-core for the accessibility tests, from npm (package-lock.json pins it)
+axe:
+	@test -f node_modules/axe-core/axe.min.js || npm ci --no-audit --no-fund
+
+test: $(STAMP) chromium llm axe
 	$(PY) -m pytest
 
 # the tests that need no model, server or browser: question reading, relevance, composition,

@@ -51,7 +51,37 @@ SEARCHING = "Ik zoek in de documenten…"
 LOOKUP_NOT_EXACT = "Niet letterlijk gevonden; dit komt het dichtst bij:"
 LOOKUP_EXACT = "Staat er letterlijk"
 FEEDBACK_THANKS = "Dank u, uw beoordeling is opgeslagen."
-CSS = "pre code { white-space: pre-wrap !important; word-break: break-word; }"
+# Accessibility (WCAG 2.1 AA): contrast of at least 4.5:1 for the primary buttons, highlights and
+# citation blocks, and a focus ring that is always visible.
+CSS = """
+pre code { white-space: pre-wrap !important; word-break: break-word; }
+button.primary { background: #1d4ed8 !important; color: #ffffff !important; border-color: #1d4ed8 !important; }
+button.primary:hover { background: #1e3a8a !important; }
+mark { background: #fde68a !important; color: #111827 !important; }
+pre, pre code, pre code span { color: #111827 !important; background: #f3f4f6 !important; }
+:focus-visible { outline: 3px solid #1d4ed8 !important; outline-offset: 2px; }
+.thought-group > .title button { pointer-events: none; }
+"""
+# The page is Dutch (WCAG 3.1.1), and each collapsible source in the chat is one control: its
+# title row (role=button, Enter or a click opens it) says whether it is open; the arrow button
+# inside it is decoration (Gradio nests a second, unnamed button there: WCAG 4.1.2).
+PAGE_JS = """
+() => {
+  document.documentElement.lang = 'nl';
+  const mend = () => {
+    document.querySelectorAll('.thought-group > .title[role="button"]').forEach(title => {
+      title.setAttribute('aria-expanded', title.classList.contains('expanded') ? 'true' : 'false');
+      title.querySelectorAll('button:not([disabled])').forEach(inner => {
+        inner.disabled = true;  // not focusable: the title row is the one control (clicks pass through, CSS)
+        inner.setAttribute('aria-hidden', 'true');
+      });
+    });
+  };
+  new MutationObserver(mend).observe(document.body, {subtree: true, childList: true, attributes: true,
+                                                     attributeFilter: ['class']});
+  mend();
+}
+"""
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>:@$])")
 NO_LATEX: list[dict] = []  # "$$...$$" in a question, a document or an LLM answer is text, never KaTeX
 
@@ -264,7 +294,7 @@ def main() -> None:
         raise SystemExit(f"Cannot start the page: {reason}") from None
     page = build_page(pipeline)
     page.launch(server_name=settings.ui_host, server_port=settings.ui_port, show_error=False,
-                footer_links=[], share=False, css=CSS, auth=settings.ui_logins or None,
+                footer_links=[], share=False, css=CSS, js=PAGE_JS, auth=settings.ui_logins or None,
                 auth_message="Log in met de gegevens die u van uw beheerder kreeg.")
 
 
