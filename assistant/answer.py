@@ -254,7 +254,9 @@ class Answerer:
             self._check(claim, given, texts, context, kept, citations, rejected)
         trace.add("grounding", kept=kept, rejected=rejected)
         if not kept:
-            log.warning("LLM answer unusable, falling back to the passages: no claim was supported: %r", text[:300])
+            # the LLM's text echoes the question: it stays out of the log (the trace has the rejected claims)
+            log.warning("LLM answer unusable, falling back to the passages: none of its %d claims was supported",
+                        len(rejected))
             passages_answer.notice = LLM_FAILED_NOTICE
             return passages_answer
         citations += [c for c in passages_answer.citations if c not in citations]

@@ -16,80 +16,21 @@ import io
 import json
 import logging
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from .config import Settings, SettingsError
+from .contract import answer_json, error_line, parse_history, search_json
 from .pipeline import Pipeline, build_index, load_pipeline
 from .prompts import GLOSSARY_HEADING, SOURCES_HEADING, personal_data_notice
 from .question import BadQuestion, check_question
 from .session import Session
 from .store import IndexBusy, StoreUnavailable
-from .types import Answer, Role, SearchResult, Turn
+from .types import Answer, SearchResult
 
 log = logging.getLogger("assistant")
 
 
 BATCH_LINE_MAX_BYTES = 200_000  # one input line of the batch interface
-HISTORY_MAX_TURNS = 50
-HISTORY_TURN_MAX_CHARS = 10_000
-
-
-def parse_history(raw: object) -> list[Turn]:
-    if raw is None:
-        return []
-    if not isinstance(raw, list):
-        raise ValueError("'history' must be a list of {role, content} objects")
-    if len(raw) > HISTORY_MAX_TURNS:
-        raise ValueError(f"'history' has {len(raw)} turns; at most {HISTORY_MAX_TURNS} are accepted")
-    turns = []
-    for item in raw:
-        if not isinstance(item, dict) or item.get("role") not in ("user", "assistant") \
-                or not isinstance(item.get("content"), str):
-            raise ValueError("each history item needs 'role' (user|assistant) and 'content' (string)")
-        if len(item["content"]) > HISTORY_TURN_MAX_CHARS:
-            raise ValueError(f"a history turn has {len(item['content'])} characters; "
-                             f"at most {HISTORY_TURN_MAX_CHARS} are accepted")
-        turns.append(Turn(Role(item["role"]), item["content"]))
-    return turns
-
-
-# ------------------------------------------------------------------ JSON shapes
-def search_json(result: SearchResult) -> dict:
-    return {
-        "found": result.found,
-        "confidence": round(result.confidence, 4),
-        "passages": [
-            {"source": p.chunk.source, "section": p.chunk.section_path, "text": p.chunk.text,
-             "score": round(p.score, 6), "also_in": p.sources[1:]}
-            for p in result.passages
-        ],
-    }
-
-
-def answer_json(answer: Answer) -> dict:
-    out = {
-        "found": answer.found,
-        "mode": answer.mode.value,
-        "answer": answer.text,
-        "citations": [{"source": c.source, "quote": c.quote, "number": c.number} for c in answer.citations],
-    }
-    if answer.notice:
-        out["notice"] = answer.notice
-    if answer.personal_data:
-        out["personal_data_left_out"] = [kind.name for kind in answer.personal_data]
-    if answer.glossary:
-        out["glossary"] = [{"term": e.term, "explanation": e.explanation} for e in answer.glossary]
-    if answer.reading_level:
-        out["reading_level"] = asdict(answer.reading_level)
-    if answer.referral:
-        out["referral"] = answer.referral
-    out["trace"] = [step.as_json() for step in answer.trace]
-    return out
-
-
-def error_line(message: str, answer: str = "") -> dict:
-    """The batch line for an input that could not be answered; fits both search and ask."""
-    return {"found": False, "error": message, "passages": [], "citations": [], "answer": answer}
 
 
 # ------------------------------------------------------------------ human output

@@ -80,6 +80,7 @@ class Settings:
     ui_concurrency: int = field(default_factory=lambda: os.cpu_count() or 2)
     feedback_file: Path = PROJECT_ROOT / "feedback" / "feedback.jsonl"
     ui_auth: str = field(default="", repr=False)  # "user:password[,user2:password2]": a login page
+    api_tokens: str = field(default="", repr=False)  # "token1,token2": Bearer tokens for the JSON API
     # The LLM (any OpenAI-compatible chat API); no LLM_MODEL = passages-only answers
     llm_base_url: str = ""
     llm_model: str = ""
@@ -99,6 +100,13 @@ class Settings:
         if any(len(login) != 2 or not all(login) for login in logins):
             raise SettingsError("Setting UI_AUTH must look like user:password[,user2:password2]")
         return [(user.strip(), password) for user, password in logins]
+
+    @property
+    def api_token_list(self) -> list[str]:
+        tokens = [token.strip() for token in self.api_tokens.split(",") if token.strip()]
+        if any(len(token) < API_TOKEN_MIN_CHARS for token in tokens):
+            raise SettingsError(f"Setting API_TOKENS: each token needs at least {API_TOKEN_MIN_CHARS} characters")
+        return tokens
 
     @property
     def llm_configured(self) -> bool:
@@ -123,6 +131,7 @@ class Settings:
             ui_concurrency=_env_int("UI_CONCURRENCY", defaults.ui_concurrency),
             feedback_file=_env_path("FEEDBACK_FILE", defaults.feedback_file),
             ui_auth=os.environ.get("UI_AUTH", "").strip(),
+            api_tokens=os.environ.get("API_TOKENS", "").strip(),
             llm_base_url=os.environ.get("LLM_BASE_URL", "").strip(),
             llm_model=os.environ.get("LLM_MODEL", "").strip(),
             llm_api_key=os.environ.get("LLM_API_KEY", "").strip(),
@@ -138,12 +147,15 @@ class Settings:
         if self.llm_base_url and not self.llm_model:
             raise SettingsError("Setting LLM_BASE_URL needs LLM_MODEL too (the model name the server serves)")
         self.ui_logins  # noqa: B018 - validates UI_AUTH at start
+        self.api_token_list  # noqa: B018 - and API_TOKENS
         for name, low, high in RANGES:
             current = getattr(self, name)
             if not low <= current <= high:
                 raise SettingsError(f"Setting {name.upper()} must be between {low} and {high}, got {current}")
         return self
 
+
+API_TOKEN_MIN_CHARS = 16  # a token is a secret, not a password to remember
 
 # (field, lowest, highest): checked at start, so that a bad value fails there and not at the first question
 RANGES = (

@@ -89,7 +89,8 @@ class LLMWriter:
         text = "".join(_within(lambda: (c.text for c in model.stream(messages)), own_deadline))
         lines = [line.strip(" \"'") for line in text.strip().splitlines() if line.strip()]
         if not lines or len(lines[0]) > 400:
-            raise LLMFailure(f"the LLM gave no usable stand-alone question: {text[:200]!r}")
+            # its text echoes the user's question: not in the message, which is logged
+            raise LLMFailure(f"the LLM gave no usable stand-alone question ({len(text)} characters)")
         return lines[0]
 
 

@@ -19,6 +19,7 @@ server that does not answer raises StoreUnavailable.
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime
 import logging
 from collections.abc import Iterable
 from contextlib import contextmanager
@@ -109,7 +110,8 @@ class PassageStore:
 
     def _write_state(self, complete: bool, chunk_ids: list[str]) -> None:
         state = {"complete": complete, "embedding_model": self.model_identity,
-                 "chunks": len(chunk_ids), "fingerprint": _fingerprint(chunk_ids)}
+                 "chunks": len(chunk_ids), "fingerprint": _fingerprint(chunk_ids),
+                 "completed_at": datetime.now(UTC).isoformat(timespec="seconds") if complete else ""}
         self.client.get_collection(self.names[0]).modify(metadata=state)
 
     def check_ready(self, chunks: list[Chunk]) -> None:

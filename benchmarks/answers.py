@@ -23,9 +23,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.cli import answer_json  # noqa: E402
 from assistant.compose import Tuning  # noqa: E402
 from assistant.config import Settings  # noqa: E402
+from assistant.contract import answer_json  # noqa: E402
 from assistant.pipeline import load_pipeline  # noqa: E402
 from assistant.types import Role, Turn  # noqa: E402
 

@@ -90,12 +90,14 @@ def test_every_function_works_with_the_keyboard_alone(browser, pipeline, tmp_pat
         tab_to(page, lambda e: e["parentId"] == "uitleg-inwoner", "the resident checkbox")
         page.keyboard.press("Space")
         tab_to(page, lambda e: e["parentId"] == "vraag", "the question box", backwards=True)
-        page.keyboard.type("Mijn buurvrouw kan de huur niet meer betalen. Wat doet de gemeente?")
+        page.keyboard.type("Mevrouw Jansen (BSN 111222333) kan de huur niet meer betalen. Wat doet de gemeente?")
         page.keyboard.press("Enter")
         page.wait_for_function("labels => labels.some(l => document.querySelector('#gesprek').innerText.includes(l))",
                                arg=["Alleen passages"], timeout=ANSWER_TIMEOUT_MS)
         chat = page.inner_text("#gesprek")
         assert GLOSSARY_HEADING in chat and REFERRAL in chat, "a resident answer: hard words and the referral"
+        assert "Persoonsgegevens in uw vraag (BSN, naam) zijn weggelaten" in chat
+        assert "Jansen" not in chat and "111222333" not in chat and "Mevrouw [NAAM] (BSN [BSN])" in chat
 
         # open a source
         source = tab_to(page, lambda e: e["role"] == "button" and e["inSource"] and e["text"].startswith("[1]"),
@@ -114,7 +116,9 @@ def test_every_function_works_with_the_keyboard_alone(browser, pipeline, tmp_pat
         tab_to(page, lambda e: e["label"] == "Like", "a Like button", backwards=True)
         page.keyboard.press("Enter")
         page.wait_for_function("() => document.querySelector('#melding').innerText.includes('opgeslagen')")
-        assert json.loads(feedback.read_text(encoding="utf-8").splitlines()[0])["rating"] == "up"
+        stored = feedback.read_text(encoding="utf-8")
+        assert json.loads(stored.splitlines()[0])["rating"] == "up"
+        assert "Jansen" not in stored and "111222333" not in stored, "nothing personal in the feedback file"
 
         # the other tab, and a citation looked up there
         tab_to(page, lambda e: e["role"] == "tab" and "Citaat zoeken" in e["text"], "the citation tab",

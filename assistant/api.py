@@ -1,0 +1,253 @@
+"""The JSON API: `/api/v1` on the page's port, FastAPI routes beside the Gradio page.
+
+    POST /api/v1/ask        {"question", "history", "explain"} -> the batch interface's ask line
+    POST /api/v1/search     {"question", "history", "k"}       -> the batch interface's search line
+    POST /api/v1/lookup     {"phrase"}                          -> where a half-remembered phrase stands
+    GET  /api/v1/documents                                      -> the indexed documents
+    GET  /openapi.json                                          -> this contract, machine-readable
+
+The JSON out is the `--jsonl` batch interface's (contract.py). Bad input is a 4xx with an
+`error` (English, for the developer) and, where a user could see it, a Dutch `message`; never a
+5xx. When `UI_AUTH` or `API_TOKENS` is set every route needs the page's logins (HTTP Basic) or a
+token (`Authorization: Bearer ...`); repeated failed logins from one address are slowed down
+with 429 (login_throttle.py).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import secrets
+import threading
+from typing import Any, Literal
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from .citations import QuoteFinder
+from .contract import HISTORY_MAX_TURNS, HISTORY_TURN_MAX_CHARS, answer_json, lookup_json, search_json
+from .login_throttle import LoginThrottle
+from .pipeline import Pipeline
+from .prompts import SOMETHING_WENT_WRONG, STORE_UNAVAILABLE
+from .question import BadQuestion, check_question
+from .store import StoreUnavailable
+from .types import Role, Turn
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1"
+MAX_BODY_BYTES = 256_000  # a question with a full history fits many times over
+
+
+# ------------------------------------------------------------------ the contract, as pydantic models
+class HistoryTurn(BaseModel):
+    role: Literal["user", "assistant"]
+    content: str = Field(max_length=HISTORY_TURN_MAX_CHARS)
+
+
+class AskRequest(BaseModel):
+    question: str = Field(description="The question, in Dutch", examples=["Wat vragen gemeenten van het rijk?"])
+    history: list[HistoryTurn] = Field(default_factory=list, max_length=HISTORY_MAX_TURNS,
+                                       description="Earlier turns, for a follow-up question")
+    explain: bool = Field(False, description="Explain for a resident: the hard words and the referral line")
+
+
+class SearchRequest(BaseModel):
+    question: str
+    history: list[HistoryTurn] = Field(default_factory=list, max_length=HISTORY_MAX_TURNS)
+    k: int | None = Field(None, ge=1, le=50, description="How many passages (default TOP_K)")
+
+
+class LookupRequest(BaseModel):
+    phrase: str = Field(description="A half-remembered phrase", examples=["pleisters plakken op losse problemen"])
+
+
+class CitationOut(BaseModel):
+    source: str
+    quote: str
+    number: int
+
+
+class AskResponse(BaseModel):
+    model_config = ConfigDict(extra="allow")  # notice, glossary, referral, personal_data_left_out, ...
+    found: bool
+    mode: Literal["llm", "passages"]
+    answer: str
+    citations: list[CitationOut]
+    trace: list[dict[str, Any]]
+
+
+class PassageOut(BaseModel):
+    source: str
+    section: str
+    text: str
+    score: float
+    also_in: list[str]
+
+
+class SearchResponse(BaseModel):
+    found: bool
+    confidence: float
+    passages: list[PassageOut]
+
+
+class LookupMatch(BaseModel):
+    source: str
+    title: str
+    section: str
+    quote: str
+    reference: str
+    citation: str
+    similarity: float
+    exact: bool
+    also_in: list[str]
+
+
+class LookupResponse(BaseModel):
+    exact: bool
+    matches: list[LookupMatch]
+
+
+class DocumentOut(BaseModel):
+    source: str
+    title: str
+    kind: str
+    organisation: str
+    date: str | None
+    chunks: int
+    indexed_at: str | None = Field(description="When the index holding it was completed (UTC)")
+
+
+class ErrorOut(BaseModel):
+    error: str
+    message: str | None = Field(None, description="The same in Dutch, for a user")
+
+
+ERRORS = {400: {"model": ErrorOut}, 401: {"model": ErrorOut}, 413: {"model": ErrorOut}, 422: {"model": ErrorOut},
+          429: {"model": ErrorOut}, 503: {"model": ErrorOut}}
+
+
+def turns(history: list[HistoryTurn]) -> list[Turn]:
+    return [Turn(Role(t.role), t.content) for t in history]
+
+
+# ------------------------------------------------------------------ the app
+def build_api(pipeline: Pipeline, throttle: LoginThrottle | None = None) -> FastAPI:
+    settings = pipeline.settings
+    logins = settings.ui_logins
+    tokens = settings.api_token_list
+    throttle = throttle or LoginThrottle()
+    quotes = QuoteFinder(pipeline.retriever, pipeline.documents)
+    # one answer per core at a time: more threads only contend for the same two cores (benchmarks/load.py)
+    computing = threading.BoundedSemaphore(settings.ui_concurrency)
+
+    def authorised(request: Request) -> None:
+        if not logins and not tokens:
+            return
+        client = request.client.host if request.client else "?"
+        wait = throttle.retry_after(client)
+        if wait:
+            raise HTTPException(429, f"too many failed logins; try again in {wait:.0f} s",
+                                headers={"Retry-After": str(int(wait) + 1)})
+        scheme, _, value = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and any(secrets.compare_digest(value.strip().encode(), t.encode()) for t in tokens):
+            return
+        if scheme.lower() == "basic" and _basic_login_ok(value.strip(), logins):
+            return
+        throttle.failed(client)
+        raise HTTPException(401, "a login (HTTP Basic, the page's UI_AUTH) or a token (Bearer, API_TOKENS) is needed",
+                            headers={"WWW-Authenticate": 'Basic realm="sociaal-domein-assistent"'})
+
+    app = FastAPI(title="Sociaal-domein-assistent API", version="1",
+                  description="Dutch questions about 'De waarde van het sociaal domein', answered with cited passages.",
+                  docs_url=f"{API_PREFIX}/docs", redoc_url=None, openapi_url="/openapi.json")
+
+    @app.middleware("http")
+    async def bounded_body(request: Request, call_next):
+        if request.url.path.startswith(API_PREFIX):
+            length = request.headers.get("content-length")
+            if length is None and request.method == "POST" and request.headers.get("transfer-encoding"):
+                return _error(411, "send the body with a Content-Length")
+            if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+                return _error(413, f"the body may have at most {MAX_BODY_BYTES} bytes")
+        return await call_next(request)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, error: RequestValidationError):
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:]) or 'body'}: {e['msg']}" for e in error.errors())
+        return _error(422, problems or "the request body is not valid JSON for this route")
+
+    @app.exception_handler(HTTPException)
+    async def refused(request: Request, error: HTTPException):
+        return _error(error.status_code, str(error.detail), headers=error.headers)
+
+    @app.exception_handler(StoreUnavailable)
+    async def store_down(request: Request, error: StoreUnavailable):
+        log.error("%s", error)
+        return _error(503, "the search service (Chroma) did not answer; try again later", STORE_UNAVAILABLE)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception):
+        log.error("API %s failed", request.url.path, exc_info=error)
+        return _error(500, f"internal error ({type(error).__name__})", SOMETHING_WENT_WRONG)
+
+    guarded = [Depends(authorised)]
+
+    def question_of(text: str) -> str:
+        try:
+            return check_question(text, settings.max_question_chars)
+        except BadQuestion as hint:
+            raise HTTPException(400, str(hint)) from None
+
+    @app.post(f"{API_PREFIX}/ask", response_model=AskResponse, response_model_exclude_none=True,
+              dependencies=guarded, responses=ERRORS, summary="Answer a question with cited passages")
+    def ask(request: AskRequest) -> dict:
+        question = question_of(request.question)
+        with computing:
+            return answer_json(pipeline.answerer.ask(question, turns(request.history), request.explain))
+
+    @app.post(f"{API_PREFIX}/search", response_model=SearchResponse, dependencies=guarded, responses=ERRORS,
+              summary="The best passages for a question, with the relevance verdict")
+    def search(request: SearchRequest) -> dict:
+        question = question_of(request.question)
+        with computing:
+            return search_json(pipeline.answerer.search(question, turns(request.history), k=request.k))
+
+    @app.post(f"{API_PREFIX}/lookup", response_model=LookupResponse, dependencies=guarded, responses=ERRORS,
+              summary="Where a half-remembered phrase stands, with a ready citation")
+    def lookup(request: LookupRequest) -> dict:
+        phrase = question_of(request.phrase)
+        with computing:
+            return lookup_json(quotes.find(phrase))
+
+    @app.get(f"{API_PREFIX}/documents", response_model=list[DocumentOut], dependencies=guarded, responses=ERRORS,
+             summary="The indexed documents")
+    def documents() -> list[dict]:
+        counts: dict[str, int] = {}
+        for chunk in pipeline.chunks:
+            counts[chunk.source] = counts.get(chunk.source, 0) + 1
+        indexed_at = pipeline.store.read_state().get("completed_at")
+        return [{"source": d.name, "title": d.title, "kind": d.kind, "organisation": d.organisation, "date": d.date,
+                 "chunks": counts.get(d.name, 0), "indexed_at": indexed_at}
+                for d in sorted(pipeline.documents.values(), key=lambda d: d.name)]
+
+    return app
+
+
+def _basic_login_ok(value: str, logins: list[tuple[str, str]]) -> bool:
+    try:
+        user, _, password = base64.b64decode(value, validate=True).decode("utf-8").partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    # every login compared, so the time taken does not tell which user exists
+    matches = [secrets.compare_digest(user.encode(), u.encode()) & secrets.compare_digest(password.encode(), p.encode())
+               for u, p in logins]
+    return any(matches)
+
+
+def _error(status: int, error: str, message: str | None = None, headers: dict | None = None) -> JSONResponse:
+    body = {"error": error} | ({"message": message} if message else {})
+    return JSONResponse(body, status_code=status, headers=headers)
