@@ -11,14 +11,22 @@ from __future__ import annotations
 
 import html
 import logging
+import os
 import re
 import sys
 
 import gradio as gr
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
+from assistant.api import build_api
 from assistant.citations import QuoteFinder, QuoteMatch
-from assistant.config import Settings, SettingsError
+from assistant.config import PROJECT_ROOT, Settings, SettingsError
 from assistant.feedback import FeedbackLog
+from assistant.login_throttle import LoginThrottle
+from assistant.logs import setup_logging
 from assistant.pipeline import Pipeline, load_pipeline
 from assistant.prompts import (
     ANSWER_LABELS,
@@ -51,6 +59,7 @@ SEARCHING = "Ik zoek in de documenten…"
 LOOKUP_NOT_EXACT = "Niet letterlijk gevonden; dit komt het dichtst bij:"
 LOOKUP_EXACT = "Staat er letterlijk"
 FEEDBACK_THANKS = "Dank u, uw beoordeling is opgeslagen."
+LOGIN_MESSAGE = "Log in met de gegevens die u van uw beheerder kreeg."
 # Accessibility (WCAG 2.1 AA): contrast of at least 4.5:1 for the primary buttons, highlights and
 # citation blocks, and a focus ring that is always visible.
 CSS = """
@@ -281,21 +290,74 @@ def build_page(pipeline: Pipeline) -> gr.Blocks:
     return page
 
 
+# Gradio reads these from the environment behind the project's back (GRADIO_ALLOWED_PATHS=/ would
+# serve /etc/passwd); the page sets what it needs itself, so every other GRADIO_ variable is dropped.
+GRADIO_VARIABLES_KEPT = frozenset({"GRADIO_ANALYTICS_ENABLED", "GRADIO_TEMP_DIR"})
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+UPLOAD_MAX = "1mb"  # the page takes no files; Gradio's upload route stays bounded all the same
+
+
+def without_gradio_variables() -> list[str]:
+    dropped = sorted(name for name in os.environ if name.startswith("GRADIO_") and name not in GRADIO_VARIABLES_KEPT)
+    for name in dropped:
+        del os.environ[name]
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+    return dropped
+
+
+def build_app(pipeline: Pipeline) -> FastAPI:
+    """The JSON API under /api/v1 and the page at /, on one port, with the exposure pinned down:
+    no files served, no monitoring, uploads bounded, failed logins throttled, and beyond
+    loopback only the allowed Host names."""
+    settings = pipeline.settings
+    throttle = LoginThrottle()
+    app = build_api(pipeline, throttle)
+    guard_login_form(app, throttle)
+    if settings.ui_host not in LOOPBACK:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_host_list)
+    return gr.mount_gradio_app(
+        app, build_page(pipeline), path="/", server_name=settings.ui_host, server_port=settings.ui_port,
+        footer_links=[], auth=settings.ui_logins or None, auth_message=LOGIN_MESSAGE, show_error=False,
+        allowed_paths=[], blocked_paths=[str(PROJECT_ROOT)], max_file_size=UPLOAD_MAX, enable_monitoring=False,
+        mcp_server=False, ssr_mode=False, pwa=False, css=CSS, js=PAGE_JS)
+
+
+def guard_login_form(app: FastAPI, throttle: LoginThrottle) -> None:
+    """The page's own login form (Gradio's POST /login) under the same throttle as the API."""
+
+    @app.middleware("http")
+    async def throttled_login(request: Request, call_next):
+        if request.method != "POST" or request.url.path.rstrip("/") != "/login":
+            return await call_next(request)
+        client = request.client.host if request.client else "?"
+        wait = throttle.retry_after(client)
+        if wait:
+            return JSONResponse({"error": f"too many failed logins; try again in {wait:.0f} s"}, status_code=429,
+                                headers={"Retry-After": str(int(wait) + 1)})
+        response = await call_next(request)
+        if response.status_code >= 400:
+            throttle.failed(client)
+        return response
+
+
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    setup_logging()
+    dropped = without_gradio_variables()
     try:
         settings = Settings.from_env()
+        settings.check_exposure()
     except SettingsError as bad:
         print(f"Cannot start the page: {bad}", file=sys.stderr)
         raise SystemExit(2) from None
+    if dropped:
+        log.warning("Ignored Gradio settings from the environment (the page sets its own): %s", ", ".join(dropped))
     try:
         pipeline = load_pipeline(settings, build_if_needed=True, progress=True)
     except (IndexBusy, StoreUnavailable) as reason:
         raise SystemExit(f"Cannot start the page: {reason}") from None
-    page = build_page(pipeline)
-    page.launch(server_name=settings.ui_host, server_port=settings.ui_port, show_error=False,
-                footer_links=[], share=False, css=CSS, js=PAGE_JS, auth=settings.ui_logins or None,
-                auth_message="Log in met de gegevens die u van uw beheerder kreeg.")
+    log.info("The page and the API (/api/v1) listen on http://%s:%d", settings.ui_host, settings.ui_port)
+    uvicorn.run(build_app(pipeline), host=settings.ui_host, port=settings.ui_port, log_level="warning",
+                proxy_headers=False, server_header=False)
 
 
 if __name__ == "__main__":

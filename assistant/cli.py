@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from .config import Settings, SettingsError
 from .contract import answer_json, error_line, parse_history, search_json
+from .logs import setup_logging
 from .pipeline import Pipeline, build_index, load_pipeline
 from .prompts import GLOSSARY_HEADING, SOURCES_HEADING, personal_data_notice
 from .question import BadQuestion, check_question
@@ -162,7 +163,7 @@ def parse_args(argv: list[str] | None) -> Args:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    setup_logging()
     args = parse_args(argv)
     try:
         settings = Settings.from_env()

@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -36,6 +37,7 @@ from .types import Chunk, Intent, Passage, Question, SectionKind, sentence_id
 RERANK_DEPTH = 10  # how many of the best passages the best sentence may re-order
 MIN_WORDS = 4  # shorter sentences are labels or fragments, never chosen alone
 MAX_ITEMS = 8  # of one list
+SENTENCE_STEMS_CACHED = 20_000  # sentences whose stems are kept (a few MB; bounded for large corpora)
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,8 @@ class Composer:
         self.keywords = keywords
         self.following = following
         self.tuning = tuning
+        # the same passages come back for many questions: their sentences are stemmed once
+        self._sentence_stems = lru_cache(maxsize=SENTENCE_STEMS_CACHED)(lambda text: frozenset(keywords.tokens(text)))
 
     # ------------------------------------------------------------------ scoring
     def candidates(self, question: Question, passages: list[Passage], vectors: dict[str, list[float]],
@@ -171,7 +175,7 @@ class Composer:
     def _keyword_score(self, own: dict[str, float], expansion: dict[str, float], sentence: str) -> float:
         """The share of the question's weighted stems the sentence holds; the vocabulary's terms
         add at half weight, up to 1."""
-        present = set(self.keywords.tokens(sentence))
+        present = self._sentence_stems(sentence)
         total = sum(own.values()) or sum(expansion.values())
         if not total:
             return 0.0

@@ -81,6 +81,9 @@ class Settings:
     feedback_file: Path = PROJECT_ROOT / "feedback" / "feedback.jsonl"
     ui_auth: str = field(default="", repr=False)  # "user:password[,user2:password2]": a login page
     api_tokens: str = field(default="", repr=False)  # "token1,token2": Bearer tokens for the JSON API
+    # Beyond loopback: the Host names the page answers to, and whether it may run without a login
+    ui_allowed_hosts: str = ""
+    ui_open_without_login: bool = False
     # The LLM (any OpenAI-compatible chat API); no LLM_MODEL = passages-only answers
     llm_base_url: str = ""
     llm_model: str = ""
@@ -109,6 +112,25 @@ class Settings:
         return tokens
 
     @property
+    def allowed_host_list(self) -> list[str]:
+        named = [host.strip() for host in self.ui_allowed_hosts.split(",") if host.strip()]
+        if named:
+            return named
+        if self.ui_host in ("0.0.0.0", "::", ""):
+            raise SettingsError("Setting UI_ALLOWED_HOSTS is needed when UI_HOST listens on every address: "
+                                "the host names users reach the page by (e.g. assistent.gemeente.nl)")
+        return [self.ui_host, "localhost", "127.0.0.1"]
+
+    def check_exposure(self) -> None:
+        """The page beyond loopback needs a login (or an explicit UI_OPEN_WITHOUT_LOGIN) and a Host list."""
+        if self.ui_host in ("127.0.0.1", "localhost", "::1"):
+            return
+        if not self.ui_logins and not self.ui_open_without_login:
+            raise SettingsError(f"UI_HOST={self.ui_host} makes the page reachable from other machines: set UI_AUTH "
+                                "(logins), or UI_OPEN_WITHOUT_LOGIN=true if a reverse proxy asks for the login")
+        self.allowed_host_list  # noqa: B018 - refuses 0.0.0.0 without UI_ALLOWED_HOSTS
+
+    @property
     def llm_configured(self) -> bool:
         return bool(self.llm_model)
 
@@ -132,6 +154,8 @@ class Settings:
             feedback_file=_env_path("FEEDBACK_FILE", defaults.feedback_file),
             ui_auth=os.environ.get("UI_AUTH", "").strip(),
             api_tokens=os.environ.get("API_TOKENS", "").strip(),
+            ui_allowed_hosts=os.environ.get("UI_ALLOWED_HOSTS", "").strip(),
+            ui_open_without_login=_env_bool("UI_OPEN_WITHOUT_LOGIN", defaults.ui_open_without_login),
             llm_base_url=os.environ.get("LLM_BASE_URL", "").strip(),
             llm_model=os.environ.get("LLM_MODEL", "").strip(),
             llm_api_key=os.environ.get("LLM_API_KEY", "").strip(),

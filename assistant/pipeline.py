@@ -13,7 +13,7 @@ from .chunking import stream_chunks
 from .compose import Composer
 from .config import Settings
 from .documents import iter_documents, load_documents
-from .embeddings import load_embeddings, model_identity
+from .embeddings import QueryBatcher, load_embeddings, model_identity
 from .grounding import Grounder
 from .llm import LLMWriter
 from .plain_language import Glossary
@@ -49,7 +49,7 @@ def load_chunks(settings: Settings, progress: bool = False) -> list[Chunk]:
 def open_store(settings: Settings) -> PassageStore:
     """The embedded store under VECTORSTORE_DIR, or the Chroma server when CHROMA_HOST is set."""
     client = connect(settings.vectorstore_dir, settings.chroma_host, settings.chroma_port)
-    return PassageStore(settings.vectorstore_dir, settings.collection, load_embeddings(settings),
+    return PassageStore(settings.vectorstore_dir, settings.collection, QueryBatcher(load_embeddings(settings)),
                         model_identity(settings), client)
 
 

@@ -25,6 +25,7 @@ from langchain_core.documents import Document as LCDocument
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
+from .embeddings import embed_queries
 from .keywords import DutchKeywordIndex, fold
 from .question import QuestionReader
 from .store import PassageStore
@@ -118,7 +119,9 @@ class HybridRetriever(BaseRetriever):
         query = question.retrieval_text
         expansion = question.expansion if self.expansion_weight or self.expand_dense else ""
         dense_query = f"{query} ({expansion})" if expansion and self.expand_dense else query
-        vector = self.store.embeddings.embed_query(dense_query)
+        # the question as asked is embedded too when the vocabulary changed it (confidence, below)
+        as_asked = dense_query != query and len(question.cues) < DOMAIN_CUES
+        vector, *asked = embed_queries(self.store.embeddings, [dense_query] + ([query] if as_asked else []))
         dense = {cid: sim for cid, sim in self.store.dense_search(vector, CANDIDATES) if cid in self.corpus.by_id}
         question_scores = self.corpus.keywords.scores(query)
         keyword_scores = question_scores
@@ -144,9 +147,8 @@ class HybridRetriever(BaseRetriever):
             elif len(passages) < k:
                 passages.append(Passage(chunk, fused[cid]))
         nearest = dense
-        if dense_query != query and len(question.cues) < DOMAIN_CUES:
-            # one everyday word ("eten") does not make a question ours: confidence as asked
-            nearest = dict(self.store.dense_search(self.store.embeddings.embed_query(query), 1))
+        if asked:  # one everyday word ("eten") does not make a question ours: confidence as asked
+            nearest = dict(self.store.dense_search(asked[0], 1))
         signals = Signals(similarity=max(nearest.values(), default=0.0),
                           keyword_best=float(question_scores.max(initial=0.0)),
                           dense_top=_top(dense), keyword_top=_top(keyword), fused_top=_top(fused))

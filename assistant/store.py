@@ -19,11 +19,11 @@ server that does not answer raises StoreUnavailable.
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
 import logging
 from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import chromadb

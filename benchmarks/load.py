@@ -1,10 +1,11 @@
-"""Load on the running chat page: N users at once through gradio_client, loopback only.
+"""Load on the running assistant: N users at once, through the page or the JSON API, loopback only.
 
-    python benchmarks/load.py [--url http://127.0.0.1:7860/] [--users 20] [--questions 3]
+    python benchmarks/load.py [--url http://127.0.0.1:7860/] [--users 20] [--questions 3] [--mode page|api|both]
 
-Each simulated user opens its own session and asks its questions one after another through
-the page's "vraag" endpoint (the same handler as the button). Prints throughput, median and
-p95 latency and the number of errors. Bounded: users x questions requests, and --max-seconds.
+Page: each simulated user opens its own session (gradio_client) and asks its questions one after
+another through the page's "vraag" endpoint (the same handler as the button). API: each user
+POSTs its questions to /api/v1/ask one after another. Prints per mode throughput, median and p95
+latency and the number of errors. Bounded: users x questions requests, and --max-seconds.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlparse
 
+import httpx
 from gradio_client import Client
 
 QUESTIONS = [
@@ -47,6 +49,39 @@ def one_user(url: str, user: int, questions: int, deadline: float, auth) -> tupl
     return latencies, errors
 
 
+def one_api_user(url: str, user: int, questions: int, deadline: float, auth) -> tuple[list[float], int]:
+    latencies, errors = [], 0
+    with httpx.Client(base_url=url, auth=auth, timeout=120) as client:
+        for i in range(questions):
+            if time.monotonic() > deadline:
+                break
+            question = QUESTIONS[(user + i) % len(QUESTIONS)]
+            started = time.monotonic()
+            try:
+                response = client.post("api/v1/ask", json={"question": question})
+                if response.status_code != 200 or not response.json()["citations"]:
+                    errors += 1
+            except httpx.HTTPError as exc:
+                print(f"user {user}: {type(exc).__name__}: {exc}", file=sys.stderr)
+                errors += 1
+            latencies.append(time.monotonic() - started)
+    return latencies, errors
+
+
+def run(name: str, user_fn, args, auth) -> None:
+    deadline = time.monotonic() + args.max_seconds
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=args.users) as pool:
+        results = list(pool.map(lambda u: user_fn(args.url, u, args.questions, deadline, auth), range(args.users)))
+    elapsed = time.monotonic() - started
+    latencies = sorted(t for lat, _ in results for t in lat)
+    errors = sum(e for _, e in results)
+    p95 = latencies[max(0, int(round(0.95 * len(latencies))) - 1)] if latencies else float("nan")
+    print(f"{name}: users {args.users}, requests {len(latencies)}, errors {errors}, {elapsed:.1f} s, "
+          f"throughput {len(latencies) / elapsed:.2f} req/s, "
+          f"median {statistics.median(latencies) if latencies else float('nan'):.2f} s, p95 {p95:.2f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default="http://127.0.0.1:7860/")
@@ -54,21 +89,15 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=3, help="per user")
     parser.add_argument("--max-seconds", type=float, default=300)
     parser.add_argument("--auth", help="user:password when the page has UI_AUTH set")
+    parser.add_argument("--mode", choices=("page", "api", "both"), default="both")
     args = parser.parse_args()
     if urlparse(args.url).hostname not in ("127.0.0.1", "localhost", "::1"):
         parser.error("load is only driven against a page on this machine (loopback)")
     auth = tuple(args.auth.split(":", 1)) if args.auth else None
-    deadline = time.monotonic() + args.max_seconds
-    started = time.monotonic()
-    with ThreadPoolExecutor(max_workers=args.users) as pool:
-        results = list(pool.map(lambda u: one_user(args.url, u, args.questions, deadline, auth), range(args.users)))
-    elapsed = time.monotonic() - started
-    latencies = sorted(t for lat, _ in results for t in lat)
-    errors = sum(e for _, e in results)
-    p95 = latencies[max(0, int(round(0.95 * len(latencies))) - 1)] if latencies else float("nan")
-    print(f"users {args.users}, requests {len(latencies)}, errors {errors}, {elapsed:.1f} s, "
-          f"throughput {len(latencies) / elapsed:.2f} req/s, "
-          f"median {statistics.median(latencies) if latencies else float('nan'):.2f} s, p95 {p95:.2f} s")
+    if args.mode in ("page", "both"):
+        run("page", one_user, args, auth)
+    if args.mode in ("api", "both"):
+        run("api ", one_api_user, args, auth)
 
 
 if __name__ == "__main__":
