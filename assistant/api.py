@@ -154,7 +154,8 @@ def build_api(pipeline: Pipeline, throttle: LoginThrottle | None = None) -> Fast
             return
         if scheme.lower() == "basic" and _basic_login_ok(value.strip(), logins):
             return
-        throttle.failed(client)
+        if scheme:  # credentials that did not match count as a failed login; none at all do not
+            throttle.failed(client)
         raise HTTPException(401, "a login (HTTP Basic, the page's UI_AUTH) or a token (Bearer, API_TOKENS) is needed",
                             headers={"WWW-Authenticate": 'Basic realm="sociaal-domein-assistent"'})
 

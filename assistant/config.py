@@ -67,6 +67,9 @@ class Settings:
     # A Chroma server (`chroma run`) instead of the embedded store under vectorstore_dir
     chroma_host: str = ""
     chroma_port: int = 8000
+    chroma_timeout: float = 10.0  # seconds for one request to the server before the page says it is down
+    chroma_token: str = field(default="", repr=False)  # sent as "Authorization: Bearer ..." (never logged)
+    chroma_ssl: bool = False  # https to the server
     top_k: int = 5
     # Below this confidence (cosine similarity + keyword bonus, see retrieval.py): found=false.
     found_threshold: float = 0.84
@@ -74,10 +77,11 @@ class Settings:
     # The chat page (ui.py)
     ui_host: str = "127.0.0.1"
     ui_port: int = 7860
-    # answers computed at once, further users wait in Gradio's queue; one per CPU core, because
-    # embedding the question is CPU-bound (benchmarks/load.py: p95 3.3-3.9 s at 4, 2.3-2.6 s at 2
-    # on 2 cores); raise it with a hosted LLM, whose answers are mostly waiting
-    ui_concurrency: int = field(default_factory=lambda: os.cpu_count() or 2)
+    # answers in progress at once on the page, further users wait in Gradio's queue. The CPU-bound
+    # part, embedding the question, is shared out by embeddings.QueryBatcher (one forward pass for the
+    # questions asked together), so more answers in progress batch better instead of contending,
+    # and a stalled store or LLM holds up fewer users (benchmarks/load.py, README "Load")
+    ui_concurrency: int = 16
     feedback_file: Path = PROJECT_ROOT / "feedback" / "feedback.jsonl"
     ui_auth: str = field(default="", repr=False)  # "user:password[,user2:password2]": a login page
     api_tokens: str = field(default="", repr=False)  # "token1,token2": Bearer tokens for the JSON API
@@ -145,6 +149,9 @@ class Settings:
             collection=os.environ.get("CHROMA_COLLECTION") or defaults.collection,
             chroma_host=os.environ.get("CHROMA_HOST", "").strip(),
             chroma_port=_env_int("CHROMA_PORT", defaults.chroma_port),
+            chroma_timeout=_env_float("CHROMA_TIMEOUT", defaults.chroma_timeout),
+            chroma_token=os.environ.get("CHROMA_TOKEN", "").strip(),
+            chroma_ssl=_env_bool("CHROMA_SSL", defaults.chroma_ssl),
             top_k=_env_int("TOP_K", defaults.top_k),
             found_threshold=_env_float("FOUND_THRESHOLD", defaults.found_threshold),
             max_question_chars=_env_int("MAX_QUESTION_CHARS", defaults.max_question_chars),
@@ -183,7 +190,8 @@ API_TOKEN_MIN_CHARS = 16  # a token is a secret, not a password to remember
 
 # (field, lowest, highest): checked at start, so that a bad value fails there and not at the first question
 RANGES = (
-    ("top_k", 1, 50), ("chroma_port", 1, 65535), ("ui_port", 1, 65535), ("ui_concurrency", 1, 64),
+    ("top_k", 1, 50), ("chroma_port", 1, 65535), ("chroma_timeout", 0.1, 600.0), ("ui_port", 1, 65535),
+    ("ui_concurrency", 1, 64),
     ("found_threshold", 0.0, 1.0), ("max_question_chars", 10, 100_000), ("llm_timeout", 0.1, 3600.0),
     ("llm_temperature", 0.0, 2.0), ("llm_max_tokens", 1, 32_768), ("feedback_retention_days", 0, 36_500),
 )

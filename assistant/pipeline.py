@@ -48,7 +48,8 @@ def load_chunks(settings: Settings, progress: bool = False) -> list[Chunk]:
 
 def open_store(settings: Settings) -> PassageStore:
     """The embedded store under VECTORSTORE_DIR, or the Chroma server when CHROMA_HOST is set."""
-    client = connect(settings.vectorstore_dir, settings.chroma_host, settings.chroma_port)
+    client = connect(settings.vectorstore_dir, settings.chroma_host, settings.chroma_port, settings.chroma_timeout,
+                     settings.chroma_token, settings.chroma_ssl)
     return PassageStore(settings.vectorstore_dir, settings.collection, QueryBatcher(load_embeddings(settings)),
                         model_identity(settings), client)
 

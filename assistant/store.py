@@ -29,11 +29,13 @@ from pathlib import Path
 import chromadb
 import httpx
 from chromadb.api import ClientAPI
+from chromadb.errors import ChromaError
 from langchain_chroma import Chroma
 from langchain_core.embeddings import Embeddings
 from tqdm import tqdm
 
 from .build_claim import BuildClaim, IndexBusy  # noqa: F401 (IndexBusy: callers catch it from here)
+from .logs import redact
 from .types import Chunk, sentence_id
 
 log = logging.getLogger(__name__)
@@ -54,15 +56,26 @@ class StoreUnavailable(RuntimeError):
 CHROMA_SETTINGS = chromadb.config.Settings(anonymized_telemetry=False)
 
 
-def connect(path: Path, host: str = "", port: int = 8000) -> ClientAPI:
-    """The embedded store under `path`, or the Chroma server at host:port when a host is given."""
+def connect(path: Path, host: str = "", port: int = 8000, timeout: float = 10.0, token: str = "",
+            ssl: bool = False) -> ClientAPI:
+    """The embedded store under `path`, or the Chroma server at host:port when a host is given:
+    every request bounded by `timeout` seconds, with `token` as the server's (or its proxy's)
+    bearer token, over TLS when `ssl`."""
     if not host:
         path.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(path), settings=CHROMA_SETTINGS)
+    settings = CHROMA_SETTINGS.model_copy(update={
+        "chroma_client_auth_provider": "chromadb.auth.token_authn.TokenAuthClientProvider",
+        "chroma_client_auth_credentials": token,
+        "chroma_auth_token_transport_header": "Authorization"}) if token else CHROMA_SETTINGS
     try:
-        return chromadb.HttpClient(host=host, port=port, settings=CHROMA_SETTINGS)
-    except (ValueError, httpx.HTTPError) as error:
-        raise StoreUnavailable(f"Cannot reach the Chroma server at {host}:{port}: {error}") from error
+        client = chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=settings)
+    except (ValueError, httpx.HTTPError, ChromaError) as error:
+        raise StoreUnavailable(f"Cannot reach the Chroma server at {host}:{port}: {redact(str(error))}") from error
+    # chromadb's HTTP client is made with timeout=None and offers no setting for it (chromadb 1.5):
+    # a stalled server would hang every search for ever, so its session gets ours
+    client._server._session.timeout = httpx.Timeout(timeout)
+    return client
 
 
 @dataclass
@@ -89,11 +102,14 @@ class PassageStore:
 
     @contextmanager
     def reachable(self):
-        """Turn a server that does not answer into StoreUnavailable (English, for developers)."""
+        """Turn a server that does not answer in time, or answers with an error (a 5xx, a refused
+        token), into StoreUnavailable (English, for developers)."""
         try:
             yield
-        except httpx.HTTPError as error:
-            raise StoreUnavailable(f"The Chroma server did not answer: {error}") from error
+        except httpx.TimeoutException as error:
+            raise StoreUnavailable(f"The Chroma server did not answer in time: {type(error).__name__}") from error
+        except (httpx.HTTPError, ChromaError) as error:
+            raise StoreUnavailable(f"The Chroma server failed: {type(error).__name__}: {redact(str(error))}") from error
 
     def _open(self) -> None:
         self.passages, self.sentences = (

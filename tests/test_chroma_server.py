@@ -11,10 +11,14 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import chromadb
+import httpx
 import pytest
 
 from assistant.build_claim import LOCK_STALE_SECONDS
@@ -193,3 +197,97 @@ def test_a_claim_from_another_machine_is_respected_until_it_goes_silent(pipeline
     else:
         assert store.sync(chunks, progress=False).added == 3
         store.check_ready(chunks)
+
+
+# ------------------------------------------------------------------ a server that stalls
+STALL_TIMEOUT = 2.0
+
+
+def test_a_stalled_server_is_a_clear_error_within_the_timeout(server, server_env, indexed):
+    """SIGSTOP: the server takes connections but never answers (chromadb's own client would wait for ever)."""
+    env = {**server_env, "CHROMA_TIMEOUT": str(STALL_TIMEOUT)}
+    server.process.send_signal(signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        done = cli(env, "search", "Wat is bestaanszekerheid?")
+        elapsed = time.monotonic() - started
+    finally:
+        server.process.send_signal(signal.SIGCONT)
+    assert done.returncode == 4 and "did not answer in time" in done.stderr and "Traceback" not in done.stderr
+    assert elapsed < 60, "model load plus one timeout, not for ever"
+
+
+def test_twenty_users_on_the_page_while_the_server_stalls_and_after(pipeline, server, server_env, indexed):
+    from gradio_client import Client
+
+    env = {**server_env, "CHROMA_TIMEOUT": str(STALL_TIMEOUT)}
+    with running_page(pipeline, **env) as url:
+        clients = [Client(url, verbose=False, download_files=False) for _ in range(20)]
+
+        def ask_page(client) -> tuple[str, float]:
+            started = time.monotonic()
+            *_, notice = client.predict("Wat doen gemeenten aan schulden?", False, [], api_name="/vraag")
+            return notice, time.monotonic() - started
+
+        server.process.send_signal(signal.SIGSTOP)
+        try:
+            with ThreadPoolExecutor(max_workers=20) as pool:
+                stalled = list(pool.map(ask_page, clients))
+        finally:
+            server.process.send_signal(signal.SIGCONT)
+        assert [notice for notice, _ in stalled] == [STORE_UNAVAILABLE] * 20, "each user is told, in Dutch"
+        # queued behind at most one round of others: never the old wait for ever
+        assert max(seconds for _, seconds in stalled) < 4 * STALL_TIMEOUT + 10, stalled
+
+        with ThreadPoolExecutor(max_workers=20) as pool:
+            after = list(pool.map(ask_page, clients))
+        assert [notice for notice, _ in after] == [""] * 20, "all answer again once it is back"
+
+
+# ------------------------------------------------------------------ a server that asks for a token
+class TokenProxy(ThreadingHTTPServer):
+    """What a secured deployment puts in front of `chroma run` (whose 1.x server checks no token):
+    a proxy that forwards only requests carrying the bearer token."""
+
+    daemon_threads = True
+
+    def __init__(self, upstream: str, token: str):
+        super().__init__(("127.0.0.1", 0), TokenProxyHandler)
+        self.upstream, self.token, self.refused = upstream, token, 0
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+
+class TokenProxyHandler(BaseHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+    def _forward(self) -> None:
+        if self.headers.get("Authorization") != f"Bearer {self.server.token}":
+            self.server.refused += 1
+            self.send_response(401)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
+        upstream = httpx.request(self.command, self.server.upstream + self.path, content=body, headers=headers)
+        self.send_response(upstream.status_code)
+        self.send_header("Content-Type", upstream.headers.get("content-type", "application/json"))
+        self.send_header("Content-Length", str(len(upstream.content)))
+        self.end_headers()
+        self.wfile.write(upstream.content)
+
+    do_GET = do_POST = do_PUT = do_DELETE = _forward
+
+
+def test_a_token_is_sent_to_a_secured_server(server, server_env, indexed):
+    proxy = TokenProxy(f"http://127.0.0.1:{server.port}", "chroma-token-0123456789")
+    through = {**server_env, "CHROMA_PORT": str(proxy.server_address[1])}
+    ok = cli({**through, "CHROMA_TOKEN": "chroma-token-0123456789"}, "search", "--jsonl",
+             stdin=json.dumps({"question": "Wat is bestaanszekerheid?"}) + "\n")
+    assert ok.returncode == 0 and json.loads(ok.stdout)["found"], ok.stderr[-2000:]
+    assert proxy.refused == 0
+    refused = cli({**through, "CHROMA_TOKEN": "een-ander-token-9876543210"}, "search", "Wat is bestaanszekerheid?")
+    assert refused.returncode == 4 and "Traceback" not in refused.stderr
+    assert "een-ander-token" not in refused.stderr and "chroma-token" not in refused.stderr, "no token in the log"
+    proxy.shutdown()
