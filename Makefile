@@ -6,15 +6,23 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test test-fast lint index eval install chromium llm axe
+.PHONY: run test test-fast lint index eval install chromium llm axe lock
 
-$(STAMP): pyproject.toml
+# Everything is installed from requirements.lock: exact versions with their sha256 hashes (torch is
+# the CPU build this machine keeps on disk; PyPI's pulls CUDA). `make lock` writes it anew from
+# pyproject.toml after a dependency change.
+$(STAMP): pyproject.toml requirements.lock
 	test -x $(PY) || python3.11 -m venv $(VENV) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	# the CPU build of torch lies on this machine's disk; an unpinned torch pulls CUDA
-	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e ".[test]"
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .
+	$(PY) -m pip check
 	touch $(STAMP)
+
+lock: $(STAMP)
+	$(PY) -m pip install --quiet "pip-tools>=7.5,<8"
+	$(VENV)/bin/pip-compile --quiet --generate-hashes --extra test --allow-unsafe --strip-extras \
+		--no-emit-index-url --no-emit-find-links --constraint constraints.txt --output-file requirements.lock pyproject.toml
 
 install: $(STAMP)
 

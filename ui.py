@@ -203,7 +203,6 @@ def build_page(pipeline: Pipeline) -> gr.Blocks:
     settings = pipeline.settings
     feedback = FeedbackLog(settings.feedback_file, settings.feedback_retention_days, pipeline.answerer.privacy)
     feedback.prune()
-    quotes = QuoteFinder(pipeline.retriever, pipeline.documents)
 
     def respond(question: str, explain: bool, chat: list[dict], conversation: Session):
         try:
@@ -243,7 +242,8 @@ def build_page(pipeline: Pipeline) -> gr.Blocks:
         except BadQuestion as hint:
             return as_text(str(hint))
         try:
-            return lookup_markdown(phrase, quotes.find(phrase))
+            # looked up in the documents served now (pipeline.refresh may have switched them)
+            return lookup_markdown(phrase, QuoteFinder(pipeline.retriever, pipeline.documents).find(phrase))
         except Exception as error:
             return as_text(failure_message(error, "Citation lookup"))
 
@@ -355,6 +355,7 @@ def main() -> None:
         pipeline = load_pipeline(settings, build_if_needed=True, progress=True)
     except (IndexBusy, StoreUnavailable) as reason:
         raise SystemExit(f"Cannot start the page: {reason}") from None
+    pipeline.watch()  # a finished index build is served without a restart
     log.info("The page and the API (/api/v1) listen on http://%s:%d", settings.ui_host, settings.ui_port)
     uvicorn.run(build_app(pipeline), host=settings.ui_host, port=settings.ui_port, log_level="warning",
                 proxy_headers=False, server_header=False)

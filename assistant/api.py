@@ -139,7 +139,6 @@ def build_api(pipeline: Pipeline, throttle: LoginThrottle | None = None) -> Fast
     logins = settings.ui_logins
     tokens = settings.api_token_list
     throttle = throttle or LoginThrottle()
-    quotes = QuoteFinder(pipeline.retriever, pipeline.documents)
 
     def authorised(request: Request) -> None:
         if not logins and not tokens:
@@ -217,7 +216,7 @@ def build_api(pipeline: Pipeline, throttle: LoginThrottle | None = None) -> Fast
               summary="Where a half-remembered phrase stands, with a ready citation")
     def lookup(request: LookupRequest) -> JSONResponse:
         phrase = question_of(request.phrase)
-        return JSONResponse(lookup_json(quotes.find(phrase)))
+        return JSONResponse(lookup_json(QuoteFinder(pipeline.retriever, pipeline.documents).find(phrase)))
 
     @app.get(f"{API_PREFIX}/documents", response_model=list[DocumentOut], dependencies=guarded, responses=ERRORS,
              summary="The indexed documents")

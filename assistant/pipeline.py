@@ -6,6 +6,8 @@ The command line and the chat page both start here; nothing here knows about eit
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from dataclasses import dataclass
 
 from .answer import Answerer
@@ -20,11 +22,14 @@ from .plain_language import Glossary
 from .privacy import PersonalDataFilter
 from .question import QuestionReader
 from .retrieval import Corpus, HybridRetriever
-from .store import IndexNotReady, IndexReport, PassageStore, connect
+from .store import IndexNotReady, IndexReport, PassageStore, StoreUnavailable, connect
 from .types import Chunk, Document, Mode
 from .vocabulary import DomainVocabulary
 
 log = logging.getLogger(__name__)
+
+
+REFRESH_SECONDS = 2.0  # how often a running page looks whether a finished build switched the index
 
 
 @dataclass
@@ -40,6 +45,41 @@ class Pipeline:
     def mode(self) -> Mode:
         """How answers are written: by an LLM when one is configured, else the passages."""
         return self.answerer.mode
+
+    def refresh(self) -> bool:
+        """Follow a finished index build (`index`, `index --rebuild`, another machine's build):
+        when the store serves a new generation, the documents are read again and the answer path
+        is assembled around them; requests in flight finish on the old one. True when it switched."""
+        if not self.store.refresh():
+            return False
+        documents = load_documents(self.settings.seeds_dir)
+        chunks = list(stream_chunks(documents, self.settings.cache_dir))
+        try:
+            self.store.check_ready(chunks)
+        except IndexNotReady as reason:
+            log.warning("The index switched to generation %d, but it does not match the documents here (%s): "
+                        "answering from it with the documents read before", self.store.generation.number, reason)
+            return True
+        fresh = assemble(self.settings, documents, chunks, self.store, self.answerer.writer)
+        self.documents, self.chunks, self.retriever, self.answerer = (
+            fresh.documents, fresh.chunks, fresh.retriever, fresh.answerer)
+        log.info("Serving index generation %d (%d passages)", self.store.generation.number, len(chunks))
+        return True
+
+    def watch(self, every: float = REFRESH_SECONDS) -> None:
+        """Refresh in the background for as long as the process runs (the page and the API)."""
+
+        def follow() -> None:
+            while True:
+                time.sleep(every)
+                try:
+                    self.refresh()
+                except StoreUnavailable as down:  # the page tells its users; here it is only logged
+                    log.warning("Cannot look for a new index: %s", down)
+                except Exception:  # noqa: BLE001 - a failed refresh must not stop the following ones
+                    log.exception("Following the index failed")
+
+        threading.Thread(target=follow, name="index-follower", daemon=True).start()
 
 
 def load_chunks(settings: Settings, progress: bool = False) -> list[Chunk]:
@@ -75,11 +115,17 @@ def load_pipeline(settings: Settings, build_if_needed: bool = True, progress: bo
             raise
         log.info("Index not ready (%s): building it", reason)
         build_index(settings, progress=progress, store=store)
+    writer = LLMWriter(settings) if settings.llm_configured else None
+    return assemble(settings, documents, chunks, store, writer)
+
+
+def assemble(settings: Settings, documents: list[Document], chunks: list[Chunk], store: PassageStore,
+             writer: LLMWriter | None) -> Pipeline:
+    """The answer path around a store and the documents it was built from."""
     corpus = Corpus(chunks)
     reader = QuestionReader(corpus.keywords, DomainVocabulary.load())
     retriever = HybridRetriever(store=store, corpus=corpus, reader=reader, k=settings.top_k)
     by_name = {d.name: d for d in documents}
-    writer = LLMWriter(settings) if settings.llm_configured else None
     answerer = Answerer(reader, retriever, store, Composer(corpus.keywords, corpus.following),
                         Grounder(corpus.keywords), by_name, writer, settings.found_threshold, settings.llm_timeout,
                         privacy=PersonalDataFilter(names=settings.redact_names), glossary=Glossary.load(),

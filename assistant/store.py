@@ -3,14 +3,18 @@
 Chroma runs embedded (`PersistentClient` under `vectorstore/`) by default, or as a server
 (`HttpClient`, when CHROMA_HOST is set), telemetry off either way. Its default embedding
 function downloads a model, so it is never used: every vector comes from the project's own
-embeddings. Two collections: `<name>` holds one vector per chunk (retrieval),
-`<name>_sentences` one per sentence (the extractive answer picks sentences with them).
+embeddings. The index lives in generations, each two collections: `<name>_g<N>` holds one
+vector per chunk (retrieval), `<name>_g<N>_sentences` one per sentence (the extractive answer
+picks sentences with them); `<name>_current` names the generation that is served.
 
-Indexing is incremental: ids are content hashes, so unchanged chunks are kept, new ones are
-embedded (in batches, as the chunks stream in) and removed ones deleted at the end. The build
-state lives in the chunk collection's metadata (so it travels with the store, embedded or
-server): whether the last build finished, with which embedding model and for which chunks. A
-build that was killed, or a model change, is detected and finished or rebuilt. One build at a
+Indexing is incremental: ids are content hashes, so a build copies the vectors of unchanged
+chunks from the served generation into the new one, embeds the new chunks (in batches, as they
+stream in) and leaves the removed ones out; when it is complete the pointer switches to it in
+one write, so a half-built generation is never served and a running page follows the switch
+(`refresh`). The build state lives in each generation's chunk collection metadata (so it travels
+with the store, embedded or server): whether its build finished, with which embedding model and
+for which chunks. A build that was killed is resumed into its unfinished generation; a model
+change starts a generation from nothing. One build at a
 time (build_claim.py): a file lock (`index.lock` under VECTORSTORE_DIR) for this machine, and a
 claim collection (`<name>_build_lock`) in Chroma itself for machines that share a server. A
 server that does not answer raises StoreUnavailable.
@@ -86,19 +90,43 @@ class IndexReport:
     sentences_added: int
 
 
+@dataclass(frozen=True)
+class Generation:
+    """One complete copy of the index: a chunk collection and a sentence collection."""
+
+    number: int
+    passages: str
+    sentences: str
+
+    @classmethod
+    def of(cls, collection: str, number: int) -> Generation:
+        return cls(number, f"{collection}_g{number}", f"{collection}_g{number}_sentences")
+
+
+NO_GENERATION = 0
+
+
 class PassageStore:
+    """The index in generations: a build writes a new generation (copying the vectors of the
+    chunks it keeps, embedding the new ones) and, once it is complete, switches the pointer
+    (`<name>_current`) to it in one step. Readers serve the pointer's generation: never a
+    half-built one, and a running page picks up the switch with `refresh()`. The generation
+    before the current one stays for requests in flight; older ones are dropped."""
+
     def __init__(self, path: Path, collection: str, embeddings: Embeddings, model_identity: str,
                  client: ClientAPI | None = None):
         """`path` holds the build lock, and the store itself unless a server `client` is given."""
         self.path = path
+        self.collection = collection
         self.model_identity = model_identity
         self.embeddings = embeddings
         path.mkdir(parents=True, exist_ok=True)
         self.client = client or connect(path)
-        self.names = (collection, f"{collection}_sentences")
+        self.pointer_name = f"{collection}_current"
         self.lock_name = f"{collection}_build_lock"
+        self.generation = Generation.of(collection, NO_GENERATION)
         with self.reachable():
-            self._open()
+            self._open(self._viewed())
 
     @contextmanager
     def reachable(self):
@@ -111,24 +139,61 @@ class PassageStore:
         except (httpx.HTTPError, ChromaError) as error:
             raise StoreUnavailable(f"The Chroma server failed: {type(error).__name__}: {redact(str(error))}") from error
 
-    def _open(self) -> None:
+    # ------------------------------------------------------------------ generations
+    def _serving(self) -> int:
+        """The generation the pointer names (NO_GENERATION before the first complete build)."""
+        pointer = self.client.get_or_create_collection(self.pointer_name)
+        return int((pointer.metadata or {}).get("generation", NO_GENERATION))
+
+    def _built(self) -> list[int]:
+        """The generations that exist, complete or not, oldest first."""
+        prefix = f"{self.collection}_g"
+        numbers = {int(name[len(prefix):]) for name in self._collection_names()
+                   if name.startswith(prefix) and name[len(prefix):].isdigit()}
+        return sorted(numbers)
+
+    def _collection_names(self) -> set[str]:
+        return {c if isinstance(c, str) else c.name for c in self.client.list_collections()}
+
+    def _viewed(self) -> int:
+        """What readers see: the serving generation; before any build completed, the newest
+        unfinished one (so that its state says the build did not finish)."""
+        serving = self._serving()
+        return serving if serving != NO_GENERATION else max(self._built(), default=NO_GENERATION)
+
+    def _open(self, number: int) -> None:
+        self.generation = Generation.of(self.collection, number)
+        if number == NO_GENERATION:
+            self.passages = self.sentences = None
+            return
         self.passages, self.sentences = (
             Chroma(collection_name=name, embedding_function=self.embeddings, client=self.client,
                    collection_configuration=COSINE)
-            for name in self.names
+            for name in (self.generation.passages, self.generation.sentences)
         )
+
+    def refresh(self) -> bool:
+        """Follow the pointer: True when another generation is served now (a build finished)."""
+        with self.reachable():
+            viewed = self._viewed()
+            if viewed == self.generation.number:
+                return False
+            self._open(viewed)
+            return True
 
     # ------------------------------------------------------------------ state
     def read_state(self) -> dict:
-        """The build state ({} before the first build)."""
+        """The build state of the generation readers see ({} before the first build)."""
+        if self.generation.number == NO_GENERATION:
+            return {}
         with self.reachable():
-            return dict(self.client.get_collection(self.names[0]).metadata or {})
+            return dict(self.client.get_collection(self.generation.passages).metadata or {})
 
-    def _write_state(self, complete: bool, chunk_ids: list[str]) -> None:
+    def _write_state(self, generation: Generation, complete: bool, chunk_ids: list[str]) -> None:
         state = {"complete": complete, "embedding_model": self.model_identity,
                  "chunks": len(chunk_ids), "fingerprint": _fingerprint(chunk_ids),
                  "completed_at": datetime.now(UTC).isoformat(timespec="seconds") if complete else ""}
-        self.client.get_collection(self.names[0]).modify(metadata=state)
+        self.client.get_collection(generation.passages).modify(metadata=state)
 
     def check_ready(self, chunks: list[Chunk]) -> None:
         """Raise IndexNotReady unless the store holds exactly `chunks`, fully built."""
@@ -145,7 +210,8 @@ class PassageStore:
 
     # --------------------------------------------------------------- indexing
     def sync(self, chunks: Iterable[Chunk], rebuild: bool = False, progress: bool = True) -> IndexReport:
-        """Make the store hold exactly `chunks`: embed the new, delete the removed.
+        """Make the store serve exactly `chunks`: a new generation that keeps the vectors of the
+        unchanged chunks, embeds the new ones and leaves the removed ones out.
 
         `chunks` may be a stream (one document at a time): across it only ids are kept, so the
         build's memory does not grow with the corpus. One build at a time: a second one (another
@@ -155,18 +221,24 @@ class PassageStore:
             return self._sync(chunks, rebuild, progress, claim)
 
     def _sync(self, chunks: Iterable[Chunk], rebuild: bool, progress: bool, claim: BuildClaim) -> IndexReport:
-        state = self.read_state()
-        if rebuild or (state and state.get("embedding_model") != self.model_identity):
-            if not rebuild:
-                log.warning("Embedding model changed (%s -> %s): rebuilding the index",
-                            state.get("embedding_model"), self.model_identity)
-            for name in self.names:
-                if name in {c.name for c in self.client.list_collections()}:
-                    self.client.delete_collection(name)
-            self._open()
-        self._write_state(False, [])  # until the stream has ended, the store is not servable
-        existing = set(self.passages.get(include=[])["ids"])
+        serving = self._serving()
+        source = Generation.of(self.collection, serving) if serving != NO_GENERATION else None
+        if source is not None:
+            state = dict(self.client.get_collection(source.passages).metadata or {})
+            if state.get("embedding_model") != self.model_identity:
+                if not rebuild:
+                    log.warning("Embedding model changed (%s -> %s): rebuilding the index",
+                                state.get("embedding_model"), self.model_identity)
+                source = None  # vectors of another model are never mixed in
+        if rebuild:
+            source = None
+        target = self._target(serving, resume=not rebuild)
+        self._write_state(target, False, [])  # until the stream has ended, this generation is not servable
+        target_passages = self.client.get_collection(target.passages)
+        present = set(target_passages.get(include=[])["ids"])  # a killed build into this generation got this far
+        copyable = set(self.client.get_collection(source.passages).get(include=[])["ids"]) if source else set()
         wanted: set[str] = set()
+        to_copy: list[str] = []
         new: list[Chunk] = []
         added = sentences_added = 0
         with tqdm(desc="Opslaan", unit="tekst", disable=not progress) as bar:
@@ -174,31 +246,88 @@ class PassageStore:
                 if chunk.id in wanted:
                     continue
                 wanted.add(chunk.id)
-                if chunk.id not in existing:
+                if chunk.id in present:
+                    continue
+                if chunk.id in copyable:
+                    to_copy.append(chunk.id)
+                else:
                     new.append(chunk)
+                if len(to_copy) == BATCH_SIZE:
+                    self._copy(source, target, to_copy, bar, claim)
+                    to_copy = []
                 if len(new) == BATCH_SIZE:
-                    sentences_added += self._add(new, bar, claim)
+                    sentences_added += self._add(target, new, bar, claim)
                     added, new = added + len(new), []
+            if to_copy:
+                self._copy(source, target, to_copy, bar, claim)
             if new:
-                sentences_added += self._add(new, bar, claim)
+                sentences_added += self._add(target, new, bar, claim)
                 added += len(new)
-        removed = sorted(existing - wanted)
-        for batch in _batches(removed):
-            self.passages.delete(ids=batch)
-            stale = self.sentences.get(where={"chunk_id": {"$in": batch}}, include=[])["ids"]
-            if stale:
-                self.sentences.delete(ids=stale)
-        self._write_state(True, list(wanted))
-        return IndexReport(added=added, removed=len(removed), kept=len(wanted) - added,
+        for batch in _batches(sorted(present - wanted)):  # left by a killed build for other documents
+            self._delete(target, batch)
+        self._write_state(target, True, list(wanted))
+        previous = (copyable if source else set())
+        self._switch(target)
+        return IndexReport(added=added, removed=len(previous - wanted), kept=len(wanted) - added,
                            sentences_added=sentences_added)
 
-    def _add(self, chunks: list[Chunk], bar: tqdm, claim: BuildClaim) -> int:
+    def _target(self, serving: int, resume: bool) -> Generation:
+        """The generation to build: one left unfinished by a killed build (resumed), or a new one."""
+        built = self._built()
+        newer = [n for n in built if n > serving]
+        if newer and resume:
+            return self._create(Generation.of(self.collection, newer[-1]))
+        for number in newer:  # a rebuild starts over: an unfinished generation is dropped
+            self._drop(Generation.of(self.collection, number))
+        return self._create(Generation.of(self.collection, max([serving, *built]) + 1))
+
+    def _create(self, generation: Generation) -> Generation:
+        for name in (generation.passages, generation.sentences):
+            self.client.get_or_create_collection(name, configuration=COSINE)
+        return generation
+
+    def _switch(self, target: Generation) -> None:
+        """Serve `target` from now on (one metadata write: readers see the old or the new, never
+        a mix); keep the one before it for requests in flight, drop the rest."""
+        serving = self._serving()
+        self.client.get_or_create_collection(self.pointer_name).modify(metadata={"generation": target.number})
+        for number in self._built():
+            if number not in (target.number, serving):
+                self._drop(Generation.of(self.collection, number))
+        self._open(target.number)
+
+    def _drop(self, generation: Generation) -> None:
+        names = self._collection_names()
+        for name in (generation.passages, generation.sentences):
+            if name in names:
+                self.client.delete_collection(name)
+
+    def _copy(self, source: Generation, target: Generation, ids: list[str], bar: tqdm, claim: BuildClaim) -> None:
+        """Carry chunks and their sentences over from the serving generation, vectors and all."""
+        include = ["embeddings", "documents", "metadatas"]
+        chunks = self.client.get_collection(source.passages).get(ids=ids, include=include)
+        sentences = self.client.get_collection(source.sentences).get(where={"chunk_id": {"$in": ids}}, include=include)
+        for name, rows in ((target.passages, chunks), (target.sentences, sentences)):
+            if rows["ids"]:
+                self.client.get_collection(name).upsert(ids=rows["ids"], embeddings=rows["embeddings"],
+                                                        documents=rows["documents"], metadatas=rows["metadatas"])
+        bar.update(len(chunks["ids"]) + len(sentences["ids"]))
+        claim.report_alive()
+
+    def _delete(self, generation: Generation, ids: list[str]) -> None:
+        self.client.get_collection(generation.passages).delete(ids=ids)
+        sentences = self.client.get_collection(generation.sentences)
+        stale = sentences.get(where={"chunk_id": {"$in": ids}}, include=[])["ids"]
+        if stale:
+            sentences.delete(ids=stale)
+
+    def _add(self, target: Generation, chunks: list[Chunk], bar: tqdm, claim: BuildClaim) -> int:
         """Embed and store a batch of chunks and their sentences; returns the sentences stored.
         Reports to `claim` after each batch, so the build is not taken for dead."""
-        self._upsert(self.names[0], [c.id for c in chunks], [c.embedding_text for c in chunks],
+        self._upsert(target.passages, [c.id for c in chunks], [c.embedding_text for c in chunks],
                      [c.text for c in chunks], [_metadata(c) for c in chunks])
         rows = [(sentence_id(c.id, i), text, c) for c in chunks for i, text in enumerate(c.sentence_texts())]
-        self._upsert(self.names[1], [sid for sid, _, _ in rows], [text for _, text, _ in rows],
+        self._upsert(target.sentences, [sid for sid, _, _ in rows], [text for _, text, _ in rows],
                      [text for _, text, _ in rows], [{"chunk_id": c.id, "source": c.source} for _, _, c in rows])
         bar.update(len(chunks) + len(rows))
         claim.report_alive()
@@ -222,23 +351,27 @@ class PassageStore:
 
     def sentence_search(self, query_vector: list[float], k: int) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) of the chunks holding the k nearest sentences."""
+        if self.sentences is None:
+            return []
         with self.reachable():
-            k = min(k, self.client.get_collection(self.names[1]).count())
+            k = min(k, self.client.get_collection(self.generation.sentences).count())
             if k == 0:
                 return []
             hits = self.sentences.similarity_search_by_vector_with_relevance_scores(query_vector, k=k)
         return [(doc.metadata["chunk_id"], 1.0 - distance) for doc, distance in hits]
 
     def sentence_vectors(self, chunk_ids: list[str]) -> dict[str, list[float]]:
-        if not chunk_ids:
+        if not chunk_ids or self.sentences is None:
             return {}
         with self.reachable():
             rows = self.sentences.get(where={"chunk_id": {"$in": list(chunk_ids)}}, include=["embeddings"])
         return dict(zip(rows["ids"], rows["embeddings"], strict=True))
 
     def count(self) -> int:
+        if self.generation.number == NO_GENERATION:
+            return 0
         with self.reachable():
-            return self.client.get_collection(self.names[0]).count()
+            return self.client.get_collection(self.generation.passages).count()
 
 
 def _metadata(chunk: Chunk) -> dict:

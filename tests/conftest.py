@@ -120,7 +120,7 @@ def running_page(pipeline: Pipeline, **env: str):
         process = subprocess.Popen([sys.executable, "ui.py"], cwd=PROJECT, env=full_env, stdout=log,
                                    stderr=subprocess.STDOUT)
     try:
-        url = f"http://127.0.0.1:{port}/"
+        url = f"http://{env.get('UI_HOST', '127.0.0.1')}:{port}/"
         wait_for_http(url, process, log_path)
         yield url
     finally:

@@ -29,11 +29,10 @@ def test_gradio_variables_in_the_environment_change_nothing(pipeline):
 def test_beyond_loopback_only_the_allowed_host_names_are_answered(pipeline):
     # 127.0.0.2 is still this machine, but not the loopback name the page defaults to: it is treated as
     # an address other machines could reach (a login is needed, and the Host list applies)
-    with running_page(pipeline, UI_HOST="127.0.0.2", UI_AUTH="balie:geheim-wachtwoord") as _url:
-        port = _url.rstrip("/").rsplit(":", 1)[1]
-        with httpx.Client(base_url=f"http://127.0.0.2:{port}", timeout=30) as client:
-            assert client.get("/").status_code == 200
-            assert client.get("/", headers={"Host": "aanvaller.example"}).status_code == 400
+    with running_page(pipeline, UI_HOST="127.0.0.2", UI_AUTH="balie:geheim-wachtwoord") as url, \
+            httpx.Client(base_url=url, timeout=30) as client:
+        assert client.get("/").status_code == 200
+        assert client.get("/", headers={"Host": "aanvaller.example"}).status_code == 400
 
 
 def start_refused(**env: str) -> subprocess.CompletedProcess:

@@ -5,7 +5,9 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 
+import httpx
 import pytest
 from filelock import FileLock
 from langchain_core.embeddings import Embeddings
@@ -16,7 +18,7 @@ from assistant.embeddings import load_embeddings, model_identity
 from assistant.pipeline import load_chunks, load_pipeline, open_store
 from assistant.store import LOCK_FILE, IndexBusy, IndexNotReady, PassageStore
 
-from conftest import PROJECT, make_settings, wait_for_progress
+from conftest import PROJECT, make_settings, running_page, wait_for_progress
 
 SMALL = ["003_601c73c71d766d51.txt", "004_5ab84b3766507cc5.txt"]
 
@@ -169,3 +171,88 @@ def test_a_second_index_build_is_refused_while_one_runs(tmp_path, small_corpus, 
         assert "another index build is running" in second.stderr
     assert not store.read_state(), "the refused builds wrote nothing"
     assert store.sync(chunks, progress=False).added == len(chunks)
+
+
+# ------------------------------------------------------------------ generations
+def _generation_collections(store: PassageStore) -> set[str]:
+    return {name for name in store._collection_names() if name.startswith(f"{store.collection}_g")}
+
+
+def test_each_build_is_a_new_generation_switched_to_when_complete(tmp_path, small_corpus, real_embeddings):
+    builder = PassageStore(tmp_path / "vs", "test", real_embeddings, "model-a")
+    first = _chunks(small_corpus)
+    builder.sync(first, progress=False)
+    reader = PassageStore(tmp_path / "vs", "test", real_embeddings, "model-a")  # a running page
+    assert reader.generation.number == builder.generation.number == 1
+    assert reader.refresh() is False, "nothing new"
+
+    (small_corpus / SMALL[0]).unlink()
+    second = _chunks(small_corpus)
+    builder.sync(second, progress=False)
+    assert builder.generation.number == 2
+    reader.check_ready(first)  # the reader serves what it served, until it refreshes
+    assert reader.refresh() is True and reader.generation.number == 2
+    reader.check_ready(second)
+    assert reader.count() == len(second)
+
+    builder.sync(second, rebuild=True, progress=False)
+    assert _generation_collections(builder) == {"test_g2", "test_g2_sentences", "test_g3", "test_g3_sentences"}, \
+        "the generation before the current one stays for requests in flight; older ones are dropped"
+
+
+def test_a_half_built_generation_is_never_served(tmp_path):
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    shutil.copy(PROJECT / "seeds" / SMALL[0], seeds / SMALL[0])
+    settings = make_settings(vectorstore_dir=tmp_path / "vs", seeds_dir=seeds)
+    served = load_chunks(settings)
+    open_store(settings).sync(served, progress=False)
+
+    for path in (PROJECT / "seeds").glob("*.txt"):  # many more chunks: a kill after the first batch is midway
+        shutil.copy(path, seeds / path.name)
+    env = {**os.environ, "VECTORSTORE_DIR": str(settings.vectorstore_dir), "SEEDS_DIR": str(seeds),
+           "HF_HUB_OFFLINE": "1"}
+    build = subprocess.Popen([sys.executable, "-m", "assistant", "index"], cwd=PROJECT, env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_for_progress(build)
+        build.send_signal(signal.SIGKILL)
+    finally:
+        build.kill()
+        build.wait()
+
+    store = open_store(settings)
+    store.check_ready(served)  # still the complete generation from before
+    assert store.count() == len(served) and store.generation.number == 1
+    everything = load_chunks(settings)
+    report = store.sync(everything, progress=False)  # the killed build is resumed
+    assert store.generation.number == 2 and store.count() == len(everything)
+    assert report.added < len(everything) - len(served), "what the killed build stored is not embedded again"
+
+
+def test_a_running_page_follows_a_new_index_without_a_restart(pipeline, tmp_path):
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    shutil.copy(PROJECT / "seeds" / SMALL[0], seeds / SMALL[0])
+    env = {"SEEDS_DIR": str(seeds), "VECTORSTORE_DIR": str(tmp_path / "vs")}
+    question = {"question": "Wat zijn de speerpunten van gemeenten voor de transformatie van het sociaal domein?"}
+    with running_page(pipeline, **env) as url, httpx.Client(base_url=url, timeout=60) as client:
+        assert [d["source"] for d in client.get("/api/v1/documents").json()] == [SMALL[0]]
+        first_built = client.get("/api/v1/documents").json()[0]["indexed_at"]
+
+        shutil.copy(PROJECT / "seeds" / SMALL[1], seeds / SMALL[1])
+        build = subprocess.Popen([sys.executable, "-m", "assistant", "index"], cwd=PROJECT,
+                                 env={**os.environ, **env, "HF_HUB_OFFLINE": "1"},
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        while build.poll() is None:  # while it builds, the page answers from the complete index
+            response = client.post("/api/v1/search", json=question)
+            assert response.status_code == 200 and response.json()["passages"], response.text
+        assert build.returncode == 0, build.stderr.read()[-2000:]
+
+        deadline = time.monotonic() + 30
+        while len(client.get("/api/v1/documents").json()) < 2:
+            assert time.monotonic() < deadline, "the page did not follow the new index"
+            time.sleep(0.5)
+        found = client.post("/api/v1/search", json=question).json()
+        assert SMALL[1] in {p["source"] for p in found["passages"]}, "the new document is searched"
+        assert client.get("/api/v1/documents").json()[0]["indexed_at"] >= first_built
