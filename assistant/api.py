@@ -229,6 +229,11 @@ def build_api(pipeline: Pipeline, throttle: LoginThrottle | None = None) -> Fast
                  "chunks": counts.get(d.name, 0), "indexed_at": indexed_at}
                 for d in sorted(pipeline.documents.values(), key=lambda d: d.name)]
 
+    @app.api_route(f"{API_PREFIX}/{{route:path}}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+                   include_in_schema=False)
+    def no_such_route(route: str) -> JSONResponse:
+        return _error(404, f"no route {API_PREFIX}/{route}; see /openapi.json")
+
     return app
 
 

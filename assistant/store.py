@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -72,12 +73,29 @@ def connect(path: Path, host: str = "", port: int = 8000, timeout: float = 10.0,
         "chroma_client_auth_provider": "chromadb.auth.token_authn.TokenAuthClientProvider",
         "chroma_client_auth_credentials": token,
         "chroma_auth_token_transport_header": "Authorization"}) if token else CHROMA_SETTINGS
-    try:
-        client = chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=settings)
-    except (ValueError, httpx.HTTPError, ChromaError) as error:
-        raise StoreUnavailable(f"Cannot reach the Chroma server at {host}:{port}: {redact(str(error))}") from error
-    # chromadb's HTTP client is made with timeout=None and offers no setting for it (chromadb 1.5):
-    # a stalled server would hang every search for ever, so its session gets ours
+    # chromadb's HTTP client is made with timeout=None and offers no setting for it (chromadb 1.5),
+    # and making it already asks the server (tenant, database): a stalled server would hang that
+    # for ever, so it is made on a thread we stop waiting for, and its session then gets our timeout
+    made: list = []
+
+    def make() -> None:
+        try:
+            made.append(chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=settings))
+        except Exception as error:  # noqa: BLE001 - handed to the caller below
+            made.append(error)
+
+    maker = threading.Thread(target=make, name="chroma-connect", daemon=True)
+    maker.start()
+    maker.join(timeout)
+    if not made:
+        raise StoreUnavailable(f"Cannot reach the Chroma server at {host}:{port}: "
+                               f"it did not answer in time ({timeout} s)")
+    if isinstance(made[0], ValueError | httpx.HTTPError | ChromaError):
+        raise StoreUnavailable(f"Cannot reach the Chroma server at {host}:{port}: {redact(str(made[0]))}") \
+            from made[0]
+    if isinstance(made[0], Exception):
+        raise made[0]
+    client = made[0]
     client._server._session.timeout = httpx.Timeout(timeout)
     return client
 
@@ -196,7 +214,9 @@ class PassageStore:
         self.client.get_collection(generation.passages).modify(metadata=state)
 
     def check_ready(self, chunks: list[Chunk]) -> None:
-        """Raise IndexNotReady unless the store holds exactly `chunks`, fully built."""
+        """Raise IndexNotReady unless the store serves exactly `chunks`, fully built (following
+        the pointer first: another machine may have finished a build)."""
+        self.refresh()
         state = self.read_state()
         if not state:
             raise IndexNotReady("no index has been built yet")
