@@ -14,6 +14,7 @@ import argparse
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlparse
 
@@ -29,19 +30,38 @@ QUESTIONS = [
 ]
 
 
-def one_user(url: str, user: int, questions: int, deadline: float, auth) -> tuple[list[float], int]:
+def page_asker(url: str, auth) -> Callable[[str], bool]:
+    """One page session (gradio_client), asking through the "vraag" endpoint; True when answered."""
     client = Client(url, verbose=False, auth=auth, download_files=False)
+
+    def ask(question: str) -> bool:
+        outputs = client.predict(question, False, [], api_name="/vraag")
+        chat, notice = outputs[0], outputs[-1]
+        return not notice and any(message.get("metadata") for message in chat)  # a cited source is shown
+
+    return ask
+
+
+def api_asker(url: str, auth) -> Callable[[str], bool]:
+    """One API client, asking POST /api/v1/ask; True when answered with citations."""
+    client = httpx.Client(base_url=url, auth=auth, timeout=120)
+
+    def ask(question: str) -> bool:
+        response = client.post("api/v1/ask", json={"question": question})
+        return response.status_code == 200 and bool(response.json()["citations"])
+
+    return ask
+
+
+def one_user(asker, url: str, user: int, questions: int, deadline: float, auth) -> tuple[list[float], int]:
+    ask = asker(url, auth)
     latencies, errors = [], 0
     for i in range(questions):
         if time.monotonic() > deadline:
             break
-        question = QUESTIONS[(user + i) % len(QUESTIONS)]
         started = time.monotonic()
         try:
-            outputs = client.predict(question, False, [], api_name="/vraag")
-            chat, notice = outputs[0], outputs[-1]
-            if notice or not any(message.get("metadata") for message in chat):  # no cited source shown
-                errors += 1
+            errors += not ask(QUESTIONS[(user + i) % len(QUESTIONS)])
         except Exception as exc:  # noqa: BLE001 - every failure counts as an error, the run goes on
             print(f"user {user}: {type(exc).__name__}: {exc}", file=sys.stderr)
             errors += 1
@@ -49,30 +69,12 @@ def one_user(url: str, user: int, questions: int, deadline: float, auth) -> tupl
     return latencies, errors
 
 
-def one_api_user(url: str, user: int, questions: int, deadline: float, auth) -> tuple[list[float], int]:
-    latencies, errors = [], 0
-    with httpx.Client(base_url=url, auth=auth, timeout=120) as client:
-        for i in range(questions):
-            if time.monotonic() > deadline:
-                break
-            question = QUESTIONS[(user + i) % len(QUESTIONS)]
-            started = time.monotonic()
-            try:
-                response = client.post("api/v1/ask", json={"question": question})
-                if response.status_code != 200 or not response.json()["citations"]:
-                    errors += 1
-            except httpx.HTTPError as exc:
-                print(f"user {user}: {type(exc).__name__}: {exc}", file=sys.stderr)
-                errors += 1
-            latencies.append(time.monotonic() - started)
-    return latencies, errors
-
-
-def run(name: str, user_fn, args, auth) -> None:
+def run(name: str, asker, args, auth) -> None:
     deadline = time.monotonic() + args.max_seconds
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=args.users) as pool:
-        results = list(pool.map(lambda u: user_fn(args.url, u, args.questions, deadline, auth), range(args.users)))
+        results = list(pool.map(lambda u: one_user(asker, args.url, u, args.questions, deadline, auth),
+                                range(args.users)))
     elapsed = time.monotonic() - started
     latencies = sorted(t for lat, _ in results for t in lat)
     errors = sum(e for _, e in results)
@@ -95,9 +97,9 @@ def main() -> None:
         parser.error("load is only driven against a page on this machine (loopback)")
     auth = tuple(args.auth.split(":", 1)) if args.auth else None
     if args.mode in ("page", "both"):
-        run("page", one_user, args, auth)
+        run("page", page_asker, args, auth)
     if args.mode in ("api", "both"):
-        run("api ", one_api_user, args, auth)
+        run("api ", api_asker, args, auth)
 
 
 if __name__ == "__main__":

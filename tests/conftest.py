@@ -7,6 +7,7 @@ import os
 import re
 import select
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -106,6 +107,19 @@ def wait_for_progress(process: subprocess.Popen, timeout: float = 300) -> int:
             if stored and stored[-1] > 0:
                 return stored[-1]
     raise AssertionError(f"no partial progress seen; exit {process.poll()}: {output[-2000:]!r}")
+
+
+def kill_build_midway(env: dict) -> None:
+    """Start `python -m assistant index` and SIGKILL it once it has stored a first batch."""
+    build = subprocess.Popen([sys.executable, "-m", "assistant", "index"], cwd=PROJECT, env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_for_progress(build)
+        build.send_signal(signal.SIGKILL)
+    finally:
+        build.kill()
+        build.wait()
+    assert build.returncode == -signal.SIGKILL
 
 
 @contextmanager

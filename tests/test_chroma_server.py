@@ -29,6 +29,7 @@ from conftest import (
     PROJECT,
     ask,
     free_port,
+    kill_build_midway,
     last_answer_text,
     running_page,
     screenshot,
@@ -163,13 +164,7 @@ def test_a_build_from_another_machine_waits_its_turn(pipeline, server_env, tmp_p
 def test_the_claim_of_a_killed_build_is_taken_over(pipeline, server_env, tmp_path, caplog):
     env = {**server_env, "CHROMA_COLLECTION": "killed_claim", "VECTORSTORE_DIR": str(tmp_path / "a"),
            "SEEDS_DIR": str(PROJECT / "seeds")}
-    build = start_build(env)
-    try:
-        wait_for_progress(build)
-        build.send_signal(signal.SIGKILL)
-    finally:
-        build.kill()
-        build.wait()
+    kill_build_midway(env)
     client = chromadb.HttpClient(host="127.0.0.1", port=int(env["CHROMA_PORT"]))
     assert client.get_collection("killed_claim_build_lock").metadata["host"] == socket.gethostname()
     store = PassageStore(tmp_path / "b", "killed_claim", pipeline.store.embeddings, pipeline.store.model_identity,

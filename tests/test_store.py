@@ -2,7 +2,6 @@
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -18,7 +17,7 @@ from assistant.embeddings import load_embeddings, model_identity
 from assistant.pipeline import load_chunks, load_pipeline, open_store
 from assistant.store import LOCK_FILE, IndexBusy, IndexNotReady, PassageStore
 
-from conftest import PROJECT, make_settings, running_page, wait_for_progress
+from conftest import PROJECT, kill_build_midway, make_settings, running_page
 
 SMALL = ["003_601c73c71d766d51.txt", "004_5ab84b3766507cc5.txt"]
 
@@ -122,15 +121,7 @@ def test_a_build_killed_midway_is_not_served_and_is_finished_next_time(tmp_path)
     settings = make_settings(vectorstore_dir=tmp_path / "vs", seeds_dir=seeds)
     env = {**os.environ, "VECTORSTORE_DIR": str(settings.vectorstore_dir), "SEEDS_DIR": str(seeds),
            "HF_HUB_OFFLINE": "1"}
-    build = subprocess.Popen([sys.executable, "-m", "assistant", "index"], cwd=PROJECT, env=env,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        wait_for_progress(build)
-        build.send_signal(signal.SIGKILL)
-    finally:
-        build.kill()
-        build.wait()
-    assert build.returncode == -signal.SIGKILL
+    kill_build_midway(env)
 
     chunks = load_chunks(settings)
     store = open_store(settings)
@@ -212,14 +203,7 @@ def test_a_half_built_generation_is_never_served(tmp_path):
         shutil.copy(path, seeds / path.name)
     env = {**os.environ, "VECTORSTORE_DIR": str(settings.vectorstore_dir), "SEEDS_DIR": str(seeds),
            "HF_HUB_OFFLINE": "1"}
-    build = subprocess.Popen([sys.executable, "-m", "assistant", "index"], cwd=PROJECT, env=env,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        wait_for_progress(build)
-        build.send_signal(signal.SIGKILL)
-    finally:
-        build.kill()
-        build.wait()
+    kill_build_midway(env)
 
     store = open_store(settings)
     store.check_ready(served)  # still the complete generation from before
