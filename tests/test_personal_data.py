@@ -32,7 +32,9 @@ def test_personal_data_reach_neither_the_llm_nor_the_logs_nor_the_output(pipelin
     llm = StubLLM()  # streams nothing: the assistant falls back to the passages, having sent its requests
     lines = [{"question": RESIDENT}, FOLLOW_UP]
     env = {**os.environ, "VECTORSTORE_DIR": str(pipeline.settings.vectorstore_dir), "HF_HUB_OFFLINE": "1",
-           "LLM_BASE_URL": llm.base_url, "LLM_MODEL": "stub", "LLM_TIMEOUT": "20"}
+           # a provider URL with a password in it, as some gateways want: it must not reach the log either
+           "LLM_BASE_URL": llm.base_url.replace("http://", "http://gebruiker:geheim-wachtwoord@"),
+           "LLM_MODEL": "stub", "LLM_TIMEOUT": "20", "LLM_API_KEY": "sk-geheim-0123456789"}
     done = subprocess.run([sys.executable, "-m", "assistant", "ask", "--jsonl"], cwd=PROJECT, env=env, text=True,
                           input="\n".join(json.dumps(line, ensure_ascii=False) for line in lines) + "\n",
                           capture_output=True, encoding="utf-8", timeout=600)
@@ -47,6 +49,7 @@ def test_personal_data_reach_neither_the_llm_nor_the_logs_nor_the_output(pipelin
     assert "[BSN]" in json.dumps(llm.requests, ensure_ascii=False), "the LLM reads placeholders"
     assert_no_secrets(done.stdout, "the batch output (trace included)")
     assert_no_secrets(done.stderr, "the log")
+    assert "geheim" not in done.stderr, "no password or key in the log"
 
 
 def test_feedback_keeps_no_personal_data(pipeline, tmp_path):
