@@ -181,7 +181,8 @@ def test_each_build_is_a_new_generation_switched_to_when_complete(tmp_path, smal
     second = _chunks(small_corpus)
     builder.sync(second, progress=False)
     assert builder.generation.number == 2
-    reader.check_ready(first)  # the reader serves what it served, until it refreshes
+    # the reader serves what it served until it refreshes (check_ready refreshes: it asks about now)
+    assert reader.generation.number == 1 and reader.count() == len(first)
     assert reader.refresh() is True and reader.generation.number == 2
     reader.check_ready(second)
     assert reader.count() == len(second)
