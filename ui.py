@@ -293,7 +293,6 @@ def build_page(pipeline: Pipeline) -> gr.Blocks:
 # Gradio reads these from the environment behind the project's back (GRADIO_ALLOWED_PATHS=/ would
 # serve /etc/passwd); the page sets what it needs itself, so every other GRADIO_ variable is dropped.
 GRADIO_VARIABLES_KEPT = frozenset({"GRADIO_ANALYTICS_ENABLED", "GRADIO_TEMP_DIR"})
-LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 UPLOAD_MAX = "1mb"  # the page takes no files; Gradio's upload route stays bounded all the same
 
 
@@ -313,7 +312,7 @@ def build_app(pipeline: Pipeline) -> FastAPI:
     throttle = LoginThrottle()
     app = build_api(pipeline, throttle)
     guard_login_form(app, throttle)
-    if settings.ui_host not in LOOPBACK:
+    if settings.beyond_loopback:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_host_list)
     return gr.mount_gradio_app(
         app, build_page(pipeline), path="/", server_name=settings.ui_host, server_port=settings.ui_port,
@@ -330,10 +329,10 @@ def guard_login_form(app: FastAPI, throttle: LoginThrottle) -> None:
         if request.method != "POST" or request.url.path.rstrip("/") != "/login":
             return await call_next(request)
         client = request.client.host if request.client else "?"
-        wait = throttle.retry_after(client)
-        if wait:
-            return JSONResponse({"error": f"too many failed logins; try again in {wait:.0f} s"}, status_code=429,
-                                headers={"Retry-After": str(int(wait) + 1)})
+        refusal = throttle.refusal(client)
+        if refusal:
+            message, headers = refusal
+            return JSONResponse({"error": message}, status_code=429, headers=headers)
         response = await call_next(request)
         if response.status_code >= 400:
             throttle.failed(client)

@@ -144,10 +144,10 @@ def build_api(pipeline: Pipeline, throttle: LoginThrottle | None = None) -> Fast
         if not logins and not tokens:
             return
         client = request.client.host if request.client else "?"
-        wait = throttle.retry_after(client)
-        if wait:
-            raise HTTPException(429, f"too many failed logins; try again in {wait:.0f} s",
-                                headers={"Retry-After": str(int(wait) + 1)})
+        refusal = throttle.refusal(client)
+        if refusal:
+            message, headers = refusal
+            raise HTTPException(429, message, headers=headers)
         scheme, _, value = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() == "bearer" and _token_ok(value.strip(), tokens):
             return

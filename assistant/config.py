@@ -125,9 +125,14 @@ class Settings:
                                 "the host names users reach the page by (e.g. assistent.gemeente.nl)")
         return [self.ui_host, "localhost", "127.0.0.1"]
 
+    @property
+    def beyond_loopback(self) -> bool:
+        """Whether other machines can reach the page."""
+        return self.ui_host not in LOOPBACK_HOSTS
+
     def check_exposure(self) -> None:
         """The page beyond loopback needs a login (or an explicit UI_OPEN_WITHOUT_LOGIN) and a Host list."""
-        if self.ui_host in ("127.0.0.1", "localhost", "::1"):
+        if not self.beyond_loopback:
             return
         if not self.ui_logins and not self.ui_open_without_login:
             raise SettingsError(f"UI_HOST={self.ui_host} makes the page reachable from other machines: set UI_AUTH "
@@ -186,6 +191,7 @@ class Settings:
         return self
 
 
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 API_TOKEN_MIN_CHARS = 16  # a token is a secret, not a password to remember
 
 # (field, lowest, highest): checked at start, so that a bad value fails there and not at the first question

@@ -33,6 +33,13 @@ class LoginThrottle:
                 return 0.0
             return max(0.0, recent[0] + self.window - self.clock())
 
+    def refusal(self, client: str) -> tuple[str, dict[str, str]] | None:
+        """(English message, HTTP headers) for a 429 when `client` must wait; None when it may try."""
+        wait = self.retry_after(client)
+        if not wait:
+            return None
+        return f"too many failed logins; try again in {wait:.0f} s", {"Retry-After": str(int(wait) + 1)}
+
     def failed(self, client: str) -> None:
         with self._lock:
             self._recent(client).append(self.clock())

@@ -14,7 +14,6 @@ a resident answer lists the ones it contains, with or without an LLM.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from wordfreq import zipf_frequency
 
 from .keywords import WORD, fold
 from .types import GlossaryEntry, ReadingLevel
+from .vocabulary import read_table
 
 DEFAULT_GLOSSARY = Path(__file__).with_name("data") / "glossary.toml"
 
@@ -61,10 +61,7 @@ class Glossary:
 
     @classmethod
     def load(cls, path: Path = DEFAULT_GLOSSARY) -> Glossary:
-        try:
-            table = tomllib.loads(path.read_text(encoding="utf-8"))["terms"]
-        except (OSError, tomllib.TOMLDecodeError, KeyError) as error:
-            raise ValueError(f"Cannot read the glossary {path}: {error}") from error
+        table = read_table(path, "terms", "the glossary")
         return cls([GlossaryEntry(term, explanation) for term, explanation in table.items()])
 
     def terms_in(self, text: str) -> list[GlossaryEntry]:

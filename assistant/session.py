@@ -16,8 +16,12 @@ from .types import Answer, Role, Turn
 class Exchange:
     """One question and its answer, as the feedback log records it."""
 
-    question: str
     answer: Answer
+
+    @property
+    def question(self) -> str:
+        """The question the answer was given to: personal data already left out."""
+        return self.answer.question
 
 
 @dataclass
@@ -32,7 +36,7 @@ class Session:
         """Record an answer shown as `shown_messages` messages after the question's own. The
         question kept is the one the answer was given to: personal data already left out."""
         number = len(self.exchanges)
-        self.exchanges.append(Exchange(answer.question, answer))
+        self.exchanges.append(Exchange(answer))
         self.turns += [Turn(Role.USER, answer.question), Turn(Role.ASSISTANT, answer.text)]
         self.owner += [None] + [number] * shown_messages
 

@@ -286,9 +286,8 @@ class PassageStore:
         for batch in _batches(sorted(present - wanted)):  # left by a killed build for other documents
             self._delete(target, batch)
         self._write_state(target, True, list(wanted))
-        previous = (copyable if source else set())
         self._switch(target)
-        return IndexReport(added=added, removed=len(previous - wanted), kept=len(wanted) - added,
+        return IndexReport(added=added, removed=len(copyable - wanted), kept=len(wanted) - added,
                            sentences_added=sentences_added)
 
     def _target(self, serving: int, resume: bool) -> Generation:

@@ -40,12 +40,8 @@ class DomainVocabulary:
 
     @classmethod
     def load(cls, path: Path = DEFAULT_VOCABULARY) -> DomainVocabulary:
-        try:
-            table = tomllib.loads(path.read_text(encoding="utf-8"))["expansions"]
-        except (OSError, tomllib.TOMLDecodeError, KeyError) as error:
-            raise ValueError(f"Cannot read the domain vocabulary {path}: {error}") from error
         return cls([Expansion(tuple(fold(word) for word in key.split()), terms)
-                    for key, terms in table.items()])
+                    for key, terms in read_table(path, "expansions", "the domain vocabulary").items()])
 
     def matches(self, question: str) -> list[Expansion]:
         """The entries whose key words all occur in `question`."""
@@ -55,6 +51,14 @@ class DomainVocabulary:
     def expand(self, question: str) -> str:
         """The documents' terms for the everyday words in `question` ("" when none apply)."""
         return terms(self.matches(question))
+
+
+def read_table(path: Path, name: str, what: str) -> dict[str, str]:
+    """The `[name]` table of a TOML data file (the vocabulary, the glossary), or a clear error."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))[name]
+    except (OSError, tomllib.TOMLDecodeError, KeyError) as error:
+        raise ValueError(f"Cannot read {what} {path}: {error}") from error
 
 
 def terms(entries: list[Expansion]) -> str:
