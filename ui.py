@@ -10,10 +10,13 @@ chat's own HTML sanitising stays on behind that.
 from __future__ import annotations
 
 import html
+import json
 import logging
 import os
 import re
 import sys
+import threading
+from pathlib import Path
 
 import gradio as gr
 import uvicorn
@@ -22,10 +25,13 @@ from fastapi.responses import JSONResponse
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from assistant.api import build_api
-from assistant.citations import QuoteFinder, QuoteMatch
+from assistant.citations import QuoteFinder, QuoteMatch, passage_in_document
 from assistant.config import PROJECT_ROOT, Settings, SettingsError
+from assistant.documents import SUPPORTED_SUFFIXES
+from assistant.export import answer_as_text, conversation_markdown
 from assistant.feedback import FeedbackLog
-from assistant.login_throttle import LoginThrottle
+from assistant.library import MANIFEST_FIELDS, DocumentLibrary, DocumentRefused
+from assistant.login_throttle import LoginThrottle, login_ok
 from assistant.logs import setup_logging
 from assistant.pipeline import Pipeline, load_pipeline
 from assistant.prompts import (
@@ -41,7 +47,7 @@ from assistant.prompts import (
 from assistant.question import BadQuestion, check_question
 from assistant.session import Session
 from assistant.store import IndexBusy, StoreUnavailable
-from assistant.types import Answer, NumberedPassage
+from assistant.types import Answer, Chunk, Document, NumberedPassage
 
 log = logging.getLogger("assistant.ui")
 
@@ -60,6 +66,27 @@ LOOKUP_NOT_EXACT = "Niet letterlijk gevonden; dit komt het dichtst bij:"
 LOOKUP_EXACT = "Staat er letterlijk"
 FEEDBACK_THANKS = "Dank u, uw beoordeling is opgeslagen."
 LOGIN_MESSAGE = "Log in met de gegevens die u van uw beheerder kreeg."
+NOTHING_TO_TAKE = "Er is nog geen antwoord om mee te nemen; stel eerst een vraag."
+ANSWER_COPIED = "Het antwoord staat met zijn bronnen op het klembord."
+CONVERSATION_DOWNLOADED = "Het gesprek is gedownload als Markdown-bestand."
+CONVERSATION_FILE = "gesprek-sociaal-domein.md"
+CHOOSE_A_SOURCE = "Kies eerst een bron uit het laatste antwoord."
+DOCUMENT_GONE = "Dit document staat niet meer in de index."
+# the Documenten tab (UI_ADMIN)
+ADMIN_ONLY = "Alleen een beheerder kan documenten wijzigen; log eerst in."
+ADMIN_LOGIN_FAILED = "Gebruikersnaam of wachtwoord klopt niet."
+ADMIN_TOO_MANY_TRIES = "Te veel mislukte pogingen; probeer het over een minuut opnieuw."
+CHOOSE_A_FILE = "Kies eerst een bestand."
+CONFIRM_REMOVAL = "Vink eerst aan dat u het document uit de index wilt halen."
+LAST_DOCUMENT = "Het laatste document kan niet worden verwijderd: dan valt er niets meer te doorzoeken."
+DOCUMENT_ADDED = "{name} is toegevoegd."
+DOCUMENT_DESCRIBED = "De gegevens van {name} zijn opgeslagen."
+DOCUMENT_REMOVED = "{name} is uit de index gehaald (het bestand is bewaard)."
+INDEXING = ("Bezig met indexeren: document {done} van {total}. Tot het klaar is, antwoordt de pagina uit de "
+            "vorige index.")
+INDEXED = "De index is bijgewerkt ({added} passages nieuw, {removed} weg, {kept} ongewijzigd) en wordt nu gebruikt."
+INDEX_BUSY = "Er loopt al een indexering; probeer het straks opnieuw met Opnieuw indexeren."
+PROGRESS_SECONDS = 0.5  # how often the Documenten tab says how far a rebuild is
 # Accessibility (WCAG 2.1 AA): contrast of at least 4.5:1 for the primary buttons, highlights and
 # citation blocks, and a focus ring that is always visible.
 CSS = """
@@ -70,11 +97,13 @@ mark { background: #fde68a !important; color: #111827 !important; }
 pre, pre code, pre code span { color: #111827 !important; background: #f3f4f6 !important; }
 :focus-visible { outline: 3px solid #1d4ed8 !important; outline-offset: 2px; }
 .thought-group > .title button { pointer-events: none; }
+#beheer-bestand .or { color: #4b5563 !important; }
 """
 # The page is Dutch (WCAG 3.1.1), and each collapsible source in the chat is one control: its
 # title row (role=button, Enter or a click opens it) says whether it is open; the arrow button
-# inside it is decoration (Gradio nests a second, unnamed button there: WCAG 4.1.2).
-PAGE_JS = """
+# inside it is decoration (Gradio nests a second, unnamed button there: WCAG 4.1.2). The upload
+# area's name is the text it shows (WCAG 2.5.3; Gradio names it otherwise).
+PAGE_JS = r"""
 () => {
   document.documentElement.lang = 'nl';
   const mend = () => {
@@ -84,6 +113,10 @@ PAGE_JS = """
         inner.disabled = true;  // not focusable: the title row is the one control (clicks pass through, CSS)
         inner.setAttribute('aria-hidden', 'true');
       });
+    });
+    document.querySelectorAll('#beheer-bestand button.upload-container').forEach(area => {
+      const shown = area.innerText.replace(/\s+/g, ' ').trim();
+      if (shown && area.getAttribute('aria-label') !== shown) area.setAttribute('aria-label', shown);
     });
   };
   new MutationObserver(mend).observe(document.body, {subtree: true, childList: true, attributes: true,
@@ -199,7 +232,71 @@ def failure_message(error: Exception, doing: str) -> str:
     return SOMETHING_WENT_WRONG
 
 
-def build_page(pipeline: Pipeline) -> gr.Blocks:
+def document_markdown(document: Document, chunk: Chunk | None = None) -> str:
+    """The whole cleaned document for reading in the page; the passage `chunk` marked."""
+    blocks = passage_in_document(document, chunk) if chunk else [(block, []) for block in document.blocks]
+    parts = [f"## {as_text(document.title)}", as_text(document.name)]
+    for block, spans in blocks:
+        text = highlighted(block.text, spans)
+        if block.kind == "heading":
+            parts.append("#" * min(block.level + 2, 6) + " " + text)
+        else:
+            parts.append(("- " if block.kind == "bullet" else "") + text)
+    return "\n\n".join(parts)
+
+
+def source_label(passage: NumberedPassage) -> str:
+    return f"[{passage.number}] {passage.chunk.title} — {passage.chunk.section_path or passage.chunk.title}"
+
+
+def document_rows(pipeline: Pipeline) -> list[list]:
+    return [[d["source"], d["title"], d["kind"], d["chunks"], d["indexed_at"] or ""] for d in pipeline.document_list()]
+
+
+def document_choices(pipeline: Pipeline) -> list[tuple[str, str]]:
+    return [(f"{d.title} ({d.name})", d.name) for d in sorted(pipeline.documents.values(), key=lambda d: d.name)]
+
+
+# the copy and the download happen in the browser: nothing of a conversation is written on the server
+COPY_JS = """
+(text) => {
+  if (!text) return %(none)s;
+  if (navigator.clipboard && window.isSecureContext) {
+    navigator.clipboard.writeText(text);
+  } else {  // plain http beyond localhost: the older way
+    const area = Object.assign(document.createElement('textarea'), {value: text});
+    document.body.appendChild(area); area.select(); document.execCommand('copy'); area.remove();
+  }
+  return %(done)s;
+}
+"""
+DOWNLOAD_JS = """
+(markdown) => {
+  if (!markdown) return %(none)s;
+  const link = document.createElement('a');
+  link.href = URL.createObjectURL(new Blob([markdown], {type: 'text/markdown;charset=utf-8'}));
+  link.download = %(file)s;
+  document.body.appendChild(link); link.click(); link.remove();
+  return %(done)s;
+}
+"""
+SCROLL_TO_PASSAGE_JS = """
+() => {
+  let tries = 0;
+  const go = () => {
+    const mark = document.querySelector('#document-weergave mark');
+    if (mark) mark.scrollIntoView({block: 'center'}); else if (tries++ < 30) setTimeout(go, 100);
+  };
+  setTimeout(go, 50);
+}
+"""
+
+
+def js_text(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def build_page(pipeline: Pipeline, throttle: LoginThrottle | None = None) -> gr.Blocks:
     settings = pipeline.settings
     feedback = FeedbackLog(settings.feedback_file, settings.feedback_retention_days, pipeline.answerer.privacy)
     feedback.prune()
@@ -226,6 +323,15 @@ def build_page(pipeline: Pipeline) -> gr.Blocks:
         conversation.add(answer, len(messages))
         yield chat + [asked] + messages, conversation, "", ""
 
+    def to_take_along(conversation: Session):
+        """The latest answer as plain text, the conversation as Markdown, its sources to view."""
+        if not conversation.exchanges:
+            return "", "", gr.update(choices=[], value=None)
+        last = conversation.answers[-1]
+        sources = [(source_label(p), p.number) for p in last.cited_passages] if last.found else []
+        return (answer_as_text(last), conversation_markdown(conversation.answers, TITLE),
+                gr.update(choices=sources, value=sources[0][1] if sources else None))
+
     def start_over():
         return [], Session(), "", ""
 
@@ -247,53 +353,270 @@ def build_page(pipeline: Pipeline) -> gr.Blocks:
         except Exception as error:
             return as_text(failure_message(error, "Citation lookup"))
 
+    def view_in_document(number, conversation: Session):
+        passage = conversation.cited_in_last_answer(number)
+        if passage is None:
+            return gr.update(), gr.update(), gr.update(), CHOOSE_A_SOURCE
+        document = pipeline.documents.get(passage.chunk.source)
+        if document is None:  # removed since the answer was given
+            return gr.update(), gr.update(), gr.update(), DOCUMENT_GONE
+        return (gr.Tabs(selected="document"), gr.update(value=document.name),
+                document_markdown(document, passage.chunk), "")
+
+    def view_document(name: str):
+        document = pipeline.documents.get(name or "")
+        return document_markdown(document) if document else as_text(DOCUMENT_GONE)
+
     with gr.Blocks(title=TITLE, analytics_enabled=False) as page:
         gr.Markdown(f"# {TITLE}\n{INTRO}")
         gr.Markdown(f"**Modus:** {MODE_LABELS[pipeline.mode]}", elem_id="mode")
-        with gr.Tab("Vragen", id="vragen"):
-            conversation = gr.State(Session())
-            chat = gr.Chatbot(label="Gesprek", height=560, elem_id="gesprek", layout="panel",
-                              sanitize_html=True, render_markdown=True, latex_delimiters=NO_LATEX, buttons=["copy"],
-                              feedback_options=("Like", "Dislike"),
-                              placeholder="Uw vragen en de antwoorden met bronnen verschijnen hier.")
-            with gr.Row():
-                question = gr.Textbox(show_label=False, scale=8, lines=1, max_lines=6, elem_id="vraag",
-                                      placeholder="Stel uw vraag in gewone taal, bijvoorbeeld over jeugdhulp…")
-                ask = gr.Button("Vraag", variant="primary", scale=1, elem_id="vraag-knop")
-            explain = gr.Checkbox(label="Leg uit voor een inwoner (eenvoudige taal, met bronnen)",
-                                  value=False, elem_id="uitleg-inwoner")
-            notice = gr.Markdown(elem_id="melding", latex_delimiters=NO_LATEX)
-            with gr.Row():
+        with gr.Tabs() as tabs:
+            with gr.Tab("Vragen", id="vragen"):
+                conversation = gr.State(Session())
+                chat = gr.Chatbot(label="Gesprek", height=560, elem_id="gesprek", layout="panel",
+                                  sanitize_html=True, render_markdown=True, latex_delimiters=NO_LATEX,
+                                  buttons=["copy"], feedback_options=("Like", "Dislike"),
+                                  placeholder="Uw vragen en de antwoorden met bronnen verschijnen hier.")
+                with gr.Row():
+                    question = gr.Textbox(show_label=False, scale=8, lines=1, max_lines=6, elem_id="vraag",
+                                          placeholder="Stel uw vraag in gewone taal, bijvoorbeeld over jeugdhulp…")
+                    ask = gr.Button("Vraag", variant="primary", scale=1, elem_id="vraag-knop")
+                explain = gr.Checkbox(label="Leg uit voor een inwoner (eenvoudige taal, met bronnen)",
+                                      value=False, elem_id="uitleg-inwoner")
+                notice = gr.Markdown(elem_id="melding", latex_delimiters=NO_LATEX)
+                with gr.Row(equal_height=True):
+                    source_choice = gr.Dropdown(label="Bron uit het laatste antwoord", choices=[], value=None,
+                                                scale=4, elem_id="bron-keuze")
+                    view = gr.Button("Bekijk in document", scale=1, elem_id="bekijk-in-document")
+                with gr.Row():
+                    copy_answer = gr.Button("Kopieer antwoord als tekst", size="sm", elem_id="kopieer-antwoord")
+                    download = gr.Button("Download gesprek (Markdown)", size="sm", elem_id="download-gesprek")
+                    clear = gr.Button("Nieuw gesprek", size="sm", elem_id="nieuw-gesprek")
                 gr.Examples(EXAMPLES, inputs=question, label="Voorbeeldvragen")
-                clear = gr.Button("Nieuw gesprek", size="sm", scale=0)
-        with gr.Tab("Citaat zoeken", id="citaat"):
-            gr.Markdown("Typ een zin of zinsdeel dat u zich half herinnert; u krijgt de passage waar het "
-                        "staat, de beste eerst, met een citaat om te kopiëren.")
-            with gr.Row():
-                phrase = gr.Textbox(show_label=False, scale=8, elem_id="citaat-zin",
-                                    placeholder="Bijvoorbeeld: pleisters plakken op losse problemen")
-                find = gr.Button("Zoek citaat", variant="primary", scale=1, elem_id="citaat-knop")
-            gr.Examples(LOOKUP_EXAMPLES, inputs=phrase, label="Voorbeelden")
-            found = gr.Markdown(elem_id="citaat-resultaat", latex_delimiters=NO_LATEX)
+                answer_text = gr.Textbox(visible="hidden", label="Antwoord als tekst", elem_id="antwoord-als-tekst")
+                conversation_text = gr.Textbox(visible="hidden", label="Gesprek als Markdown",
+                                               elem_id="gesprek-als-markdown")
+            with gr.Tab("Citaat zoeken", id="citaat"):
+                gr.Markdown("Typ een zin of zinsdeel dat u zich half herinnert; u krijgt de passage waar het "
+                            "staat, de beste eerst, met een citaat om te kopiëren.")
+                with gr.Row():
+                    phrase = gr.Textbox(show_label=False, scale=8, elem_id="citaat-zin",
+                                        placeholder="Bijvoorbeeld: pleisters plakken op losse problemen")
+                    find = gr.Button("Zoek citaat", variant="primary", scale=1, elem_id="citaat-knop")
+                gr.Examples(LOOKUP_EXAMPLES, inputs=phrase, label="Voorbeelden")
+                found = gr.Markdown(elem_id="citaat-resultaat", latex_delimiters=NO_LATEX)
+            with gr.Tab("Document", id="document") as document_tab:
+                gr.Markdown("Lees een document helemaal; met *Bekijk in document* opent het hier bij de passage, "
+                            "die geel gemarkeerd is.")
+                document_choice = gr.Dropdown(label="Document", choices=document_choices(pipeline), value=None,
+                                              elem_id="document-keuze")
+                document_view = gr.Markdown(elem_id="document-weergave", latex_delimiters=NO_LATEX)
+            if settings.admin_logins:
+                with gr.Tab("Documenten", id="documenten"):
+                    documents_tab(page, pipeline, throttle or LoginThrottle())
 
         outputs = [chat, conversation, question, notice]
+        take_along = [answer_text, conversation_text, source_choice]
         question.submit(respond, [question, explain, chat, conversation], outputs, api_name=False,
-                        show_progress="minimal")
+                        show_progress="minimal").then(to_take_along, conversation, take_along, api_name=False)
         # the one named endpoint: what benchmarks/load.py drives with gradio_client
         ask.click(respond, [question, explain, chat, conversation], outputs, api_name="vraag",
-                  show_progress="minimal")
-        clear.click(start_over, None, outputs, api_name=False)
+                  show_progress="minimal").then(to_take_along, conversation, take_along, api_name=False)
+        clear.click(start_over, None, outputs, api_name=False).then(to_take_along, conversation, take_along,
+                                                                   api_name=False)
         chat.like(record_feedback, [conversation], notice, api_name=False)
         for trigger in (phrase.submit, find.click):
             trigger(look_up, phrase, found, api_name=False)
+        copy_answer.click(None, answer_text, notice, api_name=False,
+                          js=COPY_JS % {"none": js_text(NOTHING_TO_TAKE), "done": js_text(ANSWER_COPIED)})
+        download.click(None, conversation_text, notice, api_name=False,
+                       js=DOWNLOAD_JS % {"none": js_text(NOTHING_TO_TAKE), "file": js_text(CONVERSATION_FILE),
+                                         "done": js_text(CONVERSATION_DOWNLOADED)})
+        view.click(view_in_document, [source_choice, conversation], [tabs, document_choice, document_view, notice],
+                   api_name=False).then(None, js=SCROLL_TO_PASSAGE_JS)
+        document_choice.input(view_document, document_choice, document_view, api_name=False)
+        document_tab.select(lambda: gr.update(choices=document_choices(pipeline)), None, document_choice,
+                            api_name=False)
     page.queue(default_concurrency_limit=settings.ui_concurrency, max_size=200)
     return page
+
+
+def documents_tab(page: gr.Blocks, pipeline: Pipeline, throttle: LoginThrottle) -> None:
+    """The Documenten tab (UI_ADMIN): the documents served, and adding, describing and removing
+    them, each followed by a rebuild of the index with its progress. Every action checks the
+    admin login on the server; the page keeps answering from the complete previous index until
+    the new one is served."""
+    settings = pipeline.settings
+    library = DocumentLibrary(settings.seeds_dir, settings.document_max_mb * 1_000_000)
+    admins = settings.admin_logins
+    building = threading.Lock()  # one rebuild from this page at a time (other builders: IndexBusy)
+
+    def opened(request: gr.Request):
+        """An admin who logged in to the page (UI_AUTH with UI_ADMIN) needs no second login."""
+        is_admin = bool(request and request.username in {user for user, _ in admins})
+        return panels(is_admin)
+
+    def panels(is_admin: bool, message: str = ""):
+        rows, names = (document_rows(pipeline), document_names()) if is_admin else ([], [])
+        return (is_admin, gr.update(visible=not is_admin), gr.update(visible=is_admin), message, rows,
+                gr.update(choices=names, value=None))
+
+    def log_in(user: str, password: str, request: gr.Request):
+        client = request.client.host if request and request.client else "?"
+        if throttle.retry_after(client):
+            return panels(False, as_text(ADMIN_TOO_MANY_TRIES))
+        if not login_ok(user or "", password or "", admins):
+            throttle.failed(client)
+            log.warning("A failed admin login for the Documenten tab")
+            return panels(False, as_text(ADMIN_LOGIN_FAILED))
+        return panels(True, "")
+
+    def document_names() -> list[tuple[str, str]]:
+        return [(f"{d['title']} ({d['source']})", d["source"]) for d in pipeline.document_list()]
+
+    def rebuilt(done: str):
+        """Rebuild the index, saying how far it is; then the documents served and `done`."""
+        if not building.acquire(blocking=False):
+            yield as_text(INDEX_BUSY), gr.update(), gr.update()
+            return
+        try:
+            reached = {"done": 0, "total": 0}
+            outcome: dict = {}
+
+            def build() -> None:
+                try:
+                    outcome["report"] = pipeline.reindex(lambda done, total: reached.update(done=done, total=total))
+                except Exception as error:  # noqa: BLE001 - reported below
+                    outcome["error"] = error
+
+            worker = threading.Thread(target=build, name="page-reindex", daemon=True)
+            worker.start()
+            while worker.is_alive():
+                worker.join(PROGRESS_SECONDS)
+                yield as_text(INDEXING.format(**reached)), gr.update(), gr.update()
+            error = outcome.get("error")
+            if isinstance(error, IndexBusy):
+                yield as_text(done + " " + INDEX_BUSY), gr.update(), gr.update()
+                return
+            if error is not None:
+                yield as_text(failure_message(error, "Rebuilding the index")), gr.update(), gr.update()
+                return
+            report = outcome["report"]
+            summary = INDEXED.format(added=report.added, removed=report.removed, kept=report.kept)
+            yield as_text(f"{done} {summary}"), document_rows(pipeline), gr.update(choices=document_names(),
+                                                                                   value=None)
+        finally:
+            building.release()
+
+    def refused(reason: str):
+        yield as_text(reason), gr.update(), gr.update()
+
+    def add_document(is_admin: bool, upload: str | None, *description: str):
+        """Outputs: the status, the table, the document choice, then the file and its description
+        (cleared once the file is taken, or refused: a refused file is chosen anew)."""
+        keep = [gr.update()] * len(MANIFEST_FIELDS)
+        if not is_admin:
+            yield *next(refused(ADMIN_ONLY)), gr.update(), *keep
+            return
+        if not upload:
+            yield *next(refused(CHOOSE_A_FILE)), gr.update(), *keep
+            return
+        try:
+            name = library.add(Path(upload), Path(upload).name, dict(zip(MANIFEST_FIELDS, description, strict=True)))
+        except DocumentRefused as reason:
+            log.info("An upload was refused: %s", reason)
+            yield *next(refused(reason.dutch)), None, *keep
+            return
+        for step in rebuilt(DOCUMENT_ADDED.format(name=name)):
+            yield *step, None, *[""] * len(MANIFEST_FIELDS)
+
+    def describe_document(is_admin: bool, name: str | None, *description: str):
+        if not is_admin:
+            yield from refused(ADMIN_ONLY)
+            return
+        try:
+            library.describe(name or "", dict(zip(MANIFEST_FIELDS, description, strict=True)))
+        except DocumentRefused as reason:
+            yield from refused(reason.dutch)
+            return
+        yield from rebuilt(DOCUMENT_DESCRIBED.format(name=name))
+
+    def remove_document(is_admin: bool, name: str | None, confirmed: bool):
+        if not is_admin:
+            yield from refused(ADMIN_ONLY)
+            return
+        if not confirmed:
+            yield from refused(CONFIRM_REMOVAL)
+            return
+        if len(pipeline.documents) <= 1 and name in pipeline.documents:
+            yield from refused(LAST_DOCUMENT)
+            return
+        try:
+            library.remove(name or "")
+        except DocumentRefused as reason:
+            yield from refused(reason.dutch)
+            return
+        yield from rebuilt(DOCUMENT_REMOVED.format(name=name))
+
+    def reindex(is_admin: bool):
+        if not is_admin:
+            yield from refused(ADMIN_ONLY)
+            return
+        yield from rebuilt("")
+
+    def described(name: str | None):
+        entry = library.descriptions().get(name or "", {})
+        return [entry.get(key) or "" for key in MANIFEST_FIELDS]
+
+    is_admin = gr.State(False)
+    with gr.Column(visible=True) as login_panel:
+        gr.Markdown("Log in als beheerder om documenten toe te voegen, te beschrijven of te verwijderen.")
+        user = gr.Textbox(label="Gebruikersnaam", elem_id="beheer-naam")
+        password = gr.Textbox(label="Wachtwoord", type="password", elem_id="beheer-wachtwoord")
+        log_in_button = gr.Button("Inloggen", variant="primary", elem_id="beheer-inloggen")
+    status = gr.Markdown(elem_id="beheer-status", latex_delimiters=NO_LATEX)
+    with gr.Column(visible=False) as manage_panel:
+        table = gr.Dataframe(headers=["Bestand", "Titel", "Soort", "Passages", "Geïndexeerd (UTC)"],
+                             interactive=False, label="Documenten in de index", elem_id="documenten-lijst")
+        with gr.Accordion("Document toevoegen", open=True):
+            limits = f"{', '.join(SUPPORTED_SUFFIXES)}; hoogstens {settings.document_max_mb} MB"
+            upload = gr.File(label=f"Bestand ({limits})", file_types=list(SUPPORTED_SUFFIXES), type="filepath",
+                             elem_id="beheer-bestand")
+            new_description = description_fields("nieuw")
+            add = gr.Button("Toevoegen en indexeren", variant="primary", elem_id="beheer-toevoegen")
+        with gr.Accordion("Document beschrijven of verwijderen", open=False):
+            chosen = gr.Dropdown(label="Document", choices=[], value=None, elem_id="beheer-document")
+            description = description_fields("bestaand")
+            save = gr.Button("Gegevens opslaan en indexeren", elem_id="beheer-opslaan")
+            confirmed = gr.Checkbox(label="Ja, haal dit document uit de index (het bestand wordt bewaard)",
+                                    elem_id="beheer-bevestig")
+            remove = gr.Button("Verwijderen en indexeren", variant="stop", elem_id="beheer-verwijderen")
+        reindex_button = gr.Button("Opnieuw indexeren", elem_id="beheer-herindexeren")
+
+    shown = [is_admin, login_panel, manage_panel, status, table, chosen]
+    changed = [status, table, chosen]
+    page.load(opened, None, shown, api_name=False)
+    for trigger in (log_in_button.click, password.submit):
+        trigger(log_in, [user, password], shown, api_name=False).then(lambda: "", None, password, api_name=False)
+    add.click(add_document, [is_admin, upload, *new_description], [*changed, upload, *new_description],
+              api_name=False)
+    save.click(describe_document, [is_admin, chosen, *description], changed, api_name=False)
+    remove.click(remove_document, [is_admin, chosen, confirmed], changed, api_name=False)
+    reindex_button.click(reindex, is_admin, changed, api_name=False)
+    chosen.input(described, chosen, description, api_name=False)
+
+
+def description_fields(form: str) -> list[gr.Textbox]:
+    """The manifest entry's fields, in MANIFEST_FIELDS order."""
+    labels = {"title": "Titel", "organisation": "Organisatie", "kind": "Soort (bijv. propositie, webpagina)",
+              "date": "Datum", "citation_author": "Auteur in de bronvermelding (leeg: de organisatie)"}
+    return [gr.Textbox(label=labels[key], elem_id=f"beheer-{form}-{key}") for key in MANIFEST_FIELDS]
 
 
 # Gradio reads these from the environment behind the project's back (GRADIO_ALLOWED_PATHS=/ would
 # serve /etc/passwd); the page sets what it needs itself, so every other GRADIO_ variable is dropped.
 GRADIO_VARIABLES_KEPT = frozenset({"GRADIO_ANALYTICS_ENABLED", "GRADIO_TEMP_DIR"})
-UPLOAD_MAX = "1mb"  # the page takes no files; Gradio's upload route stays bounded all the same
+UPLOAD_MAX = "1mb"  # without the Documenten tab the page takes no files; the upload route stays bounded
 
 
 def without_gradio_variables() -> list[str]:
@@ -312,12 +635,14 @@ def build_app(pipeline: Pipeline) -> FastAPI:
     throttle = LoginThrottle()
     app = build_api(pipeline, throttle)
     guard_login_form(app, throttle)
+    # the page takes files only in the Documenten tab; without it, Gradio's upload route stays small
+    uploads = f"{settings.document_max_mb}mb" if settings.admin_logins else UPLOAD_MAX
     if settings.beyond_loopback:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_host_list)
     return gr.mount_gradio_app(
-        app, build_page(pipeline), path="/", server_name=settings.ui_host, server_port=settings.ui_port,
+        app, build_page(pipeline, throttle), path="/", server_name=settings.ui_host, server_port=settings.ui_port,
         footer_links=[], auth=settings.ui_logins or None, auth_message=LOGIN_MESSAGE, show_error=False,
-        allowed_paths=[], blocked_paths=[str(PROJECT_ROOT)], max_file_size=UPLOAD_MAX, enable_monitoring=False,
+        allowed_paths=[], blocked_paths=[str(PROJECT_ROOT)], max_file_size=uploads, enable_monitoring=False,
         mcp_server=False, ssr_mode=False, pwa=False, css=CSS, js=PAGE_JS)
 
 

@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .citations import QuoteFinder
 from .contract import HISTORY_MAX_TURNS, HISTORY_TURN_MAX_CHARS, answer_json, lookup_json, search_json
-from .login_throttle import LoginThrottle
+from .login_throttle import LoginThrottle, login_ok
 from .pipeline import Pipeline
 from .prompts import SOMETHING_WENT_WRONG, STORE_UNAVAILABLE
 from .question import BadQuestion, check_question
@@ -117,7 +117,7 @@ class DocumentOut(BaseModel):
     organisation: str
     date: str | None
     chunks: int
-    indexed_at: str | None = Field(description="When the index holding it was completed (UTC)")
+    indexed_at: str | None = Field(description="When the document was indexed (UTC): its passages first embedded")
 
 
 class ErrorOut(BaseModel):
@@ -221,13 +221,7 @@ def build_api(pipeline: Pipeline, throttle: LoginThrottle | None = None) -> Fast
     @app.get(f"{API_PREFIX}/documents", response_model=list[DocumentOut], dependencies=guarded, responses=ERRORS,
              summary="The indexed documents")
     def documents() -> list[dict]:
-        counts: dict[str, int] = {}
-        for chunk in pipeline.chunks:
-            counts[chunk.source] = counts.get(chunk.source, 0) + 1
-        indexed_at = pipeline.store.read_state().get("completed_at")
-        return [{"source": d.name, "title": d.title, "kind": d.kind, "organisation": d.organisation, "date": d.date,
-                 "chunks": counts.get(d.name, 0), "indexed_at": indexed_at}
-                for d in sorted(pipeline.documents.values(), key=lambda d: d.name)]
+        return pipeline.document_list()
 
     @app.api_route(f"{API_PREFIX}/{{route:path}}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
                    include_in_schema=False)
@@ -246,10 +240,7 @@ def _basic_login_ok(value: str, logins: list[tuple[str, str]]) -> bool:
         user, _, password = base64.b64decode(value, validate=True).decode("utf-8").partition(":")
     except (binascii.Error, UnicodeDecodeError):
         return False
-    # every login compared, so the time taken does not tell which user exists
-    matches = [secrets.compare_digest(user.encode(), u.encode()) & secrets.compare_digest(password.encode(), p.encode())
-               for u, p in logins]
-    return any(matches)
+    return login_ok(user, password, logins)
 
 
 def _error(status: int, error: str, message: str | None = None, headers: dict | None = None) -> JSONResponse:

@@ -10,7 +10,7 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from .keywords import fold
-from .types import SECTION_SEPARATOR, Chunk, Citation, Document, NumberedPassage, Passage, sentence_id
+from .types import SECTION_SEPARATOR, Block, Chunk, Citation, Document, NumberedPassage, Passage, sentence_id
 
 
 def normalize_for_match(text: str) -> str:
@@ -71,6 +71,20 @@ def reference(document: Document, section: tuple[str, ...]) -> str:
     parts = [p for p in (document.citation_author, document.title) if p]
     path = SECTION_SEPARATOR.join(f'"{s}"' for s in section)
     return ", ".join(parts + ([path] if path else []))
+
+
+def passage_in_document(document: Document, chunk: Chunk) -> list[tuple[Block, list[tuple[int, int]]]]:
+    """The whole cleaned document, block by block, each with the span of its text that belongs to
+    `chunk` ("Bekijk in document"): found by source position, so a passage that repeats elsewhere
+    in the document is marked where it was retrieved."""
+    if chunk.source != document.name or not len(chunk.offsets):
+        return [(block, []) for block in document.blocks]
+    first, last = chunk.offsets[0], chunk.offsets[len(chunk.offsets) - 1]
+    shown = []
+    for block in document.blocks:
+        inside = [i for i, at in enumerate(block.offsets) if first <= at <= last] if len(block.offsets) else []
+        shown.append((block, [(inside[0], inside[-1] + 1)] if inside else []))
+    return shown
 
 
 # ------------------------------------------------------------------ citation lookup

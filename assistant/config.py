@@ -85,6 +85,10 @@ class Settings:
     feedback_file: Path = PROJECT_ROOT / "feedback" / "feedback.jsonl"
     ui_auth: str = field(default="", repr=False)  # "user:password[,user2:password2]": a login page
     api_tokens: str = field(default="", repr=False)  # "token1,token2": Bearer tokens for the JSON API
+    # "user:password[,...]": who may add, describe and remove documents in the page's Documenten tab
+    # (the tab is there only when this is set); with UI_AUTH these logins open the page too
+    ui_admin: str = field(default="", repr=False)
+    document_max_mb: int = 20  # the largest document the Documenten tab takes
     # Beyond loopback: the Host names the page answers to, and whether it may run without a login
     ui_allowed_hosts: str = ""
     ui_open_without_login: bool = False
@@ -103,10 +107,13 @@ class Settings:
 
     @property
     def ui_logins(self) -> list[tuple[str, str]]:
-        logins = [pair.split(":", 1) for pair in self.ui_auth.split(",") if pair.strip()]
-        if any(len(login) != 2 or not all(login) for login in logins):
-            raise SettingsError("Setting UI_AUTH must look like user:password[,user2:password2]")
-        return [(user.strip(), password) for user, password in logins]
+        """Who may open the page (and call the API): UI_AUTH, and the admins when there is a login."""
+        logins = _logins("UI_AUTH", self.ui_auth)
+        return logins + self.admin_logins if logins else []
+
+    @property
+    def admin_logins(self) -> list[tuple[str, str]]:
+        return _logins("UI_ADMIN", self.ui_admin)
 
     @property
     def api_token_list(self) -> list[str]:
@@ -166,6 +173,8 @@ class Settings:
             feedback_file=_env_path("FEEDBACK_FILE", defaults.feedback_file),
             ui_auth=os.environ.get("UI_AUTH", "").strip(),
             api_tokens=os.environ.get("API_TOKENS", "").strip(),
+            ui_admin=os.environ.get("UI_ADMIN", "").strip(),
+            document_max_mb=_env_int("DOCUMENT_MAX_MB", defaults.document_max_mb),
             ui_allowed_hosts=os.environ.get("UI_ALLOWED_HOSTS", "").strip(),
             ui_open_without_login=_env_bool("UI_OPEN_WITHOUT_LOGIN", defaults.ui_open_without_login),
             llm_base_url=os.environ.get("LLM_BASE_URL", "").strip(),
@@ -183,6 +192,7 @@ class Settings:
         if self.llm_base_url and not self.llm_model:
             raise SettingsError("Setting LLM_BASE_URL needs LLM_MODEL too (the model name the server serves)")
         self.ui_logins  # noqa: B018 - validates UI_AUTH at start
+        self.admin_logins  # noqa: B018 - and UI_ADMIN
         self.api_token_list  # noqa: B018 - and API_TOKENS
         for name, low, high in RANGES:
             current = getattr(self, name)
@@ -191,13 +201,20 @@ class Settings:
         return self
 
 
+def _logins(name: str, value: str) -> list[tuple[str, str]]:
+    logins = [pair.split(":", 1) for pair in value.split(",") if pair.strip()]
+    if any(len(login) != 2 or not all(login) for login in logins):
+        raise SettingsError(f"Setting {name} must look like user:password[,user2:password2]")
+    return [(user.strip(), password) for user, password in logins]
+
+
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 API_TOKEN_MIN_CHARS = 16  # a token is a secret, not a password to remember
 
 # (field, lowest, highest): checked at start, so that a bad value fails there and not at the first question
 RANGES = (
     ("top_k", 1, 50), ("chroma_port", 1, 65535), ("chroma_timeout", 0.1, 600.0), ("ui_port", 1, 65535),
-    ("ui_concurrency", 1, 64),
+    ("ui_concurrency", 1, 64), ("document_max_mb", 1, 500),
     ("found_threshold", 0.0, 1.0), ("max_question_chars", 10, 100_000), ("llm_timeout", 0.1, 3600.0),
     ("llm_temperature", 0.0, 2.0), ("llm_max_tokens", 1, 32_768), ("feedback_retention_days", 0, 36_500),
 )

@@ -7,6 +7,7 @@ address cannot lock out the others.
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
 from collections import deque
@@ -52,3 +53,11 @@ class LoginThrottle:
             self._failures.pop(client, None)
             failures = self._failures.setdefault(client, deque())
         return failures
+
+
+def login_ok(user: str, password: str, logins: list[tuple[str, str]]) -> bool:
+    """Whether (user, password) is one of `logins`; every login is compared, so the time taken does
+    not tell which user exists."""
+    matches = [secrets.compare_digest(user.encode(), u.encode()) & secrets.compare_digest(password.encode(), p.encode())
+               for u, p in logins]
+    return any(matches)

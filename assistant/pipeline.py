@@ -8,13 +8,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 
 from .answer import Answerer
 from .chunking import stream_chunks
 from .compose import Composer
 from .config import Settings
-from .documents import iter_documents, load_documents
+from .documents import document_paths, iter_documents, load_documents
 from .embeddings import QueryBatcher, load_embeddings, model_identity
 from .grounding import Grounder
 from .llm import LLMWriter
@@ -40,16 +41,31 @@ class Pipeline:
     store: PassageStore
     retriever: HybridRetriever
     answerer: Answerer
+    switching: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @property
     def mode(self) -> Mode:
         """How answers are written: by an LLM when one is configured, else the passages."""
         return self.answerer.mode
 
+    def document_list(self) -> list[dict]:
+        """The documents served: source, title, kind, organisation, date, passages, when indexed."""
+        counts: dict[str, int] = {}
+        for chunk in self.chunks:
+            counts[chunk.source] = counts.get(chunk.source, 0) + 1
+        indexed_at = self.store.indexed_at()
+        return [{"source": d.name, "title": d.title, "kind": d.kind, "organisation": d.organisation, "date": d.date,
+                 "chunks": counts.get(d.name, 0), "indexed_at": indexed_at.get(d.name)}
+                for d in sorted(self.documents.values(), key=lambda d: d.name)]
+
     def refresh(self) -> bool:
         """Follow a finished index build (`index`, `index --rebuild`, another machine's build):
         when the store serves a new generation, the documents are read again and the answer path
         is assembled around them; requests in flight finish on the old one. True when it switched."""
+        with self.switching:  # the follower thread and a build from the page may both look
+            return self._refresh()
+
+    def _refresh(self) -> bool:
         if not self.store.refresh():
             return False
         documents = load_documents(self.settings.seeds_dir)
@@ -65,6 +81,16 @@ class Pipeline:
             fresh.documents, fresh.chunks, fresh.retriever, fresh.answerer)
         log.info("Serving index generation %d (%d passages)", self.store.generation.number, len(chunks))
         return True
+
+    def reindex(self, on_document: Callable[[int, int], None] | None = None) -> IndexReport:
+        """Build the index from the documents folder as it is now (the page's Documenten tab) and
+        then serve it. The build writes a new generation through a store of its own, so this
+        pipeline answers from the complete previous index until the new one is complete."""
+        builder = PassageStore(self.settings.vectorstore_dir, self.settings.collection, self.store.embeddings,
+                               self.store.model_identity, self.store.client)
+        report = build_index(self.settings, progress=False, store=builder, on_document=on_document)
+        self.refresh()
+        return report
 
     def watch(self, every: float = REFRESH_SECONDS) -> None:
         """Refresh in the background for as long as the process runs (the page and the API)."""
@@ -95,12 +121,23 @@ def open_store(settings: Settings) -> PassageStore:
 
 
 def build_index(settings: Settings, rebuild: bool = False, progress: bool = True,
-                store: PassageStore | None = None) -> IndexReport:
-    """Read, chunk and store the documents one at a time (a per-document progress bar), so the
-    build's memory does not grow with the corpus."""
+                store: PassageStore | None = None,
+                on_document: Callable[[int, int], None] | None = None) -> IndexReport:
+    """Read, chunk and store the documents one at a time (a per-document progress bar, and
+    `on_document(done, total)` before each), so the build's memory does not grow with the corpus."""
     documents = iter_documents(settings.seeds_dir, progress, description="Indexeren")
+    if on_document is not None:
+        documents = _counted(documents, len(document_paths(settings.seeds_dir)), on_document)
     store = store or open_store(settings)
     return store.sync(stream_chunks(documents, settings.cache_dir), rebuild=rebuild, progress=progress)
+
+
+def _counted(documents: Iterator[Document], total: int,
+             on_document: Callable[[int, int], None]) -> Iterator[Document]:
+    for done, document in enumerate(documents):
+        on_document(done, total)
+        yield document
+    on_document(total, total)
 
 
 def load_pipeline(settings: Settings, build_if_needed: bool = True, progress: bool = True) -> Pipeline:

@@ -12,6 +12,8 @@ CLOSEST_TOPICS = "Wel staat er iets over:"
 EMPTY_QUESTION = "Typ eerst een vraag, bijvoorbeeld: Wat vragen gemeenten van het rijk voor de jeugdhulp?"
 QUESTION_TOO_LONG = "Uw vraag is te lang ({length} tekens). Houd het bij maximaal {limit} tekens."
 SOURCES_HEADING = "Bronnen"
+QUESTION_LABEL = "Vraag"
+CONVERSATION_HEADING = "Gesprek"
 STORE_UNAVAILABLE = ("De zoekdienst is nu niet bereikbaar. Probeer het over een paar minuten opnieuw; "
                      "blijft het misgaan, meld het dan bij uw beheerder.")
 SOMETHING_WENT_WRONG = "Er ging iets mis bij het zoeken. Probeer het nog eens; blijft het misgaan, meld het dan."

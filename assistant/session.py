@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .feedback import FeedbackRecord, FeedbackSource
-from .types import Answer, Role, Turn
+from .types import Answer, NumberedPassage, Role, Turn
 
 
 @dataclass
@@ -39,6 +39,16 @@ class Session:
         self.exchanges.append(Exchange(answer))
         self.turns += [Turn(Role.USER, answer.question), Turn(Role.ASSISTANT, answer.text)]
         self.owner += [None] + [number] * shown_messages
+
+    @property
+    def answers(self) -> list[Answer]:
+        return [exchange.answer for exchange in self.exchanges]
+
+    def cited_in_last_answer(self, number: object) -> NumberedPassage | None:
+        """The passage cited as [number] in the latest answer; None when there is none."""
+        if not self.exchanges or not isinstance(number, int):
+            return None
+        return next((p for p in self.exchanges[-1].answer.cited_passages if p.number == number), None)
 
     def personal_data_notice_due(self, answer: Answer) -> bool:
         """Whether to say now that personal data were left out (the first time it happens)."""

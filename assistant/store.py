@@ -210,7 +210,7 @@ class PassageStore:
     def _write_state(self, generation: Generation, complete: bool, chunk_ids: list[str]) -> None:
         state = {"complete": complete, "embedding_model": self.model_identity,
                  "chunks": len(chunk_ids), "fingerprint": _fingerprint(chunk_ids),
-                 "completed_at": datetime.now(UTC).isoformat(timespec="seconds") if complete else ""}
+                 "completed_at": _now() if complete else ""}
         self.client.get_collection(generation.passages).modify(metadata=state)
 
     def check_ready(self, chunks: list[Chunk]) -> None:
@@ -343,8 +343,9 @@ class PassageStore:
     def _add(self, target: Generation, chunks: list[Chunk], bar: tqdm, claim: BuildClaim) -> int:
         """Embed and store a batch of chunks and their sentences; returns the sentences stored.
         Reports to `claim` after each batch, so the build is not taken for dead."""
+        now = _now()
         self._upsert(target.passages, [c.id for c in chunks], [c.embedding_text for c in chunks],
-                     [c.text for c in chunks], [_metadata(c) for c in chunks])
+                     [c.text for c in chunks], [_metadata(c, now) for c in chunks])
         rows = [(sentence_id(c.id, i), text, c) for c in chunks for i, text in enumerate(c.sentence_texts())]
         self._upsert(target.sentences, [sid for sid, _, _ in rows], [text for _, text, _ in rows],
                      [text for _, text, _ in rows], [{"chunk_id": c.id, "source": c.source} for _, _, c in rows])
@@ -386,6 +387,20 @@ class PassageStore:
             rows = self.sentences.get(where={"chunk_id": {"$in": list(chunk_ids)}}, include=["embeddings"])
         return dict(zip(rows["ids"], rows["embeddings"], strict=True))
 
+    def indexed_at(self) -> dict[str, str]:
+        """When each document served was indexed: its source -> the time its oldest chunk was
+        embedded (for chunks stored before that was kept: when the index was completed)."""
+        if self.generation.number == NO_GENERATION:
+            return {}
+        with self.reachable():
+            completed = self.read_state().get("completed_at", "")
+            rows = self.client.get_collection(self.generation.passages).get(include=["metadatas"])["metadatas"]
+        first: dict[str, str] = {}
+        for row in rows:
+            at = row.get("indexed_at") or completed
+            first[row["source"]] = min(first.get(row["source"], at), at)
+        return first
+
     def count(self) -> int:
         if self.generation.number == NO_GENERATION:
             return 0
@@ -393,8 +408,13 @@ class PassageStore:
             return self.client.get_collection(self.generation.passages).count()
 
 
-def _metadata(chunk: Chunk) -> dict:
-    return {"source": chunk.source, "title": chunk.title, "section": chunk.section_path}
+def _metadata(chunk: Chunk, indexed_at: str) -> dict:
+    """What the store keeps beside a chunk's vector; `indexed_at` travels with it to later generations."""
+    return {"source": chunk.source, "title": chunk.title, "section": chunk.section_path, "indexed_at": indexed_at}
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _fingerprint(ids: list[str]) -> str:

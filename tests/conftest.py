@@ -33,7 +33,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 INTEGRATION_FIXTURES = {"pipeline", "documents", "page_url", "browser", "llm_server", "feedback_file"}
 FAST_MODULES = {"test_question", "test_relevance", "test_compose", "test_grounding", "test_session",
                 "test_chunking", "test_vocabulary", "test_privacy", "test_plain_language", "test_feedback",
-                "test_settings", "test_logs", "test_login_throttle"}
+                "test_settings", "test_logs", "test_login_throttle", "test_export", "test_library"}
 
 
 def pytest_collection_modifyitems(items):
@@ -159,6 +159,19 @@ def page_url(pipeline, feedback_file):
 
 # ------------------------------------------------------------------ the page in a browser
 ANSWER_TIMEOUT_MS = 120_000
+
+
+AXE = PROJECT / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def axe_violations(tab) -> list[dict]:
+    """What axe-core finds against WCAG 2.1 A and AA on the page as it is now."""
+    tab.add_script_tag(path=str(AXE))
+    return tab.evaluate(
+        """async tags => (await axe.run(document, {runOnly: {type: 'tag', values: tags}})).violations
+            .map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))""",
+        WCAG_21_AA)
 
 
 def screenshot(tab, name: str) -> None:

@@ -10,20 +10,10 @@ import pytest
 
 from assistant.prompts import GLOSSARY_HEADING
 
-from conftest import ANSWER_TIMEOUT_MS, PROJECT, ask, running_page, screenshot
+from conftest import ANSWER_TIMEOUT_MS, AXE, ask, axe_violations, running_page, screenshot
 
-AXE = PROJECT / "node_modules" / "axe-core" / "axe.min.js"
-WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 REFERRAL = "Voor vragen over uw eigen situatie: bel 14 020 of kom langs bij het Stadsloket."
 MAX_TABS = 120
-
-
-def axe_violations(tab) -> list[dict]:
-    tab.add_script_tag(path=str(AXE))
-    return tab.evaluate(
-        """async tags => (await axe.run(document, {runOnly: {type: 'tag', values: tags}})).violations
-            .map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))""",
-        WCAG_21_AA)
 
 
 @pytest.fixture
@@ -52,6 +42,11 @@ def test_axe_finds_no_wcag_violation_on_the_question_page_an_opened_source_and_t
     tab.wait_for_function("() => document.querySelector('#citaat-resultaat').innerText.includes('Citeer als')",
                           timeout=ANSWER_TIMEOUT_MS)
     assert axe_violations(tab) == [], "the citation page with a result"
+
+    tab.get_by_role("tab", name="Vragen").click()
+    tab.click("#bekijk-in-document")
+    tab.locator("#document-weergave mark").first.wait_for(state="visible")
+    assert axe_violations(tab) == [], "a source read in its document"
 
 
 # ------------------------------------------------------------------ the keyboard alone

@@ -180,3 +180,51 @@ def test_the_page_listens_on_loopback_only_and_serves_no_project_files(page_url,
             except urllib.error.HTTPError as refused:
                 status, body = refused.code, b""
             assert status >= 400 or (path.exists() and path.read_bytes()[:200] not in body), (route, status)
+
+
+def test_an_answer_is_taken_along_and_its_source_read_in_its_document(browser, page_url):
+    """Copy the answer as plain text, download the conversation as Markdown, and open a source in
+    its whole document at the passage, marked."""
+    context = browser.new_context(viewport={"width": 1280, "height": 1000}, accept_downloads=True,
+                                  permissions=["clipboard-read", "clipboard-write"])
+    tab = context.new_page()
+    tab.goto(page_url)
+    tab.wait_for_selector("#vraag textarea")
+    tab.click("#kopieer-antwoord")
+    tab.wait_for_function("() => document.querySelector('#melding').innerText.includes('stel eerst een vraag')")
+
+    question = "Wat vragen gemeenten van het rijk voor de jeugdhulp?"
+    ask(tab, question)
+    tab.wait_for_function("() => document.querySelector('#bron-keuze input').value.startsWith('[1]')")
+    tab.click("#kopieer-antwoord")
+    tab.wait_for_function("() => document.querySelector('#melding').innerText.includes('klembord')")
+    copied = tab.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith(f"Vraag: {question}\n") and "[1]" in copied
+    sources = copied.split("\nBronnen:\n")[1].splitlines()
+    assert sources[0].startswith("[1] VNG e.a., De waarde van het sociaal domein, ")
+    assert "\\" not in copied and "<" not in copied, "plain text, not the chat's Markdown"
+
+    ask(tab, FOLLOW_UP)
+    with tab.expect_download() as download:
+        tab.click("#download-gesprek")
+    assert download.value.suggested_filename.endswith(".md")
+    markdown = Path(download.value.path()).read_text(encoding="utf-8")
+    assert f"## 1. {question}" in markdown and "## 2. En wat vraagt men daarvoor van het rijk?" in markdown
+    assert markdown.count("**Bronnen**") == 2
+
+    chosen = tab.input_value("#bron-keuze input")
+    assert chosen.startswith("[1] "), "the latest answer's sources"
+    passage = tab.locator("#gesprek .bot-row").last.locator(".thought-group .title").first
+    assert passage.inner_text().startswith(chosen[:40])
+    tab.click("#bekijk-in-document")
+    mark = tab.locator("#document-weergave mark").first
+    mark.wait_for(state="visible")
+    assert tab.get_by_role("tab", name="Document", exact=True).get_attribute("aria-selected") == "true"
+    tab.wait_for_function("""() => {
+        const r = document.querySelector('#document-weergave mark').getBoundingClientRect();
+        return r.top >= 0 && r.bottom <= window.innerHeight; }""")
+    whole = tab.inner_text("#document-weergave")
+    assert len(whole) > 5 * len(tab.locator("#document-weergave mark").all_inner_texts()[0]), "the whole document"
+    assert "De waarde van het sociaal domein" in whole.splitlines()[0]
+    screenshot(tab, "source-in-its-document")
+    context.close()
