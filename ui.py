@@ -20,7 +20,7 @@ from pathlib import Path
 
 import gradio as gr
 import uvicorn
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
@@ -47,7 +47,7 @@ from assistant.prompts import (
 from assistant.question import BadQuestion, check_question
 from assistant.session import Session
 from assistant.store import IndexBusy, StoreUnavailable
-from assistant.types import Answer, Chunk, Document, NumberedPassage
+from assistant.types import Answer, Chunk, Document, Mode, NumberedPassage
 
 log = logging.getLogger("assistant.ui")
 
@@ -323,6 +323,14 @@ def build_page(pipeline: Pipeline, throttle: LoginThrottle | None = None) -> gr.
         conversation.add(answer, len(messages))
         yield chat + [asked] + messages, conversation, "", ""
 
+    def respond_at_once(question: str, explain: bool, chat: list[dict], conversation: Session):
+        """Passages answers take a few tens of milliseconds: shown at once, without the interim
+        "searching" update that an LLM answer streams after (one update of the chat, not two)."""
+        *_, shown = respond(question, explain, chat, conversation)
+        return shown
+
+    answer_event = respond if pipeline.mode == Mode.LLM else respond_at_once
+
     def to_take_along(conversation: Session):
         """The latest answer as plain text, the conversation as Markdown, its sources to view."""
         if not conversation.exchanges:
@@ -417,10 +425,10 @@ def build_page(pipeline: Pipeline, throttle: LoginThrottle | None = None) -> gr.
 
         outputs = [chat, conversation, question, notice]
         take_along = [answer_text, conversation_text, source_choice]
-        question.submit(respond, [question, explain, chat, conversation], outputs, api_name=False,
+        question.submit(answer_event, [question, explain, chat, conversation], outputs, api_name=False,
                         show_progress="minimal").then(to_take_along, conversation, take_along, api_name=False)
         # the one named endpoint: what benchmarks/load.py drives with gradio_client
-        ask.click(respond, [question, explain, chat, conversation], outputs, api_name="vraag",
+        ask.click(answer_event, [question, explain, chat, conversation], outputs, api_name="vraag",
                   show_progress="minimal").then(to_take_along, conversation, take_along, api_name=False)
         clear.click(start_over, None, outputs, api_name=False).then(to_take_along, conversation, take_along,
                                                                    api_name=False)
@@ -634,7 +642,7 @@ def build_app(pipeline: Pipeline) -> FastAPI:
     settings = pipeline.settings
     throttle = LoginThrottle()
     app = build_api(pipeline, throttle)
-    guard_login_form(app, throttle)
+    app.add_middleware(ThrottledLoginForm, throttle=throttle)
     # the page takes files only in the Documenten tab; without it, Gradio's upload route stays small
     uploads = f"{settings.document_max_mb}mb" if settings.admin_logins else UPLOAD_MAX
     if settings.beyond_loopback:
@@ -646,22 +654,31 @@ def build_app(pipeline: Pipeline) -> FastAPI:
         mcp_server=False, ssr_mode=False, pwa=False, css=CSS, js=PAGE_JS)
 
 
-def guard_login_form(app: FastAPI, throttle: LoginThrottle) -> None:
-    """The page's own login form (Gradio's POST /login) under the same throttle as the API."""
+class ThrottledLoginForm:
+    """The page's own login form (Gradio's POST /login) under the same throttle as the API. Pure
+    ASGI: every other request passes without a wrapper of its own."""
 
-    @app.middleware("http")
-    async def throttled_login(request: Request, call_next):
-        if request.method != "POST" or request.url.path.rstrip("/") != "/login":
-            return await call_next(request)
-        client = request.client.host if request.client else "?"
-        refusal = throttle.refusal(client)
+    def __init__(self, app, throttle: LoginThrottle):
+        self.app = app
+        self.throttle = throttle
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"].rstrip("/") != "/login":
+            await self.app(scope, receive, send)
+            return
+        client = scope["client"][0] if scope.get("client") else "?"
+        refusal = self.throttle.refusal(client)
         if refusal:
             message, headers = refusal
-            return JSONResponse({"error": message}, status_code=429, headers=headers)
-        response = await call_next(request)
-        if response.status_code >= 400:
-            throttle.failed(client)
-        return response
+            await JSONResponse({"error": message}, status_code=429, headers=headers)(scope, receive, send)
+            return
+
+        async def watched(message):
+            if message["type"] == "http.response.start" and message["status"] >= 400:
+                self.throttle.failed(client)
+            await send(message)
+
+        await self.app(scope, receive, watched)
 
 
 def main() -> None:

