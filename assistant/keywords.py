@@ -8,17 +8,22 @@ The ranking itself is BM25 from the `bm25s` library.
 
 from __future__ import annotations
 
+import json
 import math
+import os
 import re
+import shutil
+import tempfile
 import unicodedata
-from collections import Counter
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
 WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*", re.UNICODE)
 MIN_PART = 4  # shortest part a compound is split into
 MIN_TAIL = 6  # shortest unknown last part
+SPLITTER_WORDS = "compound_words.json"
 STOPWORDS = frozenset("""
 aan al alle alles als ander andere bij ben ben daar daarom dan dat de der des deze die dit doe doen
 door dus een eens en er ge geen had heb hebben heeft het hier hij hoe hun ik in is ja je jij jou jouw
@@ -114,9 +119,15 @@ def looks_dutch(text: str) -> bool:
 
 
 class DutchKeywordIndex:
-    """BM25 over stemmed Dutch words and compound parts."""
+    """BM25 over stemmed Dutch words and compound parts.
 
-    def __init__(self, texts: list[str]):
+    Saved to a folder (`save`) it loads again memory-mapped (`load`): bm25s keeps its score
+    matrix in .npy files that the operating system pages in, so a served index of any size costs
+    little memory, and nothing is tokenised again at start."""
+
+    def __init__(self, texts: list[str] | None = None):
+        if texts is None:  # load() fills it in
+            return
         import bm25s
 
         doc_words = [words(t) for t in texts]
@@ -125,17 +136,51 @@ class DutchKeywordIndex:
         self.bm25 = bm25s.BM25()
         self.bm25.index(corpus_tokens, show_progress=False)
         self.vocabulary = set(self.bm25.vocab_dict)
-        self.document_share = {t: c / max(1, len(texts)) for t, c in
-                               Counter(t for ts in corpus_tokens for t in set(ts)).items()}
+
+    def save(self, folder: Path) -> None:
+        """bm25s's own files and the words compounds are split into; written in a folder of its
+        own and renamed, so a half-written index is never loaded (and of two processes saving
+        the same index, one wins and the other's copy goes)."""
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        partial = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+        try:
+            self.bm25.save(str(partial), show_progress=False)
+            (partial / SPLITTER_WORDS).write_text(json.dumps(sorted(self.splitter.vocabulary), ensure_ascii=False),
+                                                  encoding="utf-8")
+            os.replace(partial, folder)
+        except OSError:
+            if not (folder / SPLITTER_WORDS).exists():
+                raise
+        finally:
+            shutil.rmtree(partial, ignore_errors=True)
+
+    @classmethod
+    def load(cls, folder: Path) -> DutchKeywordIndex:
+        import bm25s
+
+        index = cls()
+        index.bm25 = bm25s.BM25.load(str(folder), mmap=True, show_progress=False)
+        index.splitter = CompoundSplitter(set(json.loads((folder / SPLITTER_WORDS).read_text(encoding="utf-8"))))
+        index.vocabulary = set(index.bm25.vocab_dict)
+        return index
+
+    def document_share(self, token: str) -> float:
+        """The share of indexed texts holding `token` (0 when none does): its column's length in
+        bm25s's score matrix, since every text holding a token has a score for it."""
+        column = self.bm25.vocab_dict.get(token)
+        if column is None:
+            return 0.0
+        indptr = self.bm25.scores["indptr"]
+        return float(indptr[column + 1] - indptr[column]) / max(1, self.bm25.scores["num_docs"])
 
     def focus_tokens(self, text: str, max_share: float = 0.2) -> set[str]:
         """The question's distinctive whole-word stems: known, and in at most `max_share` of the
         texts (compound parts are left out: "huishoudens" is not about "huisvesten")."""
-        return {t for t in word_stems(text) if 0 < self.document_share.get(t, 0) <= max_share}
+        return {t for t in word_stems(text) if 0 < self.document_share(t) <= max_share}
 
     def rarity(self, token: str) -> float:
         """-log of the share of texts holding `token`; a token no text holds is rarest of all."""
-        share = self.document_share.get(token)
+        share = self.document_share(token)
         return -math.log(share) if share else math.log(max(2, self.bm25.scores["num_docs"]))
 
     def weighted_recall(self, phrase: str, text: str) -> float:

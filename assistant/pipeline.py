@@ -159,7 +159,7 @@ def load_pipeline(settings: Settings, build_if_needed: bool = True, progress: bo
 def assemble(settings: Settings, documents: list[Document], chunks: list[Chunk], store: PassageStore,
              writer: LLMWriter | None) -> Pipeline:
     """The answer path around a store and the documents it was built from."""
-    corpus = Corpus(chunks)
+    corpus = Corpus(chunks, settings.cache_dir / "keywords")
     reader = QuestionReader(corpus.keywords, DomainVocabulary.load())
     retriever = HybridRetriever(store=store, corpus=corpus, reader=reader, k=settings.top_k)
     by_name = {d.name: d for d in documents}

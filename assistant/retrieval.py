@@ -17,7 +17,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import re
+import shutil
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -31,6 +36,8 @@ from .question import QuestionReader
 from .store import PassageStore
 from .types import Chunk, Passage, Question, SearchResult, Signals
 
+log = logging.getLogger(__name__)
+
 RRF_K = 60  # the usual reciprocal-rank-fusion constant
 CANDIDATES = 40  # how deep each ranking is read before fusion
 DUPLICATE_CONTAINMENT = 0.5  # share of the shorter passage's word 5-grams found in the other
@@ -39,20 +46,29 @@ DOMAIN_CUES = 2  # vocabulary entries a question needs before its expanded form 
 TRACE_HITS = 5  # how many of each ranking's best hits the trace shows
 
 
-def _shingles(text: str) -> set[tuple[str, ...]]:
+SHINGLES_CACHED = 4096  # passages whose word 5-grams are kept (a search compares its ~80 candidates)
+
+
+@lru_cache(maxsize=SHINGLES_CACHED)
+def _shingles(text: str) -> frozenset[tuple[str, ...]]:
+    """The passage's word 5-grams: made when a search compares it, not kept for the whole corpus
+    (they took more memory than the chunks themselves)."""
     tokens = re.findall(r"\w+", fold(text))
-    return {tuple(tokens[i:i + SHINGLE]) for i in range(max(1, len(tokens) - SHINGLE + 1))}
+    return frozenset(tuple(tokens[i:i + SHINGLE]) for i in range(max(1, len(tokens) - SHINGLE + 1)))
+
+
+KEYWORD_INDEXES_KEPT = 4  # saved keyword indexes of other document sets (other generations, tests)
 
 
 class Corpus:
-    """The chunks in memory with their keyword index and near-duplicate fingerprints."""
+    """The chunks in memory with their keyword index. With a `keyword_cache` folder the index is
+    saved there once per set of chunks and served memory-mapped (DutchKeywordIndex.load)."""
 
-    def __init__(self, chunks: list[Chunk]):
+    def __init__(self, chunks: list[Chunk], keyword_cache: Path | None = None):
         self.chunks = chunks
         self.by_id = {c.id: c for c in chunks}
         self.position = {c.id: i for i, c in enumerate(chunks)}
-        self.keywords = DutchKeywordIndex([c.embedding_text for c in chunks])
-        self.shingles = [_shingles(c.text) for c in chunks]
+        self.keywords = keyword_index(chunks, keyword_cache)
 
     def following(self, chunk: Chunk, limit: int) -> list[Chunk]:
         """Up to `limit` chunks after `chunk` in its document (a list's items continue there)."""
@@ -62,9 +78,30 @@ class Corpus:
     def same_statement(self, a: Chunk, b: Chunk) -> bool:
         if a.source == b.source:
             return False
-        sa, sb = self.shingles[self.position[a.id]], self.shingles[self.position[b.id]]
+        sa, sb = _shingles(a.text), _shingles(b.text)
         smaller = min(len(sa), len(sb))
         return smaller > 0 and len(sa & sb) / smaller >= DUPLICATE_CONTAINMENT
+
+
+def keyword_index(chunks: list[Chunk], cache: Path | None) -> DutchKeywordIndex:
+    """The chunks' keyword index: loaded from `cache` when saved there for exactly these chunks,
+    else built (and saved, then served from the saved files)."""
+    texts = [c.embedding_text for c in chunks]
+    if cache is None:
+        return DutchKeywordIndex(texts)
+    folder = cache / hashlib.sha256("\n".join(sorted(c.id for c in chunks)).encode()).hexdigest()[:16]
+    if folder.is_dir():
+        try:
+            return DutchKeywordIndex.load(folder)
+        except (OSError, ValueError, KeyError) as damaged:
+            log.warning("The saved keyword index %s cannot be read (%s): building it again", folder, damaged)
+            shutil.rmtree(folder, ignore_errors=True)
+    DutchKeywordIndex(texts).save(folder)
+    saved = sorted((p for p in cache.iterdir() if p.is_dir() and not p.name.startswith(".")),
+                   key=lambda p: p.stat().st_mtime)
+    for old in saved[:-KEYWORD_INDEXES_KEPT]:
+        shutil.rmtree(old, ignore_errors=True)
+    return DutchKeywordIndex.load(folder)
 
 
 Ranking = tuple[dict[str, float], float]  # (chunk id -> score, best first; the ranking's weight)

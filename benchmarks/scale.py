@@ -4,14 +4,16 @@
 
 For each size a synthetic Dutch corpus is written from the seeds: their paragraphs shuffled and
 recombined into documents of the seeds' average length, each with its own file name and heading
-(so every chunk has its own id). Each size runs in a fresh subprocess (peak memory is that
-size's own): read and chunk the documents (streamed, timed as "chunking"; this fills the chunk
-cache), build the index as `python -m assistant index` does (`pipeline.build_index`: one
-document at a time, batches, build state, lock), load the retriever (all chunks, for BM25),
-then time 40 searches (the real e5 query embedding, Chroma, Dutch BM25 and fusion). Memory is
-the process's peak: "model MB" once the model is loaded, "index MB" through the build, "serve
-MB" with the retriever loaded. With --server the store is a `chroma run` server on a free
-loopback port instead of the embedded store.
+(so every chunk has its own id). Each step runs in a fresh subprocess (its peak memory is its
+own). The build: read and chunk the documents (streamed, timed as "chunking"; this fills the
+chunk cache), build the index as `python -m assistant index` does (`pipeline.build_index`: one
+document at a time, batches, build state, lock). Then serving, twice, as a page starts: load the
+chunks and the keyword index (the first start builds it and saves it beside the chunk cache,
+a later start loads the saved files memory-mapped), then time 40 searches (the real e5 query
+embedding, Chroma, Dutch BM25 and fusion). Memory is the process's peak: "model MB" once the
+model is loaded, "index MB" through the build, "serve MB" for the first and a later start. With
+--server the store is a `chroma run` server on a free loopback port instead of the embedded
+store.
 
 --vectors model embeds every chunk and sentence with the real model (what indexing costs on
 this machine). --vectors reuse embeds each distinct sentence of the seeds once with the real
@@ -127,15 +129,12 @@ def folder_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def run_one(corpus: Path, store_dir: Path, vectors: str, host: str, port: int) -> dict:
-    """One size in this process: chunk, index, load, search. Returns the figures."""
+def run_build(corpus: Path, store_dir: Path, vectors: str, host: str, port: int) -> dict:
+    """One size's build in this process: chunk and index. Returns the figures."""
     from assistant.chunking import stream_chunks
     from assistant.embeddings import load_embeddings, model_identity
-    from assistant.pipeline import build_index, load_chunks
-    from assistant.question import QuestionReader
-    from assistant.retrieval import Corpus, HybridRetriever
+    from assistant.pipeline import build_index
     from assistant.store import PassageStore, connect
-    from assistant.vocabulary import DomainVocabulary
 
     settings = Settings.from_env()
     model = load_embeddings(settings)
@@ -144,8 +143,7 @@ def run_one(corpus: Path, store_dir: Path, vectors: str, host: str, port: int) -
         seed_chunks = chunk_documents(load_documents(settings.seeds_dir))
         embeddings = ReusedSentenceVectors(model, [s for c in seed_chunks for s in c.sentence_texts()])
     before_mb = peak_rss_mb()
-    # the chunk cache lies beside the corpus: a second run (the other store) reads it instead of chunking again
-    corpus_settings = replace(settings, seeds_dir=corpus, cache_dir=corpus.with_name(f"{corpus.name}-chunks"))
+    corpus_settings = corpus_settings_for(settings, corpus)
     chunks_cached = corpus_settings.cache_dir.exists()
     start = time.perf_counter()
     documents = len(document_paths(corpus))
@@ -156,9 +154,32 @@ def run_one(corpus: Path, store_dir: Path, vectors: str, host: str, port: int) -
     start = time.perf_counter()
     report = build_index(corpus_settings, progress=False, store=store)  # streamed, as `assistant index` does
     index_seconds = time.perf_counter() - start
-    index_mb = peak_rss_mb()
+    return {
+        "documents": documents, "chunks": chunks, "sentences": report.sentences_added,
+        "chunking_s": chunk_seconds, "chunks_cached": chunks_cached, "index_s": index_seconds,
+        "chunks_per_s": chunks / index_seconds, "texts_per_s": (chunks + report.sentences_added) / index_seconds,
+        "model_mb": before_mb, "index_peak_mb": peak_rss_mb(),
+    }
+
+
+def run_serve(corpus: Path, store_dir: Path, host: str, port: int) -> dict:
+    """One size served by a fresh process: the chunks and the keyword index loaded (the index
+    from its saved files when an earlier start saved them), then 40 searches."""
+    from assistant.embeddings import QueryBatcher, load_embeddings, model_identity
+    from assistant.pipeline import load_chunks
+    from assistant.question import QuestionReader
+    from assistant.retrieval import Corpus, HybridRetriever
+    from assistant.store import PassageStore, connect
+    from assistant.vocabulary import DomainVocabulary
+
+    settings = Settings.from_env()
+    corpus_settings = corpus_settings_for(settings, corpus)
+    store = PassageStore(store_dir, "scale", QueryBatcher(load_embeddings(settings)), model_identity(settings),
+                         connect(store_dir, host, port))
+    keyword_cache = corpus_settings.cache_dir / "keywords"
+    saved = keyword_cache.is_dir() and any(keyword_cache.iterdir())
     start = time.perf_counter()
-    loaded = Corpus(load_chunks(corpus_settings))
+    loaded = Corpus(load_chunks(corpus_settings), keyword_cache)
     reader = QuestionReader(loaded.keywords, DomainVocabulary.load())
     retriever = HybridRetriever(store=store, corpus=loaded, reader=reader)
     load_seconds = time.perf_counter() - start
@@ -169,15 +190,15 @@ def run_one(corpus: Path, store_dir: Path, vectors: str, host: str, port: int) -
         retriever.search(reader.read(question))
         timings.append(time.perf_counter() - start)
     timings.sort()
-    return {
-        "documents": documents, "chunks": chunks, "sentences": report.sentences_added,
-        "chunking_s": chunk_seconds, "chunks_cached": chunks_cached, "index_s": index_seconds,
-        "chunks_per_s": chunks / index_seconds, "texts_per_s": (chunks + report.sentences_added) / index_seconds,
-        "retriever_load_s": load_seconds,
-        "search_median_ms": statistics.median(timings) * 1000,
-        "search_p95_ms": timings[int(0.95 * (len(timings) - 1))] * 1000,
-        "model_mb": before_mb, "index_peak_mb": index_mb, "serve_peak_mb": peak_rss_mb(),
-    }
+    return {"keywords_saved": saved, "load_s": load_seconds, "serve_peak_mb": peak_rss_mb(),
+            "search_median_ms": statistics.median(timings) * 1000,
+            "search_p95_ms": timings[int(0.95 * (len(timings) - 1))] * 1000}
+
+
+def corpus_settings_for(settings: Settings, corpus: Path) -> Settings:
+    """The chunk cache (and the saved keyword index) lie beside the corpus: a second run (the other
+    store) reads them instead of chunking again."""
+    return replace(settings, seeds_dir=corpus, cache_dir=corpus.with_name(f"{corpus.name}-chunks"))
 
 
 def peak_rss_mb() -> float:
@@ -211,53 +232,65 @@ def main() -> None:
     parser.add_argument("--server", action="store_true", help="a chroma run server instead of the embedded store")
     parser.add_argument("--vectors", choices=["model", "reuse"], default="reuse")
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it (default: a temporary one)")
-    parser.add_argument("--one", nargs=2, metavar=("CORPUS", "STORE"), help=argparse.SUPPRESS)
+    parser.add_argument("--build", nargs=2, metavar=("CORPUS", "STORE"), help=argparse.SUPPRESS)
+    parser.add_argument("--serve", nargs=2, metavar=("CORPUS", "STORE"), help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
-    if args.one:  # the child process for one size
-        figures = run_one(Path(args.one[0]), Path(args.one[1]), args.vectors, "127.0.0.1" if args.port else "",
-                          args.port)
-        print(json.dumps(figures))
+    host = "127.0.0.1" if args.port else ""
+    if args.build:  # the child process that builds one size
+        print(json.dumps(run_build(Path(args.build[0]), Path(args.build[1]), args.vectors, host, args.port)))
+        return
+    if args.serve:  # a child process that serves it
+        print(json.dumps(run_serve(Path(args.serve[0]), Path(args.serve[1]), host, args.port)))
         return
 
     work = args.keep or Path(tempfile.mkdtemp(prefix="scale-"))
     seeds = Settings.from_env().seeds_dir
     mode = "server" if args.server else "embedded"
     vectors = "real model for every text" if args.vectors == "model" else "seed sentences reused"
-    print(f"store: {mode}; vectors: {vectors}; chunking s with * = read from the chunk cache of an earlier run")
+    print(f"store: {mode}; vectors: {vectors}; chunking s with * = read from the chunk cache of an earlier run; "
+          "serve MB: a first start (it builds and saves the keyword index) / a later one (it loads it)")
     print(f"{'size':>6}{'MB text':>9}{'docs':>7}{'chunks':>8}{'sentences':>10}{'chunking s':>11}{'index s':>9}"
-          f"{'chunks/s':>9}{'texts/s':>8}{'load s':>7}{'model MB':>9}{'index MB':>9}{'serve MB':>9}{'store MB':>9}"
-          f"{'median ms':>10}{'p95 ms':>8}")
+          f"{'chunks/s':>9}{'texts/s':>8}{'load s':>12}{'model MB':>9}{'index MB':>9}{'serve MB':>12}"
+          f"{'store MB':>9}{'median ms':>10}{'p95 ms':>8}")
     try:
         for size in args.sizes:
             corpus, store_dir = work / f"corpus-{size}x", work / f"store-{size}x-{mode}"
             shutil.rmtree(store_dir, ignore_errors=True)
+            shutil.rmtree(corpus.with_name(f"{corpus.name}-chunks") / "keywords", ignore_errors=True)
             if not corpus.exists():
                 make_corpus(seeds, size, corpus)
             server, port = start_server(store_dir / "server-data") if args.server else (None, 0)
             try:
-                done = subprocess.run([sys.executable, __file__, "--one", str(corpus), str(store_dir),
-                                       "--vectors", args.vectors, "--port", str(port)],
-                                      capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+                f = child("--build", corpus, store_dir, args.vectors, port)
+                first, later = (child("--serve", corpus, store_dir, args.vectors, port) for _ in range(2))
             finally:
                 if server:
                     server.terminate()
                     server.wait(timeout=60)
-            if done.returncode != 0:
-                sys.exit(f"size {size}x failed:\n{done.stderr[-3000:]}")
-            f = json.loads(done.stdout.strip().splitlines()[-1])
             f["store_mb"] = folder_size(store_dir) / 1e6  # after the server wrote all it holds
             text_mb = folder_size(corpus) / 1e6
+            load = f"{first['load_s']:.1f}/{later['load_s']:.1f}"
+            serve = f"{first['serve_peak_mb']:.0f}/{later['serve_peak_mb']:.0f}"
             print(f"{size:>5}x{text_mb:9.1f}{f['documents']:7d}{f['chunks']:8d}{f['sentences']:10d}"
                   f"{f['chunking_s']:10.1f}{'*' if f['chunks_cached'] else ' '}{f['index_s']:9.1f}"
-                  f"{f['chunks_per_s']:9.1f}{f['texts_per_s']:8.1f}"
-                  f"{f['retriever_load_s']:7.1f}{f['model_mb']:9.0f}{f['index_peak_mb']:9.0f}{f['serve_peak_mb']:9.0f}"
-                  f"{f['store_mb']:9.1f}"
-                  f"{f['search_median_ms']:10.0f}{f['search_p95_ms']:8.0f}", flush=True)
+                  f"{f['chunks_per_s']:9.1f}{f['texts_per_s']:8.1f}{load:>12}"
+                  f"{f['model_mb']:9.0f}{f['index_peak_mb']:9.0f}{serve:>12}{f['store_mb']:9.1f}"
+                  f"{later['search_median_ms']:10.0f}{later['search_p95_ms']:8.0f}", flush=True)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def child(role: str, corpus: Path, store_dir: Path, vectors: str, port: int) -> dict:
+    """Run one step in a fresh process (its peak memory is its own) and read its figures."""
+    done = subprocess.run([sys.executable, __file__, role, str(corpus), str(store_dir), "--vectors", vectors,
+                           "--port", str(port)], capture_output=True, text=True,
+                          env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    if done.returncode != 0:
+        sys.exit(f"{role} {corpus.name} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 if __name__ == "__main__":
