@@ -168,9 +168,9 @@ class DutchKeywordIndex:
         """The share of indexed texts holding `token` (0 when none does): its column's length in
         bm25s's score matrix, since every text holding a token has a score for it."""
         column = self.bm25.vocab_dict.get(token)
-        if column is None:
-            return 0.0
         indptr = self.bm25.scores["indptr"]
+        if column is None or column + 1 >= len(indptr):  # bm25s keeps "" in its vocabulary, with no column
+            return 0.0
         return float(indptr[column + 1] - indptr[column]) / max(1, self.bm25.scores["num_docs"])
 
     def focus_tokens(self, text: str, max_share: float = 0.2) -> set[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from assistant.keywords import DutchKeywordIndex, stem
@@ -22,6 +24,7 @@ def test_a_saved_index_loads_memory_mapped_and_scores_the_same(tmp_path):
         assert np.allclose(built.scores(question), loaded.scores(question))
         assert loaded.tokens(question) == built.tokens(question), "compounds split alike"
         assert loaded.focus_tokens(question) == built.focus_tokens(question)
+    assert loaded.rarity("") == built.rarity("") == math.log(len(CHUNKS)), "the rarest: a token no text holds"
     for token in [stem("schulden"), stem("gemeenten"), stem("jeugd"), "onbekend"]:
         assert loaded.rarity(token) == built.rarity(token)
 
