@@ -30,7 +30,6 @@ import json
 import os
 import random
 import re
-import resource
 import shutil
 import statistics
 import subprocess
@@ -202,8 +201,10 @@ def corpus_settings_for(settings: Settings, corpus: Path) -> Settings:
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident memory so far."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This process's peak resident memory so far (VmHWM: its own, from its exec on; getrusage's
+    maximum would carry the parent's over)."""
+    status = Path("/proc/self/status").read_text()
+    return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024
 
 
 def start_server(data: Path) -> tuple[subprocess.Popen, int]:
