@@ -18,12 +18,13 @@ from .config import Settings
 from .documents import document_paths, iter_documents, load_documents
 from .embeddings import QueryBatcher, load_embeddings, model_identity
 from .grounding import Grounder
+from .index_build import IndexReport
 from .llm import LLMWriter
 from .plain_language import Glossary
 from .privacy import PersonalDataFilter
 from .question import QuestionReader
 from .retrieval import Corpus, HybridRetriever
-from .store import IndexNotReady, IndexReport, PassageStore, StoreUnavailable, connect
+from .store import IndexNotReady, PassageStore, StoreUnavailable, connect
 from .types import Chunk, Document, Mode
 from .vocabulary import DomainVocabulary
 

@@ -166,7 +166,7 @@ def test_a_second_index_build_is_refused_while_one_runs(tmp_path, small_corpus, 
 
 # ------------------------------------------------------------------ generations
 def _generation_collections(store: PassageStore) -> set[str]:
-    return {name for name in store._collection_names() if name.startswith(f"{store.collection}_g")}
+    return {name for name in store.generations.names() if name.startswith(f"{store.collection}_g")}
 
 
 def test_each_build_is_a_new_generation_switched_to_when_complete(tmp_path, small_corpus, real_embeddings):
