@@ -696,6 +696,7 @@ def main() -> None:
         pipeline = load_pipeline(settings, build_if_needed=True, progress=True)
     except (IndexBusy, StoreUnavailable) as reason:
         raise SystemExit(f"Cannot start the page: {reason}") from None
+    pipeline.warm_up()
     pipeline.watch()  # a finished index build is served without a restart
     log.info("The page and the API (/api/v1) listen on http://%s:%d", settings.ui_host, settings.ui_port)
     uvicorn.run(build_app(pipeline), host=settings.ui_host, port=settings.ui_port, log_level="warning",
