@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 
 REFRESH_SECONDS = 2.0  # how often a running page looks whether a finished build switched the index
-# Asked at once before the first user (Pipeline.warm_up): questions of a few lengths, none of them
+# Searched at once before the first user (Pipeline.warm_up): questions of a few lengths, none of them
 # a benchmark's, so that ONNX Runtime has sized its buffers for a batch and the saved keyword index
 # is paged in.
 WARM_UP_QUESTIONS = (
@@ -104,10 +104,10 @@ class Pipeline:
         return report
 
     def warm_up(self) -> None:
-        """Answer WARM_UP_QUESTIONS together, as users arriving at once would be: the first real
-        users then meet no cold start (about half a second, once)."""
+        """Search WARM_UP_QUESTIONS together, as users arriving at once would: the first real users
+        then meet no cold start (about half a second, once). Search only: an LLM is never asked."""
         with ThreadPoolExecutor(len(WARM_UP_QUESTIONS)) as pool:
-            list(pool.map(self.answerer.ask, WARM_UP_QUESTIONS))
+            list(pool.map(self.answerer.search, WARM_UP_QUESTIONS))
 
     def watch(self, every: float = REFRESH_SECONDS) -> None:
         """Refresh in the background for as long as the process runs (the page and the API)."""
