@@ -203,7 +203,7 @@ def source_message(passage: NumberedPassage) -> dict:
     if also:
         content += "\n\n" + as_text("Ook in: " + ", ".join(also))
     content += "\n\nCiteer als:\n" + citation_block(passage.reference)
-    title = as_text(f"[{passage.number}] {chunk.title} — {chunk.section_path or chunk.title}")
+    title = as_text(source_label(passage))
     return {"role": "assistant", "content": content, "metadata": {"title": title, "status": "done"}}
 
 
@@ -465,7 +465,7 @@ def documents_tab(page: gr.Blocks, pipeline: Pipeline, throttle: LoginThrottle) 
         return panels(is_admin)
 
     def panels(is_admin: bool, message: str = ""):
-        rows, names = (document_rows(pipeline), document_names()) if is_admin else ([], [])
+        rows, names = (document_rows(pipeline), document_choices(pipeline)) if is_admin else ([], [])
         return (is_admin, gr.update(visible=not is_admin), gr.update(visible=is_admin), message, rows,
                 gr.update(choices=names, value=None))
 
@@ -478,9 +478,6 @@ def documents_tab(page: gr.Blocks, pipeline: Pipeline, throttle: LoginThrottle) 
             log.warning("A failed admin login for the Documenten tab")
             return panels(False, as_text(ADMIN_LOGIN_FAILED))
         return panels(True, "")
-
-    def document_names() -> list[tuple[str, str]]:
-        return [(f"{d['title']} ({d['source']})", d["source"]) for d in pipeline.document_list()]
 
     def rebuilt(done: str):
         """Rebuild the index, saying how far it is; then the documents served and `done`."""
@@ -511,64 +508,65 @@ def documents_tab(page: gr.Blocks, pipeline: Pipeline, throttle: LoginThrottle) 
                 return
             report = outcome["report"]
             summary = INDEXED.format(added=report.added, removed=report.removed, kept=report.kept)
-            yield as_text(f"{done} {summary}"), document_rows(pipeline), gr.update(choices=document_names(),
+            yield as_text(f"{done} {summary}"), document_rows(pipeline), gr.update(choices=document_choices(pipeline),
                                                                                    value=None)
         finally:
             building.release()
 
     def refused(reason: str):
-        yield as_text(reason), gr.update(), gr.update()
+        """The status for an action not taken; the table and the document choice as they are."""
+        return as_text(reason), gr.update(), gr.update()
 
     def add_document(is_admin: bool, upload: str | None, *description: str):
         """Outputs: the status, the table, the document choice, then the file and its description
         (cleared once the file is taken, or refused: a refused file is chosen anew)."""
         keep = [gr.update()] * len(MANIFEST_FIELDS)
         if not is_admin:
-            yield *next(refused(ADMIN_ONLY)), gr.update(), *keep
+            yield *refused(ADMIN_ONLY), gr.update(), *keep
             return
         if not upload:
-            yield *next(refused(CHOOSE_A_FILE)), gr.update(), *keep
+            yield *refused(CHOOSE_A_FILE), gr.update(), *keep
             return
         try:
             name = library.add(Path(upload), Path(upload).name, dict(zip(MANIFEST_FIELDS, description, strict=True)))
         except DocumentRefused as reason:
             log.info("An upload was refused: %s", reason)
-            yield *next(refused(reason.dutch)), None, *keep
+            yield *refused(reason.dutch), None, *keep
             return
         for step in rebuilt(DOCUMENT_ADDED.format(name=name)):
             yield *step, None, *[""] * len(MANIFEST_FIELDS)
 
     def describe_document(is_admin: bool, name: str | None, *description: str):
         if not is_admin:
-            yield from refused(ADMIN_ONLY)
+            yield refused(ADMIN_ONLY)
             return
         try:
             library.describe(name or "", dict(zip(MANIFEST_FIELDS, description, strict=True)))
         except DocumentRefused as reason:
-            yield from refused(reason.dutch)
+            yield refused(reason.dutch)
             return
         yield from rebuilt(DOCUMENT_DESCRIBED.format(name=name))
 
     def remove_document(is_admin: bool, name: str | None, confirmed: bool):
         if not is_admin:
-            yield from refused(ADMIN_ONLY)
+            yield refused(ADMIN_ONLY)
             return
         if not confirmed:
-            yield from refused(CONFIRM_REMOVAL)
+            yield refused(CONFIRM_REMOVAL)
             return
         if len(pipeline.documents) <= 1 and name in pipeline.documents:
-            yield from refused(LAST_DOCUMENT)
+            yield refused(LAST_DOCUMENT)
             return
         try:
             library.remove(name or "")
         except DocumentRefused as reason:
-            yield from refused(reason.dutch)
+            yield refused(reason.dutch)
             return
         yield from rebuilt(DOCUMENT_REMOVED.format(name=name))
 
     def reindex(is_admin: bool):
         if not is_admin:
-            yield from refused(ADMIN_ONLY)
+            yield refused(ADMIN_ONLY)
             return
         yield from rebuilt("")
 

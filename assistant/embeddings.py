@@ -396,7 +396,7 @@ def load_embeddings(settings: Settings) -> Embeddings:
     embeddings = HuggingFaceEmbeddings(
         model_name=settings.embedding_model,
         model_kwargs={"device": "cpu"},
-        encode_kwargs={"normalize_embeddings": True, "batch_size": 16},
+        encode_kwargs={"normalize_embeddings": True, "batch_size": EMBEDDING_BATCH},
     )
     prompts = embeddings._client.prompts
     if "query" in prompts and "passage" in prompts:

@@ -17,7 +17,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 import shutil
@@ -31,6 +30,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from .embeddings import embed_queries
+from .generations import fingerprint
 from .keywords import DutchKeywordIndex, fold
 from .question import QuestionReader
 from .store import PassageStore
@@ -86,17 +86,16 @@ class Corpus:
 def keyword_index(chunks: list[Chunk], cache: Path | None) -> DutchKeywordIndex:
     """The chunks' keyword index: loaded from `cache` when saved there for exactly these chunks,
     else built (and saved, then served from the saved files)."""
-    texts = [c.embedding_text for c in chunks]
     if cache is None:
-        return DutchKeywordIndex(texts)
-    folder = cache / hashlib.sha256("\n".join(sorted(c.id for c in chunks)).encode()).hexdigest()[:16]
+        return DutchKeywordIndex([c.embedding_text for c in chunks])
+    folder = cache / fingerprint([c.id for c in chunks])
     if folder.is_dir():
         try:
             return DutchKeywordIndex.load(folder)
         except (OSError, ValueError, KeyError) as damaged:
             log.warning("The saved keyword index %s cannot be read (%s): building it again", folder, damaged)
             shutil.rmtree(folder, ignore_errors=True)
-    DutchKeywordIndex(texts).save(folder)
+    DutchKeywordIndex([c.embedding_text for c in chunks]).save(folder)
     saved = sorted((p for p in cache.iterdir() if p.is_dir() and not p.name.startswith(".")),
                    key=lambda p: p.stat().st_mtime)
     for old in saved[:-KEYWORD_INDEXES_KEPT]:
