@@ -9,7 +9,7 @@ from functools import lru_cache
 import numpy as np
 from rapidfuzz import fuzz
 
-from .keywords import fold
+from .keywords import fold, quoted_phrase
 from .types import SECTION_SEPARATOR, Block, Chunk, Citation, Document, NumberedPassage, Passage, sentence_id
 
 
@@ -88,7 +88,6 @@ def passage_in_document(document: Document, chunk: Chunk) -> list[tuple[Block, l
 
 
 # ------------------------------------------------------------------ citation lookup
-QUOTED = re.compile(r"['‘’\"“”„«»]([^'‘’\"“”„«»]{6,})['‘’\"“”„«»]")
 EXACT_MATCH = 0.9  # fuzzy similarity from which a phrase counts as found as it stands
 LOOKUP_RESULTS = 3
 LOOKUP_CANDIDATES = 10  # passages from the hybrid search, and sentences by vector
@@ -112,8 +111,7 @@ class QuoteMatch:
 
 def remembered_phrase(text: str) -> str:
     """The part between quotes when the user quoted it ("waar staat 'pleisters plakken'?")."""
-    quoted = QUOTED.findall(text)
-    return max(quoted, key=len) if quoted else text
+    return quoted_phrase(text) or text
 
 
 class QuoteFinder:

@@ -67,6 +67,14 @@ def words(text: str) -> list[str]:
     return out
 
 
+QUOTED = re.compile(r"['‘’\"“”„«»]([^'‘’\"“”„«»]{6,})['‘’\"“”„«»]")
+
+
+def quoted_phrase(text: str) -> str:
+    """The longest part between quotes ("waar staat 'pleisters plakken'?"); "" when none."""
+    return max(QUOTED.findall(text), key=len, default="")
+
+
 def word_stems(text: str) -> set[str]:
     return {stem(w) for w in words(text)}
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 
 from .answer_types import expected_facts
-from .keywords import WORD, DutchKeywordIndex, fold, looks_dutch, word_stems
+from .keywords import WORD, DutchKeywordIndex, fold, looks_dutch, quoted_phrase, word_stems
 from .privacy import without_placeholders
 from .prompts import EMPTY_QUESTION, QUESTION_TOO_LONG
 from .types import Intent, Question, Role, SectionKind, Turn
@@ -29,6 +29,10 @@ ASKING_WORDS = frozenset("""vraag vraagt vragen vroeg weten weet wil willen wilt
 passage passages citaat citeer citeren bron bronnen staat stond staan tekst stuk stukken document documenten
 propositie iets iemand via per den erover daarover hierover precies graag eigenlijk soms ergens nergens ongeveer
 ding dingen zaak zaken manier heen terecht zeggen zegt zei vertellen vertelt noemen noemt""".split())
+# A lookup that names its topic instead of quoting: "de passage over ...", "iets met ...", "waar
+# staat de zin over ...?"
+TOPIC_LOOKUP = re.compile(r"^(?:(?:waar (?:staat|stond)|ik zoek|zoek)\s+)?(?:(?:de|het|een)\s+)?"
+                          r"(?:zin|zinnen|passage|citaat|alinea|tekst|stuk|iets)\s+(?:over|met)\s+(?P<topic>.+)$")
 SENTENCE_END = re.compile(r"(?<=[.!?:;])\s+")
 
 INTENTS = (  # first match wins; on folded text
@@ -93,6 +97,12 @@ def follow_up_text(question: str, history: tuple[Turn, ...]) -> str:
     return " ".join(earlier[-1:] + [question]).strip()
 
 
+def lookup_topic(folded_question: str) -> str:
+    """What a lookup names ("de passage over windmolens" -> "windmolens"); "" for other questions."""
+    match = TOPIC_LOOKUP.search(folded_question.rstrip("?.! "))
+    return match.group("topic") if match else ""
+
+
 class QuestionReader:
     """Reads questions against the documents' vocabulary (which words are known, which rare)."""
 
@@ -123,7 +133,7 @@ class QuestionReader:
             expected=expected_facts(folded), unknown_names=tuple(unknown),
             unknown_words=tuple(self.unknown_words(text, entries)),
             asks_about_name=self.asks_about(text, unknown, first_person), first_person=first_person,
-            rewritten=bool(rewritten),
+            quoted=quoted_phrase(text), topic=lookup_topic(folded), rewritten=bool(rewritten),
         )
 
     def unknown_names(self, text: str) -> list[str]:

@@ -14,9 +14,20 @@ Three rules, each a reason in the verdict (and so in the answer's trace):
 4. **The subject.** A question with no distinctive word the documents hold, no everyday word the
    vocabulary translates, but words no document contains ("kat laten chippen", "grofvuil",
    "herindeling") is about something the documents do not cover, however close its phrasing.
+5. **A quoted phrase.** A citation lookup that quotes a phrase ("waar staat 'de burger als
+   klant'?") is answered only when the phrase stands in one of the best passages, as typed or
+   half-remembered: a sentence matches it closely character by character (a word misremembered
+   still matches), or holds most of its words (the words in another order). A phrase made of
+   the documents' vocabulary but said nowhere is close in meaning to many passages, so
+   similarity alone would find it. A lookup that names its topic instead ("de passage over
+   windmolens en zonneparken") needs a passage that holds most of the topic's words.
 """
 
 from __future__ import annotations
+
+import re
+
+from rapidfuzz import fuzz
 
 from .answer_types import holds
 from .keywords import fold, word_stems
@@ -25,6 +36,9 @@ from .types import Passage, SearchResult, Verdict
 KEYWORD_EVIDENCE = 2.0  # a BM25 score that only real keyword matches reach
 KEYWORD_BONUS = 0.03
 EVIDENCE_PASSAGES = 3  # how many of the best passages may hold the asked-for fact
+QUOTE_PASSAGES = 5  # how many of the best passages may hold a quoted phrase
+QUOTE_MATCH = 75  # rapidfuzz partial_ratio (0-100) from which a sentence holds the phrase as remembered
+QUOTE_WORDS = 0.75  # or the share of the phrase's content words a sentence holds (a topic's: a passage)
 
 
 def judge(result: SearchResult, found_threshold: float) -> Verdict:
@@ -47,6 +61,13 @@ def judge(result: SearchResult, found_threshold: float) -> Verdict:
     if not question.focus and not question.cues and question.unknown_words:
         found = False
         reasons.append(f"about {', '.join(question.unknown_words)}: no document holds those words")
+    if question.quoted or question.topic:
+        phrase = question.quoted or question.topic
+        match, share = quote_match(phrase, result.passages, whole_passage=not question.quoted)
+        held = match >= QUOTE_MATCH or share >= QUOTE_WORDS
+        found = found and held
+        reasons.append(f"looks up {phrase!r}: best match {match:.0f}, words {share:.2f} "
+                       + ("- a passage holds it" if held else "- no passage says it"))
     if question.asks_about_name:
         found = False
         reasons.append(f"asks about a name no document contains: {', '.join(question.unknown_names)}")
@@ -68,7 +89,27 @@ def fact_sentence(result: SearchResult) -> str | None:
     return None
 
 
-def _evidence_chunks(passages: list[Passage]):
-    for passage in passages[:EVIDENCE_PASSAGES]:
+def _evidence_chunks(passages: list[Passage], depth: int = EVIDENCE_PASSAGES):
+    for passage in passages[:depth]:
         yield passage.chunk
         yield from passage.copies
+
+
+def quote_match(phrase: str, passages: list[Passage], whole_passage: bool = False) -> tuple[float, float]:
+    """How closely the best passages hold the phrase: the best fuzzy character match of a sentence
+    (0-100) and the best share of its content words in one sentence (`whole_passage`: in one
+    passage, for a topic)."""
+    wanted, typed = word_stems(phrase), _plain(phrase)
+    best_match = best_share = 0.0
+    for chunk in _evidence_chunks(passages, QUOTE_PASSAGES):
+        texts = chunk.sentence_texts()
+        for sentence in texts:
+            best_match = max(best_match, fuzz.partial_ratio(typed, _plain(sentence)))
+        for text in [chunk.text] if whole_passage else texts:
+            if wanted:
+                best_share = max(best_share, len(wanted & word_stems(text)) / len(wanted))
+    return best_match, best_share
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"\W+", " ", fold(text)).strip()

@@ -118,3 +118,17 @@ def test_what_cannot_be_asked_gets_a_dutch_hint(raw, hint):
 
 def test_control_characters_are_removed():
     assert check_question("Wat is\x00 bestaans\x07zekerheid?\x1b", 100) == "Wat is bestaanszekerheid?"
+
+
+@pytest.mark.parametrize("question, quoted, topic", [
+    ("Waar staat 'pleisters plakken' ook alweer?", "pleisters plakken", ""),
+    ("overgewicht als “stille pandemie” — welke bron?", "stille pandemie", ""),
+    ("de passage over windmolens en zonneparken", "", "windmolens en zonneparken"),
+    ("Waar staat de zin over het afschaffen van de hondenbelasting?", "", "het afschaffen van de hondenbelasting"),
+    ("iets met 'samen sterk'", "samen sterk", "'samen sterk'"),
+    ("Staat er ook iets in over wat de opvang kost?", "", ""),  # a question, not a lookup
+    ("Wat doen gemeenten aan schulden?", "", ""),
+])
+def test_a_lookup_keeps_its_phrase_or_topic(question, quoted, topic):
+    read = READER.read(question)
+    assert (read.quoted, read.topic) == (quoted, topic)

@@ -3,7 +3,10 @@ passages lack it and answers when they hold it; names are context unless asked a
 
 import pytest
 
+from assistant.answer_types import holds
+from assistant.keywords import fold
 from assistant.relevance import judge
+from assistant.types import ExpectedFact
 
 from handmade import result_for
 
@@ -65,3 +68,31 @@ def test_a_residents_name_is_context_and_the_question_is_answered():
 def test_a_question_about_an_unknown_politician_is_refused():
     verdict = judge(result_for("Wat vindt minister Verhoeven van de propositie?", "sociale basis"), THRESHOLD)
     assert not verdict.found and any("Verhoeven" in r for r in verdict.reasons)
+
+
+@pytest.mark.parametrize("question, passage, found", [
+    # quoted as it stands, and half-remembered (a word changed, words in another order)
+    ("Waar staat 'voldoende en voorspelbaar inkomen'?", "voorspelbaar inkomen", True),
+    ("waar stond 'schuldhulp vanaf het eerste signaal' ook alweer?", "schuldhulp", True),
+    ("Ik zoek het citaat 'inkomen voorspelbaar en voldoende'", "voorspelbaar inkomen", True),
+    # a phrase made of the documents' words that no passage says
+    ("Waar staat 'elke euro in de sociale basis levert zeven euro op'?", "sociale basis", False),
+    ("citaat 'de gemeente als huisarts van de wijk'", "sociale basis", False),
+    # a lookup that names its topic: a passage holds it, or none does
+    ("de passage over schulden en boetes", "schuldhulp", True),
+    ("de passage over windmolens en zonneparken in de wijk", "sociale basis", False),
+])
+def test_a_looked_up_phrase_must_stand_in_a_passage(question, passage, found):
+    verdict = judge(result_for(question, passage), THRESHOLD)
+    assert verdict.found is found, verdict.reasons
+    assert any(r.startswith("looks up") for r in verdict.reasons)
+
+
+@pytest.mark.parametrize("sentence, held", [
+    ("Zij krijgen binnen acht weken een besluit.", True),
+    ("De regeling loopt twee jaar.", True),
+    ("We ondersteunen jongeren die 18 jaar worden op alle levensdomeinen.", False),  # an age
+    ("Los de wachttijden in de BRP-straten op.", False),  # named, not said how long
+])
+def test_a_duration_is_a_length_of_time(sentence, held):
+    assert holds(ExpectedFact("duur"), sentence, fold(sentence)) is held
