@@ -92,9 +92,50 @@ def check_question(question: object, limit: int) -> str:
 
 
 def follow_up_text(question: str, history: tuple[Turn, ...]) -> str:
-    """Without an LLM, a follow-up carries its topic through the previous user question."""
+    """Without an LLM, a follow-up carries its topic through the previous user question; one that
+    points at a point of the previous answer ("dat laatste punt", "het tweede niveau") carries
+    that point instead."""
+    pointed = pointed_item(question, history)
+    if pointed:
+        return f"{pointed} {question}".strip()
     earlier = [t.content for t in history if t.role == Role.USER and t.content.strip()]
     return " ".join(earlier[-1:] + [question]).strip()
+
+
+ORDINALS = {"eerste": 0, "tweede": 1, "derde": 2, "vierde": 3, "vijfde": 4, "zesde": 5, "zevende": 6,
+            "achtste": 7, "laatste": -1}
+POINTED = re.compile(rf"\b(?:dat|die|het|de|dit|deze)\s+(?P<ordinal>{'|'.join(ORDINALS)}|middelste)\s+\w+")
+ANSWER_MARKS = re.compile(r"\[\d+\]|\(\s*[\w.-]+\.(?:txt|md|pdf|docx)\s*\)")
+BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
+
+
+def pointed_item(question: str, history: tuple[Turn, ...]) -> str:
+    """The point of the previous answer a follow-up points at by its place; "" when it points at
+    none (or the previous answer has no points)."""
+    match = POINTED.search(fold(question))
+    answers = [t.content for t in history if t.role == Role.ASSISTANT and t.content.strip()]
+    if not match or not answers:
+        return ""
+    items = answer_items(answers[-1])
+    if len(items) < 2:
+        return ""
+    ordinal = match.group("ordinal")
+    index = len(items) // 2 if ordinal == "middelste" else ORDINALS[ordinal]
+    return items[index] if -len(items) <= index < len(items) else ""
+
+
+def answer_items(answer: str) -> list[str]:
+    """The points of an answer: its bullets or lines, else the list after its colon ("zijn dat: a,
+    b en c")."""
+    text = ANSWER_MARKS.sub("", answer)
+    lines = [BULLET.sub("", line).strip() for line in text.splitlines() if line.strip()]
+    bullets = [line for line in text.splitlines() if BULLET.match(line)]
+    if len(bullets) >= 2:
+        return [BULLET.sub("", line).strip() for line in bullets]
+    if len(lines) >= 2:
+        return lines
+    listed = text.rsplit(":", 1)[-1] if ":" in text else ""
+    return [item.strip(" .") for item in re.split(r",|;|\s+en\s+", listed) if item.strip(" .")]
 
 
 def lookup_topic(folded_question: str) -> str:

@@ -132,3 +132,23 @@ def test_control_characters_are_removed():
 def test_a_lookup_keeps_its_phrase_or_topic(question, quoted, topic):
     read = READER.read(question)
     assert (read.quoted, read.topic) == (quoted, topic)
+
+
+@pytest.mark.parametrize("answer, question, point", [
+    ("Volgens de propositie zijn dat: wie doet wat, van pleisters naar preventie, slim sturen met regels en geld,"
+     " en personeel als 'gouden fundament' (001.txt).", "Kun je dat laatste punt uitleggen?",
+     "personeel als 'gouden fundament'"),
+    ("Op drie niveaus: de persoonlijke basis, de gemeenschappelijke basis en de professionele basis.",
+     "wat doen gemeenten op dat middelste niveau?", "de gemeenschappelijke basis"),
+    ("Gemeenten vragen:\n- Investeer in woningen. [1]\n- Herzie de Participatiewet. [2]\n- Zorg voor jeugdhulp. [3]",
+     "Wat bedoelen ze met het tweede punt?", "Herzie de Participatiewet."),
+])
+def test_a_follow_up_that_points_at_a_point_of_the_answer_carries_it(answer, question, point):
+    history = (Turn(Role.USER, "Welke punten noemen ze?"), Turn(Role.ASSISTANT, answer))
+    read = READER.read(question, history)
+    assert read.retrieval_text.startswith(point) and "punten noemen" not in read.retrieval_text
+
+
+def test_a_follow_up_without_a_place_keeps_the_previous_question():
+    history = (Turn(Role.USER, "Welke punten noemen ze?"), Turn(Role.ASSISTANT, "Dit: a, b en c."))
+    assert READER.read("En wat vraagt men van het rijk?", history).retrieval_text.startswith("Welke punten")
