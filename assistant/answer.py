@@ -213,7 +213,8 @@ class Answerer:
             if not quote:
                 continue
             passage.highlights.append(unit.span)
-            lines.append(f"{'- ' if unit.item else ''}{quote} [{passage.number}]")
+            label = f"{unit.label}: " if unit.label else ""
+            lines.append(f"{'- ' if unit.item else ''}{label}{quote} [{passage.number}]")
             citations += [c for c in cite(passage, quote, self.documents) if c not in citations]
         return Answer(question.text, True, Mode.PASSAGES, "\n".join(lines), citations, shown)
 

@@ -37,6 +37,7 @@ from .types import Chunk, Intent, Passage, Question, SectionKind, sentence_id
 RERANK_DEPTH = 10  # how many of the best passages the best sentence may re-order
 MIN_WORDS = 4  # shorter sentences are labels or fragments, never chosen alone
 MAX_ITEMS = 8  # of one list
+NUMBERED_HEADING = re.compile(r"^\d+[.)]\s")  # "2. Aandacht voor specifieke doelgroepen"
 SENTENCE_STEMS_CACHED = 20_000  # sentences whose stems are kept (a few MB; bounded for large corpora)
 
 
@@ -125,6 +126,10 @@ class Unit:
     rank: int  # the passage's rank after re-ranking; -1: a list item from a chunk not retrieved
     item: bool = False
     score: float = 0.0
+    label: str = ""  # the heading of a headed list item, shown before its sentence
+
+
+Item = tuple[Chunk, tuple[int, int], str]  # a list item: its chunk, its sentence's span, its heading label
 
 
 @dataclass
@@ -244,12 +249,12 @@ class Composer:
             introduces = self.tuning.lists and pick.chunk.text[:pick.span[1]].rstrip().endswith(":")
             items = self.list_items(pick.chunk, pick.span[1]) if introduces else []
             units.append(Unit(pick.chunk, pick.span, pick.rank, score=pick.score))
-            for chunk, span in items:
-                size = len(chunk.text[span[0]:span[1]].split())
+            for chunk, span, label in items:
+                size = len(chunk.text[span[0]:span[1]].split())  # a heading label is a few words more
                 if words + size > budget.words + budget.words // 2:
                     break
-                units.append(Unit(chunk, span, ranked.index(next(p for p in ranked if p.chunk.id == chunk.id))
-                                  if any(p.chunk.id == chunk.id for p in ranked) else -1, item=True))
+                rank = next((r for r, p in enumerate(ranked) if p.chunk.id == chunk.id), -1)
+                units.append(Unit(chunk, span, rank, item=True, label=label))
                 words += size
                 pool = [c for c in pool if not (c.chunk.id == chunk.id and _overlaps(c.span, span))]
         dropped = [(c.chunk.text[c.span[0]:c.span[1]][:80], round(c.score, 3))
@@ -262,22 +267,46 @@ class Composer:
         similarity = max(_similarity(candidate, c) for c in chosen)
         return self.tuning.mmr_lambda * candidate.score - (1 - self.tuning.mmr_lambda) * similarity
 
-    def list_items(self, chunk: Chunk, after: int) -> list[tuple[Chunk, tuple[int, int]]]:
+    def list_items(self, chunk: Chunk, after: int) -> list[Item]:
         """The items of the list that the sentence ending at `after` introduces: the bullet blocks
         that follow it, in this chunk and the next ones of its section; each item's first
-        sentence (with its lead-in)."""
-        items: list[tuple[Chunk, tuple[int, int]]] = []
+        sentence (with its lead-in). When the introduction ends its section and headed sections
+        follow instead of bullets, those are the items (`headed_items`)."""
+        items: list[Item] = []
         blocks = [b for b in chunk.blocks if b[0] >= after]
-        chunks = [(chunk, blocks)] + [(c, list(c.blocks)) for c in self.following(chunk, MAX_ITEMS)]
-        for other, other_blocks in chunks:
+        following = self.following(chunk, MAX_ITEMS * 2)
+        first = following[0] if following else None
+        if not blocks and first and first.section != chunk.section and first.blocks and first.blocks[0][2] != "bullet":
+            return self.headed_items(chunk, following)
+        for other, other_blocks in [(chunk, blocks)] + [(c, list(c.blocks)) for c in following[:MAX_ITEMS]]:
             if other is not chunk and other.section[:len(chunk.section)] != chunk.section:
                 break
             for start, end, kind in other_blocks:
                 if kind != "bullet":
                     return items
-                items.append((other, self._first_sentence(other, start, end)))
+                items.append((other, self._first_sentence(other, start, end), ""))
                 if len(items) == MAX_ITEMS:
                     return items
+        return items
+
+    def headed_items(self, chunk: Chunk, following: list[Chunk]) -> list[Item]:
+        """A list whose items are the headed sections after the introduction ("op de volgende
+        terreinen:" then "Aanpak van armoede en schulden", "0-12 jarigen", ...): the first
+        sentence of each section under the same parent heading, up to a numbered heading when the
+        introduction's own is numbered (the next part of the document)."""
+        parent, numbered = chunk.section[:-1], bool(NUMBERED_HEADING.match(chunk.section[-1] if chunk.section else ""))
+        items: list[Item] = []
+        previous = chunk.section
+        for other in following:
+            if other.section[:len(parent)] != parent or len(other.section) <= len(parent):
+                break
+            if numbered and NUMBERED_HEADING.match(other.section[len(parent)]):
+                break
+            if other.section != previous and other.blocks:
+                items.append((other, self._first_sentence(other, *other.blocks[0][:2]), other.section[-1]))
+                if len(items) == MAX_ITEMS:
+                    break
+            previous = other.section
         return items
 
     def _first_sentence(self, chunk: Chunk, start: int, end: int) -> tuple[int, int]:

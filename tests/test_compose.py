@@ -63,3 +63,42 @@ def test_section_kinds_from_the_headings():
 def test_questions_and_fragments_are_labels():
     chunk = chunk_with("sociale basis is")
     assert not Composer.is_label(chunk, *chunk.sentences[0])
+
+
+HEADED_LIST = """# Speerpunten
+
+## 2. Aandacht voor doelgroepen
+
+Gemeenten willen de komende jaren op de volgende terreinen extra stappen zetten:
+
+## Armoede en schulden
+
+Maatregelen om schulden van jongeren te voorkomen. Ook het beschermingsbewind moet beter.
+
+## Jonge kinderen
+
+Gemeenten willen de opvang van jonge kinderen in integrale kindcentra regelen.
+
+## 3. Financiering
+
+Gemeenten vragen het rijk om structureel geld voor het sociaal domein.
+"""
+
+
+def test_a_list_whose_items_are_headed_sections_brings_them_labelled():
+    from assistant.chunking import chunk_document
+    from assistant.compose import Composer
+    from assistant.retrieval import Corpus
+    from assistant.types import Passage
+
+    from handmade import READER, document
+
+    chunks = chunk_document(document(HEADED_LIST, "speerpunten.md"))
+    corpus = Corpus(chunks)
+    intro = next(c for c in chunks if "volgende terreinen" in c.text)
+    question = READER.read("Op welke terreinen willen gemeenten extra stappen zetten?")
+    composition = Composer(corpus.keywords, corpus.following).compose(question, [Passage(intro, 1.0)], {}, [])
+    items = [(u.label, u.chunk.text[u.span[0]:u.span[1]]) for u in composition.units if u.item]
+    assert items == [("Armoede en schulden", "Maatregelen om schulden van jongeren te voorkomen."),
+                     ("Jonge kinderen",
+                      "Gemeenten willen de opvang van jonge kinderen in integrale kindcentra regelen.")]
