@@ -277,7 +277,7 @@ class Answerer:
             return
         passage.highlights.append(grounding.span)
         citations += [c for c in cite(passage, quote, self.documents) if c not in citations]
-        kept.append(with_marker(claim.text, grounding.number))
+        kept.append(with_marker(grounding.claim.text, grounding.number))  # a quotation may stand for the claim
 
 
 def excerpt(passage: NumberedPassage) -> str:

@@ -8,14 +8,18 @@ judged against that passage's best-matching sentence and its neighbours:
 - **numbers**: every number, amount, percentage, year and date in the claim stands in the cited
   text ("2031" where the text says "2026" fails);
 - **actors**: the claim's actors (gemeenten, het rijk, inwoners, an organisation) appear in the
-  cited text, in the same order (a swapped "het rijk vraagt gemeenten" fails);
+  cited text, in the same order (a swapped "het rijk vraagt gemeenten" fails); an actor someone
+  acts *with* ("samen met het rijk") may stand anywhere, but must be a partner in the text too;
 - **content**: almost all of the claim's content words, weighted by rarity, stand in the cited
   text, and what it adds weighs at most one rare word (an appended clause, a new name or sum
   fails).
 
 An unmarked sentence gets a citation only when it is near-verbatim from one passage; so does a
-sentence whose marker points at the wrong passage (it gets the right one). Everything
-here is pure: text in, verdicts out, so the rules are unit-tested on hand-made passages.
+sentence whose marker points at the wrong passage (it gets the right one). A sentence that fails
+but quotes a passage ('Er staat: "..."') is shown as that quotation alone, in quotation marks,
+when the quotation stands verbatim in the passage: what is shown is then the passage's own words,
+whatever the LLM wrapped around them. Everything here is pure: text in, verdicts out, so the
+rules are unit-tested on hand-made passages.
 """
 
 from __future__ import annotations
@@ -23,12 +27,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .keywords import WORD, DutchKeywordIndex, fold
+from .keywords import QUOTED, WORD, DutchKeywordIndex, fold
 
 MARKERS = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
 GROUNDED_MIN = 0.6  # rarity-weighted share of a marked claim's content words the cited text holds
 VERBATIM_MIN = 0.9  # the same for an unmarked sentence, to be given a citation
 NEW_WEIGHT_MAX = 1.0  # what a claim may add, in rarest words (keywords.new_weight): a connective, not a clause
+QUOTATION_MIN_WORDS = 4  # a quotation inside a claim shorter than this is a term, not a passage's words
+QUOTATION_SHARE = 0.5  # and it is most of the claim ("Er staat: '...'"), not a title inside another statement
 NEIGHBOURS = 1  # sentences on either side of the best-matching one that may support a claim too
 NEGATIONS = frozenset("niet geen nooit niemand niets nergens zonder noch geenszins allerminst".split())
 NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -98,6 +104,19 @@ def actors(text: str) -> list[str]:
     return seen
 
 
+PARTNER = re.compile(r"\bmet\s+(?:het\s+|de\s+|hun\s+|onze\s+)?(\w+)")
+
+
+def partners(text: str) -> set[str]:
+    """The actors a text acts with ("samen met het rijk", "met gemeenten"): their place in the
+    sentence says nothing of who does what."""
+    return {ACTORS[word] for word in PARTNER.findall(fold(text)) if word in ACTORS}
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"\W+", " ", fold(text)).strip()
+
+
 class Grounder:
     """Holds claims against numbered passages; `keywords` weighs words by rarity."""
 
@@ -125,7 +144,30 @@ class Grounder:
                 span, problem = self.held_by(claim.text, passages[number - 1], VERBATIM_MIN, given)
                 if problem is None:
                     return Grounding(claim, number, span, f"near-verbatim in [{number}], not in {list(valid)}")
+        quoted = self.quotation(claim, passages, given)
+        if quoted is not None:
+            return quoted
         return Grounding(claim, None, None, "; ".join(reasons) or "no passage")
+
+    def quotation(self, claim: Claim, passages: list[tuple[str, list[tuple[int, int]]]],
+                  given: str) -> Grounding | None:
+        """The passage words a claim quotes, as a claim of their own, when they stand verbatim in
+        one passage (the cited one first)."""
+        quoted = max(QUOTED.findall(claim.text), key=len, default="").strip()
+        words = len(quoted.split())
+        if words < QUOTATION_MIN_WORDS or words < QUOTATION_SHARE * len(claim.text.split()):
+            return None
+        order = list(dict.fromkeys([n for n in claim.cited if 1 <= n <= len(passages)]
+                                   + list(range(1, len(passages) + 1))))
+        for number in order:
+            text, spans = passages[number - 1]
+            if _plain(quoted) not in _plain(text):
+                continue
+            span, problem = self.held_by(quoted, passages[number - 1], VERBATIM_MIN, given)
+            if problem is None:
+                shown = Claim(f"\"{quoted.rstrip('.!?:; ')}\".", (number,))
+                return Grounding(shown, number, span, f"its quotation stands verbatim in [{number}]")
+        return None
 
     def held_by(self, claim: str, passage: tuple[str, list[tuple[int, int]]], minimum: float,
                 given: str) -> tuple[tuple[int, int], str | None]:
@@ -159,9 +201,13 @@ class Grounder:
         own = actors(sentence)
         if set(claimed) - set(own) and set(own) - set(claimed):
             return f"actors replaced: {claimed} against {own}"
-        order = [a for a in actors(window) if a in claimed]
-        if len(order) > 1 and order != [a for a in claimed if a in order]:
-            return f"actors swapped: {claimed} against {order}"
+        with_claimed, with_cited = partners(claim), partners(window)
+        if with_claimed - with_cited:
+            return f"actors swapped: {sorted(with_claimed)} acting with, against {sorted(with_cited)}"
+        acting = [a for a in claimed if a not in with_claimed]
+        order = [a for a in actors(window) if a in acting and a not in with_cited]
+        if len(order) > 1 and order != [a for a in acting if a in order]:
+            return f"actors swapped: {acting} against {order}"
         coverage = self.keywords.weighted_recall(claim, window)
         if coverage < minimum:
             return f"content words not in the cited text (coverage {coverage:.2f} < {minimum})"

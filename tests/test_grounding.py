@@ -65,3 +65,43 @@ def test_claims_read_their_markers():
 
 def test_numbers_meet_in_any_notation():
     assert numbers("1.000 inwoners en drie thema's, 2,5 miljard") == {"1000", "3", "2.5", "miljard"}
+
+
+SCHULDHULP = "Inwoners met schulden ondersteunen we met schuldhulp vanaf de eerste signalen van betalingsachterstand"
+
+
+@pytest.mark.parametrize("text, cited, quotation", [
+    (f'Er staat letterlijk: "{SCHULDHULP}".', (), SCHULDHULP),
+    (f"Het stuk zegt dat gemeenten '{SCHULDHULP[:60]}' [2].", (2,), SCHULDHULP[:60]),
+    # a quotation that is not the passage's words, or too short to be more than a term, stands for nothing
+    ('Er staat: "Inwoners met schulden ondersteunen we niet met schuldhulp".', (), None),
+    ('Gemeenten doen niets aan "eerste signalen" [2].', (2,), None),
+])
+def test_a_claim_that_quotes_a_passage_is_shown_as_the_quotation(text, cited, quotation):
+    grounding = GROUNDER.ground(Claim(text, cited), PASSAGES)
+    if quotation is None:
+        assert grounding.number is None, grounding.reason
+    else:
+        assert grounding.number == 2 and grounding.claim.text == f'"{quotation}".', grounding
+
+
+PARTNERS = [("Samen met het rijk willen gemeenten de jeugdhulp versterken.",
+             [(0, len("Samen met het rijk willen gemeenten de jeugdhulp versterken."))])]
+
+
+@pytest.mark.parametrize("text, shown", [
+    ("Gemeenten willen samen met het rijk de jeugdhulp versterken.", True),  # a partner may stand anywhere
+    ("Het rijk wil samen met gemeenten de jeugdhulp versterken.", False),  # who acts with whom swapped
+    ("Het rijk wil de jeugdhulp versterken, samen met gemeenten.", False),
+])
+def test_an_actor_acted_with_may_move_but_not_trade_places(text, shown):
+    grounding = GROUNDER.ground(Claim(text, (1,)), PARTNERS)
+    assert (grounding.number is not None) is shown, grounding.reason
+
+
+def test_a_title_quoted_inside_an_altered_claim_does_not_stand_for_it():
+    passage = [("In de propositie 'De waarde van het sociaal domein' beschrijven wij hoe gemeenten werken.",
+                [(0, 89)])]
+    claim = Claim("In de propositie 'De waarde van het sociaal domein' beschrijven wij niet hoe gemeenten werken.",
+                  (1,))
+    assert GROUNDER.ground(claim, passage).number is None
