@@ -96,3 +96,20 @@ def test_a_looked_up_phrase_must_stand_in_a_passage(question, passage, found):
 ])
 def test_a_duration_is_a_length_of_time(sentence, held):
     assert holds(ExpectedFact("duur"), sentence, fold(sentence)) is held
+
+
+def test_a_sources_year_answers_only_a_question_about_a_source():
+    from assistant.chunking import chunk_document
+    from assistant.types import Passage, SearchResult, Signals
+
+    from handmade import READER, document
+
+    references = document("# Bronvermelding\n\nVNG, 'Gemeenten investeren in de sociale basis' (2023)\n", "bronnen.md")
+    passages = [Passage(chunk, 1.0) for chunk in chunk_document(references)]
+
+    def found(question: str) -> bool:
+        return judge(SearchResult(READER.read(question), passages, Signals(similarity=0.9, keyword_best=5.0)),
+                     THRESHOLD).found
+
+    assert not found("Wanneer investeren gemeenten in de sociale basis?")
+    assert found("In welk jaar verscheen het stuk over de sociale basis?")
