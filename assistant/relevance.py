@@ -21,7 +21,8 @@ Three rules, each a reason in the verdict (and so in the answer's trace):
    still matches), or holds most of its words (the words in another order). A phrase made of
    the documents' vocabulary but said nowhere is close in meaning to many passages, so
    similarity alone would find it. A lookup that names its topic instead ("de passage over
-   windmolens en zonneparken") needs a passage that holds most of the topic's words.
+   windmolens en zonneparken") needs a passage that holds most of the topic's words. A lookup
+   that a passage holds is not refused by rule 4 for a misremembered word no document holds.
 """
 
 from __future__ import annotations
@@ -64,16 +65,18 @@ def judge(result: SearchResult, found_threshold: float) -> Verdict:
             reasons.append(f"asks for {wanted}: no sentence about its focus holds one")
         else:
             reasons.append(f"asks for {wanted}: held by {sentence[:120]!r}")
-    if not question.focus and not question.cues and question.unknown_words:
-        found = False
-        reasons.append(f"about {', '.join(question.unknown_words)}: no document holds those words")
+    looked_up = None  # a lookup's verdict: a passage says what it looks up, or none does
     if question.quoted or question.topic:
         phrase = question.quoted or question.topic
         match, share = quote_match(phrase, result.passages, whole_passage=not question.quoted)
-        held = match >= QUOTE_MATCH or share >= QUOTE_WORDS
-        found = found and held
+        looked_up = match >= QUOTE_MATCH or share >= QUOTE_WORDS
+        found = found and looked_up
         reasons.append(f"looks up {phrase!r}: best match {match:.0f}, words {share:.2f} "
-                       + ("- a passage holds it" if held else "- no passage says it"))
+                       + ("- a passage holds it" if looked_up else "- no passage says it"))
+    if not question.focus and not question.cues and question.unknown_words and not looked_up:
+        # a lookup that a passage holds is about the documents, a misremembered word notwithstanding
+        found = False
+        reasons.append(f"about {', '.join(question.unknown_words)}: no document holds those words")
     if question.asks_about_name:
         found = False
         reasons.append(f"asks about a name no document contains: {', '.join(question.unknown_names)}")

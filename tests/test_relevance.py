@@ -113,3 +113,13 @@ def test_a_sources_year_answers_only_a_question_about_a_source():
 
     assert not found("Wanneer investeren gemeenten in de sociale basis?")
     assert found("In welk jaar verscheen het stuk over de sociale basis?")
+
+
+@pytest.mark.parametrize("question", [
+    "de zin over gemeenten die niet alles kunnen doen als het gaat om de woonellende",
+    "waar staat 'gemeenten kunnen niet alles doen als het gaat om de woonellende'?",
+])
+def test_a_lookup_a_passage_holds_is_answered_despite_a_misremembered_word(question):
+    """"woonellende" stands in no document (the text says "wooncrisis"): the lookup still finds its sentence."""
+    verdict = judge(result_for(question, "wooncrisis"), THRESHOLD)
+    assert verdict.found, verdict.reasons
