@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .keywords import QUOTED, WORD, DutchKeywordIndex, fold
+from .keywords import WORD, DutchKeywordIndex, fold, plain, quoted_phrase
 
 MARKERS = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
 GROUNDED_MIN = 0.6  # rarity-weighted share of a marked claim's content words the cited text holds
@@ -113,10 +113,6 @@ def partners(text: str) -> set[str]:
     return {ACTORS[word] for word in PARTNER.findall(fold(text)) if word in ACTORS}
 
 
-def _plain(text: str) -> str:
-    return re.sub(r"\W+", " ", fold(text)).strip()
-
-
 class Grounder:
     """Holds claims against numbered passages; `keywords` weighs words by rarity."""
 
@@ -153,15 +149,14 @@ class Grounder:
                   given: str) -> Grounding | None:
         """The passage words a claim quotes, as a claim of their own, when they stand verbatim in
         one passage (the cited one first)."""
-        quoted = max(QUOTED.findall(claim.text), key=len, default="").strip()
+        quoted = quoted_phrase(claim.text).strip()
         words = len(quoted.split())
         if words < QUOTATION_MIN_WORDS or words < QUOTATION_SHARE * len(claim.text.split()):
             return None
         order = list(dict.fromkeys([n for n in claim.cited if 1 <= n <= len(passages)]
                                    + list(range(1, len(passages) + 1))))
         for number in order:
-            text, spans = passages[number - 1]
-            if _plain(quoted) not in _plain(text):
+            if plain(quoted) not in plain(passages[number - 1][0]):
                 continue
             span, problem = self.held_by(quoted, passages[number - 1], VERBATIM_MIN, given)
             if problem is None:

@@ -75,6 +75,11 @@ def quoted_phrase(text: str) -> str:
     return max(QUOTED.findall(text), key=len, default="")
 
 
+def plain(text: str) -> str:
+    """Folded words separated by single spaces: phrases compared as typed, punctuation aside."""
+    return re.sub(r"\W+", " ", fold(text)).strip()
+
+
 def word_stems(text: str) -> set[str]:
     return {stem(w) for w in words(text)}
 

@@ -32,7 +32,7 @@ import re
 from rapidfuzz import fuzz
 
 from .answer_types import holds
-from .keywords import fold, word_stems
+from .keywords import fold, plain, word_stems
 from .types import Passage, SearchResult, Verdict
 
 KEYWORD_EVIDENCE = 2.0  # a BM25 score that only real keyword matches reach
@@ -111,17 +111,13 @@ def quote_match(phrase: str, passages: list[Passage], whole_passage: bool = Fals
     """How closely the best passages hold the phrase: the best fuzzy character match of a sentence
     (0-100) and the best share of its content words in one sentence (`whole_passage`: in one
     passage, for a topic)."""
-    wanted, typed = word_stems(phrase), _plain(phrase)
+    wanted, typed = word_stems(phrase), plain(phrase)
     best_match = best_share = 0.0
     for chunk in _evidence_chunks(passages, QUOTE_PASSAGES):
         texts = chunk.sentence_texts()
         for sentence in texts:
-            best_match = max(best_match, fuzz.partial_ratio(typed, _plain(sentence)))
+            best_match = max(best_match, fuzz.partial_ratio(typed, plain(sentence)))
         for text in [chunk.text] if whole_passage else texts:
             if wanted:
                 best_share = max(best_share, len(wanted & word_stems(text)) / len(wanted))
     return best_match, best_share
-
-
-def _plain(text: str) -> str:
-    return re.sub(r"\W+", " ", fold(text)).strip()
