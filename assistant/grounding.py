@@ -14,8 +14,9 @@ judged against that passage's best-matching sentence and its neighbours:
   text, and what it adds weighs at most one rare word (an appended clause, a new name or sum
   fails).
 
-An unmarked sentence gets a citation only when it is near-verbatim from one passage; so does a
-sentence whose marker points at the wrong passage (it gets the right one). A sentence that fails
+An unmarked sentence gets a citation only when it is near-verbatim from one passage. A sentence
+whose marker points at the wrong passage (small models miscount) is held to the same rules against
+the other passages and shown with the number of the one that backs it. A sentence that fails
 but quotes a passage ('Er staat: "..."') is shown as that quotation alone, in quotation marks,
 when the quotation stands verbatim in the passage: what is shown is then the passage's own words,
 whatever the LLM wrapped around them. Everything here is pure: text in, verdicts out, so the
@@ -135,11 +136,11 @@ class Grounder:
             if problem is None:
                 return Grounding(claim, number, span, "supported" if valid else "unmarked but near-verbatim")
             reasons.append(f"[{number}] {problem}")
-        if valid:  # a wrong marker on a near-verbatim sentence: cited as an unmarked one would be
+        if valid:  # a small model's wrong number: the same rules against the passages it did not cite
             for number in (n for n in range(1, len(passages) + 1) if n not in valid):
-                span, problem = self.held_by(claim.text, passages[number - 1], VERBATIM_MIN, given)
+                span, problem = self.held_by(claim.text, passages[number - 1], GROUNDED_MIN, given)
                 if problem is None:
-                    return Grounding(claim, number, span, f"near-verbatim in [{number}], not in {list(valid)}")
+                    return Grounding(claim, number, span, f"supported by [{number}], not by {list(valid)}")
         quoted = self.quotation(claim, passages, given)
         if quoted is not None:
             return quoted

@@ -31,8 +31,9 @@ FAITHFUL = "Zorg vanaf 2026 voor financiële zekerheid voor de jeugdhulp met 2% 
     ("Het rijk kan niet alles doen als het gaat om het oplossen van de wooncrisis, zeggen gemeenten.", (1,), False),
     ("Zorgverzekeraars ondersteunen inwoners met schulden met schuldhulp vanaf de eerste signalen van "
      "betalingsachterstand.", (2,), False),
-    # cited the wrong passage: a paraphrase is dropped (a near-verbatim sentence is re-cited, below)
-    ("Voor de jeugdhulp moet er vanaf 2026 financiële zekerheid komen, met 2% van de zorgbegroting.", (2,), False),
+    # cited the wrong passage, and altered: no passage backs it
+    ("Voor de jeugdhulp moet er vanaf 2031 financiële zekerheid komen, met 2% van de zorgbegroting.", (2,), False),
+    ("Inwoners met schulden ondersteunen we niet met schuldhulp vanaf de eerste signalen.", (1,), False),
     # a marker pointing at no passage
     (FAITHFUL + ".", (9,), False),
     # unmarked: near-verbatim is cited, invented is dropped
@@ -44,9 +45,13 @@ def test_each_altered_form_is_caught(text, cited, shown):
     assert (grounding.number is not None) is shown, grounding.reason
 
 
-def test_a_near_verbatim_sentence_with_the_wrong_marker_gets_the_right_one():
-    grounding = GROUNDER.ground(Claim(FAITHFUL + ".", (2,)), PASSAGES)
-    assert grounding.number == 1 and "not in [2]" in grounding.reason
+@pytest.mark.parametrize("text", [
+    FAITHFUL + ".",  # near-verbatim
+    "Voor de jeugdhulp moet er vanaf 2026 financiële zekerheid komen, met 2% van de zorgbegroting.",  # paraphrase
+])
+def test_a_supported_sentence_with_the_wrong_marker_gets_the_right_one(text):
+    grounding = GROUNDER.ground(Claim(text, (2,)), PASSAGES)
+    assert grounding.number == 1 and "not by [2]" in grounding.reason, grounding.reason
 
 
 def test_actors_may_come_from_the_question():
