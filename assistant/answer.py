@@ -134,6 +134,7 @@ class Answerer:
         question = self.reader.read(redaction.text, history)
         trace.add("question", intent=question.intent.value, wants=[w.value for w in question.wants],
                   asks_for=[f.name for f in question.expected], focus=sorted(question.focus),
+                  topic_focus=sorted(question.topic_focus - question.focus),
                   vocabulary=list(question.cues), names=list(question.unknown_names),
                   asks_about_name=question.asks_about_name, dutch=question.dutch, follow_up=question.follow_up,
                   personal_data_left_out=[kind.name for kind in redaction.kinds])

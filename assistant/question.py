@@ -167,7 +167,7 @@ class QuestionReader:
         intent = next((intent for intent, pattern in INTENTS if pattern.search(folded)), Intent.GENERAL)
         return Question(
             text=asked, history=history, retrieval_text=retrieval_text, stems=stems,
-            focus=frozenset(self.keywords.focus_tokens(text, FOCUS_MAX_SHARE)) - self.asking_stems,
+            focus=self.focus(text), topic_focus=self.focus(retrieval_text),
             cues=tuple(" ".join(e.key) for e in entries), expansion=expansion,
             expansion_stems=frozenset(word_stems(expansion)), dutch=looks_dutch(text), intent=intent,
             wants=tuple(kind for kind, pattern in WANTS if pattern.search(fold(retrieval_text))),
@@ -176,6 +176,9 @@ class QuestionReader:
             asks_about_name=self.asks_about(text, unknown, first_person), first_person=first_person,
             quoted=quoted_phrase(text), topic=lookup_topic(folded), rewritten=bool(rewritten),
         )
+
+    def focus(self, text: str) -> frozenset[str]:
+        return frozenset(self.keywords.focus_tokens(text, FOCUS_MAX_SHARE)) - self.asking_stems
 
     def unknown_names(self, text: str) -> list[str]:
         """Capitalised words inside a sentence (not its first word) that no document contains."""

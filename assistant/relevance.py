@@ -94,7 +94,9 @@ def fact_sentence(result: SearchResult) -> str | None:
         for sentence in chunk.sentence_texts():
             if not about_sources and REFERENCE_ENTRY.search(sentence):
                 continue  # "VNG, 'Titel' (2023)": the year a source appeared answers no other question
-            about_subject = not question.focus or question.focus & word_stems(sentence)
+            # a follow-up's fact may be about its topic ("hoe groot is dat verband?" after a
+            # question about debts and domestic violence)
+            about_subject = not question.topic_focus or question.topic_focus & word_stems(sentence)
             folded = fold(sentence)
             if about_subject and all(holds(fact, sentence, folded) for fact in question.expected):
                 return sentence

@@ -222,6 +222,7 @@ class Question:
     retrieval_text: str  # what retrieval searches: with the topic of a follow-up, or the LLM's rewrite
     stems: frozenset[str]  # stemmed content words of the question as asked
     focus: frozenset[str]  # its distinctive stems (rare in the documents)
+    topic_focus: frozenset[str]  # the same of retrieval_text: a follow-up's focus with its topic's
     cues: tuple[str, ...]  # the vocabulary entries (everyday words) it holds
     expansion: str  # the documents' terms for those everyday words
     expansion_stems: frozenset[str]

@@ -55,7 +55,7 @@ def chunk_with(words: str):
     return next(c for c in CHUNKS if words in c.text)
 
 
-def result_for(question: str, *passage_words: str, similarity: float = 0.9) -> SearchResult:
+def result_for(question: str, *passage_words: str, similarity: float = 0.9, history=()) -> SearchResult:
     """A search result whose passages are the chunks holding `passage_words`, best first."""
     passages = [Passage(chunk_with(w), 1.0 - i / 10) for i, w in enumerate(passage_words)]
-    return SearchResult(READER.read(question), passages, Signals(similarity=similarity, keyword_best=5.0))
+    return SearchResult(READER.read(question, history), passages, Signals(similarity=similarity, keyword_best=5.0))

@@ -6,7 +6,7 @@ import pytest
 from assistant.answer_types import holds
 from assistant.keywords import fold
 from assistant.relevance import judge
-from assistant.types import ExpectedFact
+from assistant.types import ExpectedFact, Role, Turn
 
 from handmade import result_for
 
@@ -123,3 +123,18 @@ def test_a_lookup_a_passage_holds_is_answered_despite_a_misremembered_word(quest
     """"woonellende" stands in no document (the text says "wooncrisis"): the lookup still finds its sentence."""
     verdict = judge(result_for(question, "wooncrisis"), THRESHOLD)
     assert verdict.found, verdict.reasons
+
+
+OVERWEIGHT = (Turn(Role.USER, "Wat staat er over overgewicht bij volwassenen?"),
+              Turn(Role.ASSISTANT, "Bij ongewijzigd beleid heeft in 2040 naar verwachting 62% van de volwassenen "
+                                   "overgewicht [1]."))
+
+
+def test_a_follow_ups_fact_may_be_about_its_topic():
+    """"Hoe groot is die groep?" after a question about overweight: the share stands in a sentence
+    about the topic, not about "groep"; a fact the passages lack is still refused."""
+    asked = "En hoe groot is die groep dan?"
+    assert judge(result_for(asked, "62%", "schuldhulp", history=OVERWEIGHT), THRESHOLD).found
+    assert not judge(result_for(asked, "62%", "schuldhulp"), THRESHOLD).found, "without the topic: not about it"
+    lacking = judge(result_for("En hoeveel euro kost die groep?", "62%", "schuldhulp", history=OVERWEIGHT), THRESHOLD)
+    assert not lacking.found and "bedrag" in lacking.reasons[1]
