@@ -20,6 +20,11 @@ def test_every_key_word_must_be_present(vocabulary):
     assert "mantelzorg" not in vocabulary.expand("Mijn vader woont in Utrecht")
 
 
+def test_rent_one_cannot_pay_is_a_debt_question_an_affordable_rental_is_not(vocabulary):
+    assert "schuldhulp" in vocabulary.expand("Mevrouw kan haar huur niet meer betalen")
+    assert "schuldhulp" not in vocabulary.expand("Hij vindt nergens een huurhuis dat hij kan betalen")
+
+
 def test_short_keys_match_whole_words_only(vocabulary):
     assert "armoede" in vocabulary.expand("We zijn arm")
     assert vocabulary.expand("Wat is de hoofdstad van Frankrijk?") == ""
