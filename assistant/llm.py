@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable, Iterator
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
-from langchain_openai import ChatOpenAI
 
 from .config import Settings
 from .prompts import (
@@ -45,6 +44,10 @@ class LLMFailure(RuntimeError):
 
 class LLMWriter:
     def __init__(self, settings: Settings):
+        # imported here: the OpenAI client takes 1.5 s to import, which a process without an LLM
+        # (the passages mode, every command-line call) need not pay
+        from langchain_openai import ChatOpenAI
+
         self.timeout = settings.llm_timeout
         self.model = ChatOpenAI(
             model=settings.llm_model,

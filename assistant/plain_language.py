@@ -17,8 +17,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from wordfreq import zipf_frequency
-
 from .keywords import WORD, fold
 from .types import GlossaryEntry, ReadingLevel
 from .vocabulary import read_table
@@ -42,6 +40,8 @@ def syllables(word: str) -> int:
 
 def reading_level(text: str) -> ReadingLevel:
     """The B1 measure of a text ([n] markers left out)."""
+    from wordfreq import zipf_frequency  # imported here: half a second that only the explain mode needs
+
     plain = MARKER.sub("", text)
     sentences = [s for s in SENTENCE.findall(plain) if WORD.search(s)]
     words = WORD.findall(plain)
