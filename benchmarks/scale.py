@@ -17,10 +17,10 @@ store.
 
 --vectors model embeds every chunk and sentence with the real model (what indexing costs on
 this machine). --vectors reuse embeds each distinct sentence of the seeds once with the real
-model and gives a chunk the normalised mean of its sentences' vectors (sentences are reused
-verbatim by the recombination), so the store, the chunking and the search can be measured at
-sizes the model alone would need hours for; indexing throughput is then the store's, not the
-model's. The table says which.
+model (kept under ASSISTANT_CACHE_DIR/scale-vectors for later runs) and gives a chunk the
+normalised mean of its sentences' vectors (sentences are reused verbatim by the recombination),
+so the store, the chunking and the search can be measured at sizes the model alone would need
+hours for; indexing throughput is then the store's, not the model's. The table says which.
 """
 
 from __future__ import annotations
@@ -90,10 +90,24 @@ class ReusedSentenceVectors(Embeddings):
     its new surroundings) gets the real model's vector of its body, remembered, since the
     recombined corpus repeats such texts many times."""
 
-    def __init__(self, model: Embeddings, sentences: list[str]):
-        unique = sorted(set(sentences))
-        self.model = model
-        self.known = dict(zip(unique, np.asarray(model.embed_documents(unique), dtype=np.float32), strict=True))
+    def __init__(self, model: Embeddings, sentences: list[str], saved: Path):
+        """`saved`: the vectors of an earlier run with the same model (an .npz file), read when
+        present and written by `save`, so a second run embeds only what it has not seen."""
+        self.model, self.saved = model, saved
+        self.known: dict[str, np.ndarray] = {}
+        if saved.is_file():
+            with np.load(saved, allow_pickle=False) as kept:
+                self.known = dict(zip(kept["texts"].tolist(), kept["vectors"], strict=True))
+        unique = sorted(set(sentences) - set(self.known))
+        if unique:
+            self.known.update(zip(unique, np.asarray(model.embed_documents(unique), dtype=np.float32), strict=True))
+
+    def save(self) -> None:
+        self.saved.parent.mkdir(parents=True, exist_ok=True)
+        texts = list(self.known)
+        partial = self.saved.with_suffix(".partial.npz")
+        np.savez(partial, texts=np.array(texts), vectors=np.stack([self.known[t] for t in texts]))
+        partial.replace(self.saved)
 
     def _vector(self, text: str) -> list[float] | None:
         body = text if text in self.known else _body(text)
@@ -132,6 +146,7 @@ def run_build(corpus: Path, store_dir: Path, vectors: str, host: str, port: int)
     """One size's build in this process: chunk and index. Returns the figures."""
     from assistant.chunking import stream_chunks
     from assistant.embeddings import load_embeddings, model_identity
+    from assistant.generations import fingerprint
     from assistant.pipeline import build_index
     from assistant.store import PassageStore, connect
 
@@ -140,7 +155,8 @@ def run_build(corpus: Path, store_dir: Path, vectors: str, host: str, port: int)
     embeddings = model
     if vectors == "reuse":
         seed_chunks = chunk_documents(load_documents(settings.seeds_dir))
-        embeddings = ReusedSentenceVectors(model, [s for c in seed_chunks for s in c.sentence_texts()])
+        saved = settings.cache_dir / "scale-vectors" / f"{fingerprint([model_identity(settings)])}.npz"
+        embeddings = ReusedSentenceVectors(model, [s for c in seed_chunks for s in c.sentence_texts()], saved)
     before_mb = peak_rss_mb()
     corpus_settings = corpus_settings_for(settings, corpus)
     chunks_cached = corpus_settings.cache_dir.exists()
@@ -153,6 +169,8 @@ def run_build(corpus: Path, store_dir: Path, vectors: str, host: str, port: int)
     start = time.perf_counter()
     report = build_index(corpus_settings, progress=False, store=store)  # streamed, as `assistant index` does
     index_seconds = time.perf_counter() - start
+    if isinstance(embeddings, ReusedSentenceVectors):
+        embeddings.save()
     return {
         "documents": documents, "chunks": chunks, "sentences": report.sentences_added,
         "chunking_s": chunk_seconds, "chunks_cached": chunks_cached, "index_s": index_seconds,
