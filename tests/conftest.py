@@ -1,8 +1,9 @@
-"""Shared fixtures: one real index (real model, real Chroma) built once per test session."""
+"""Shared fixtures: one real index (real model, real Chroma), built once and kept between runs."""
 
 from __future__ import annotations
 
 import atexit
+import hashlib
 import os
 import re
 import select
@@ -56,9 +57,18 @@ def make_settings(**changes) -> Settings:
     return replace(base, **changes)
 
 
+def kept_store_dir(settings: Settings) -> Path:
+    """The shared pipeline's index, kept between test runs beside the model cache (one per checkout):
+    a set-up machine builds it once. It is checked against the documents and the model as any
+    index is, so a changed seed is embedded again (incrementally) before the tests use it."""
+    checkout = hashlib.sha256(str(PROJECT).encode()).hexdigest()[:12]
+    return settings.cache_dir / "test-stores" / checkout
+
+
 @cache
 def shared_pipeline() -> Pipeline:
-    return load_pipeline(make_settings(), progress=False)
+    settings = make_settings()
+    return load_pipeline(replace(settings, vectorstore_dir=kept_store_dir(settings)), progress=False)
 
 
 @pytest.fixture(scope="session")
@@ -107,6 +117,16 @@ def wait_for_progress(process: subprocess.Popen, timeout: float = 300) -> int:
             if stored and stored[-1] > 0:
                 return stored[-1]
     raise AssertionError(f"no partial progress seen; exit {process.poll()}: {output[-2000:]!r}")
+
+
+def midway_seeds(folder: Path) -> Path:
+    """Every seed but the largest, copied into `folder`: more than one batch of passages, so a
+    build stopped after its first batch is midway, at a quarter of the embedding of all seeds."""
+    folder.mkdir(parents=True, exist_ok=True)
+    *smaller, _largest = sorted((PROJECT / "seeds").glob("*.txt"), key=lambda path: path.stat().st_size)
+    for path in smaller:
+        shutil.copy(path, folder / path.name)
+    return folder
 
 
 def kill_build_midway(env: dict) -> None:

@@ -22,6 +22,7 @@ import httpx
 import pytest
 
 from assistant.build_claim import LOCK_STALE_SECONDS
+from assistant.pipeline import load_chunks
 from assistant.prompts import STORE_UNAVAILABLE
 from assistant.store import IndexBusy, PassageStore
 
@@ -31,6 +32,8 @@ from conftest import (
     free_port,
     kill_build_midway,
     last_answer_text,
+    make_settings,
+    midway_seeds,
     running_page,
     screenshot,
     session_dir,
@@ -144,8 +147,10 @@ def start_build(env: dict) -> subprocess.Popen:
 
 def test_a_build_from_another_machine_waits_its_turn(pipeline, server_env, tmp_path):
     """Two machines have two lock folders; the claim in the server keeps their builds apart."""
+    seeds = midway_seeds(tmp_path / "seeds")
+    chunks = load_chunks(make_settings(seeds_dir=seeds))
     machine_a = {**server_env, "CHROMA_COLLECTION": "two_machines", "VECTORSTORE_DIR": str(tmp_path / "a"),
-                 "SEEDS_DIR": str(PROJECT / "seeds")}
+                 "SEEDS_DIR": str(seeds)}
     client = chromadb.HttpClient(host="127.0.0.1", port=int(server_env["CHROMA_PORT"]))
     machine_b = PassageStore(tmp_path / "b", "two_machines", pipeline.store.embeddings,
                              pipeline.store.model_identity, client)
@@ -153,26 +158,28 @@ def test_a_build_from_another_machine_waits_its_turn(pipeline, server_env, tmp_p
     try:
         wait_for_progress(first)
         with pytest.raises(IndexBusy, match=f"another index build \\(host {socket.gethostname()}"):
-            machine_b.sync(pipeline.chunks, progress=False)
+            machine_b.sync(chunks, progress=False)
     finally:
         first.communicate(timeout=600)
     assert first.returncode == 0
-    machine_b.check_ready(pipeline.chunks)  # the first build was not disturbed: whole and servable
-    assert machine_b.sync(pipeline.chunks, progress=False).added == 0
+    machine_b.check_ready(chunks)  # the first build was not disturbed: whole and servable
+    assert machine_b.sync(chunks, progress=False).added == 0
 
 
 def test_the_claim_of_a_killed_build_is_taken_over(pipeline, server_env, tmp_path, caplog):
+    seeds = midway_seeds(tmp_path / "seeds")
+    chunks = load_chunks(make_settings(seeds_dir=seeds))
     env = {**server_env, "CHROMA_COLLECTION": "killed_claim", "VECTORSTORE_DIR": str(tmp_path / "a"),
-           "SEEDS_DIR": str(PROJECT / "seeds")}
+           "SEEDS_DIR": str(seeds)}
     kill_build_midway(env)
     client = chromadb.HttpClient(host="127.0.0.1", port=int(env["CHROMA_PORT"]))
     assert client.get_collection("killed_claim_build_lock").metadata["host"] == socket.gethostname()
     store = PassageStore(tmp_path / "b", "killed_claim", pipeline.store.embeddings, pipeline.store.model_identity,
                          client)
     with caplog.at_level(logging.WARNING, logger="assistant.store"):
-        store.sync(pipeline.chunks, progress=False)  # its process is gone from this machine: no wait
+        store.sync(chunks, progress=False)  # its process is gone from this machine: no wait
     assert "Taking over the index build claim" in caplog.text
-    store.check_ready(pipeline.chunks)
+    store.check_ready(chunks)
     assert "killed_claim_build_lock" not in {c.name for c in client.list_collections()}
 
 

@@ -14,10 +14,11 @@ from langchain_core.embeddings import Embeddings
 from assistant.chunking import chunk_documents
 from assistant.documents import load_documents
 from assistant.embeddings import load_embeddings, model_identity
+from assistant.index_build import BATCH_SIZE
 from assistant.pipeline import load_chunks, load_pipeline, open_store
 from assistant.store import LOCK_FILE, IndexBusy, IndexNotReady, PassageStore
 
-from conftest import PROJECT, kill_build_midway, make_settings, running_page
+from conftest import PROJECT, kill_build_midway, make_settings, midway_seeds, running_page
 
 SMALL = ["003_601c73c71d766d51.txt", "004_5ab84b3766507cc5.txt"]
 
@@ -114,11 +115,9 @@ def test_a_store_for_another_model_is_not_served_but_rebuilt(tmp_path, small_cor
 
 
 def test_a_build_killed_midway_is_not_served_and_is_finished_next_time(tmp_path):
-    seeds = tmp_path / "seeds"
-    seeds.mkdir()
-    for path in (PROJECT / "seeds").glob("*.txt"):  # several batches of 32: a kill after the first is midway
-        shutil.copy(path, seeds / path.name)
+    seeds = midway_seeds(tmp_path / "seeds")
     settings = make_settings(vectorstore_dir=tmp_path / "vs", seeds_dir=seeds)
+    assert len(load_chunks(settings)) > BATCH_SIZE, "more than one batch: a kill after the first is midway"
     env = {**os.environ, "VECTORSTORE_DIR": str(settings.vectorstore_dir), "SEEDS_DIR": str(seeds),
            "HF_HUB_OFFLINE": "1"}
     kill_build_midway(env)
@@ -200,8 +199,7 @@ def test_a_half_built_generation_is_never_served(tmp_path):
     served = load_chunks(settings)
     open_store(settings).sync(served, progress=False)
 
-    for path in (PROJECT / "seeds").glob("*.txt"):  # many more chunks: a kill after the first batch is midway
-        shutil.copy(path, seeds / path.name)
+    midway_seeds(seeds)  # many more chunks: a kill after the first batch is midway
     env = {**os.environ, "VECTORSTORE_DIR": str(settings.vectorstore_dir), "SEEDS_DIR": str(seeds),
            "HF_HUB_OFFLINE": "1"}
     kill_build_midway(env)
