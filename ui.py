@@ -51,6 +51,10 @@ from assistant.types import Answer, Chunk, Document, Mode, NumberedPassage
 
 log = logging.getLogger("assistant.ui")
 
+# On SIGTERM (a restart, a deployment) requests in progress get this long to finish; open
+# connections that stay idle (a client's event stream) no longer keep the process alive.
+SHUTDOWN_GRACE_SECONDS = 5
+
 TITLE = "Vraag het de documenten: De waarde van het sociaal domein"
 INTRO = ("Stel een vraag in gewone taal over de propositie *De waarde van het sociaal domein* "
          "(VNG, Divosa en de gemeentelijke netwerken) en de pagina's eromheen. "
@@ -698,7 +702,7 @@ def main() -> None:
     pipeline.watch()  # a finished index build is served without a restart
     log.info("The page and the API (/api/v1) listen on http://%s:%d", settings.ui_host, settings.ui_port)
     uvicorn.run(build_app(pipeline), host=settings.ui_host, port=settings.ui_port, log_level="warning",
-                proxy_headers=False, server_header=False)
+                proxy_headers=False, server_header=False, timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS)
 
 
 if __name__ == "__main__":

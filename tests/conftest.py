@@ -142,6 +142,9 @@ def kill_build_midway(env: dict) -> None:
     assert build.returncode == -signal.SIGKILL
 
 
+STOPPED_AFTER: dict[str, float] = {}  # page url -> seconds from SIGTERM to its exit
+
+
 @contextmanager
 def running_page(pipeline: Pipeline, **env: str):
     """The real chat page (`python ui.py`) on a free loopback port, on the session's index."""
@@ -158,11 +161,13 @@ def running_page(pipeline: Pipeline, **env: str):
         wait_for_http(url, process, log_path)
         yield url
     finally:
+        stopping = time.monotonic()
         process.terminate()
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+        STOPPED_AFTER[url] = time.monotonic() - stopping
 
 
 @pytest.fixture(scope="session")

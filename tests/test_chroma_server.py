@@ -28,6 +28,7 @@ from assistant.store import IndexBusy, PassageStore
 
 from conftest import (
     PROJECT,
+    STOPPED_AFTER,
     ask,
     free_port,
     kill_build_midway,
@@ -203,6 +204,7 @@ def test_a_claim_from_another_machine_is_respected_until_it_goes_silent(pipeline
 
 # ------------------------------------------------------------------ a server that stalls
 STALL_TIMEOUT = 2.0
+PAGE_STOPS_WITHIN = 10  # seconds: ui.SHUTDOWN_GRACE_SECONDS (5) and the process's own exit
 
 
 def test_a_stalled_server_is_a_clear_error_within_the_timeout(server, server_env, indexed):
@@ -244,6 +246,8 @@ def test_twenty_users_on_the_page_while_the_server_stalls_and_after(pipeline, se
         with ThreadPoolExecutor(max_workers=20) as pool:
             after = list(pool.map(ask_page, clients))
         assert [notice for notice, _ in after] == [""] * 20, "all answer again once it is back"
+    # the twenty clients' connections are still open: the page stops within its grace period all the same
+    assert STOPPED_AFTER[url] < PAGE_STOPS_WITHIN, STOPPED_AFTER[url]
 
 
 # ------------------------------------------------------------------ a server that asks for a token
