@@ -34,6 +34,9 @@ ding dingen zaak zaken manier heen terecht zeggen zegt zei vertellen vertelt noe
 TOPIC_LOOKUP = re.compile(r"^(?:(?:waar (?:staat|stond)|ik zoek|zoek)\s+)?(?:(?:de|het|een)\s+)?"
                           r"(?:zin|zinnen|passage|citaat|alinea|tekst|stuk|iets)\s+(?:over|met)\s+(?P<topic>.+)$")
 SENTENCE_END = re.compile(r"(?<=[.!?:;])\s+")
+# A question about a source, a report, a publication: the only kind a bibliography entry's year answers
+ABOUT_SOURCES = re.compile(r"\b(bron\w*|rapport\w*|publicatie\w*|onderzoek\w*|titel|verschenen|stuk|stukken"
+                           r"|propositie\w*|nota|advies\w*|brief|akkoord\w*)\b")
 
 INTENTS = (  # first match wins; on folded text
     (Intent.REASON, re.compile(r"\bwaarom\b|\bhoe komt het\b|\bwat is de reden\b")),
@@ -174,6 +177,7 @@ class QuestionReader:
             expected=expected_facts(folded), unknown_names=tuple(unknown),
             unknown_words=tuple(self.unknown_words(text, entries)),
             asks_about_name=self.asks_about(text, unknown, first_person), first_person=first_person,
+            about_sources=bool(ABOUT_SOURCES.search(folded)),
             quoted=quoted_phrase(text), topic=lookup_topic(folded), rewritten=bool(rewritten),
         )
 

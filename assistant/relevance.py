@@ -1,15 +1,16 @@
 """Is the answer in the documents? A verdict with its reasons.
 
-Three rules, each a reason in the verdict (and so in the answer's trace):
+Five rules, each a reason in the verdict (and so in the answer's trace):
 
 1. **Confidence.** e5's cosine similarities are compressed (off-topic Dutch questions still reach
    0.75-0.83), so the best similarity, plus a bonus when BM25 found clear keyword evidence, must
    reach FOUND_THRESHOLD. This keeps out what is off topic ("Hoe bak ik pannenkoeken?").
 2. **The asked-for fact.** A question that asks for an amount, a date, a duration, a contact, a
    procedure, a place or a person (answer_types.py) needs such a fact in a sentence about its
-   focus among the best passages. On-topic questions the documents cannot answer are mostly of
-   this kind ("hoeveel euro is die 2%?", "tot wanneer kan ik ... aanvragen?"). A bibliography
-   entry's year answers only a question about a source ("uit welk jaar is dat rapport?").
+   focus among the best passages (a follow-up's focus includes its topic's). On-topic questions
+   the documents cannot answer are mostly of this kind ("hoeveel euro is die 2%?", "tot wanneer
+   kan ik ... aanvragen?"). A bibliography entry's year answers only a question about a source
+   ("uit welk jaar is dat rapport?").
 3. **Names.** A question about a name no document contains ("wat vindt minister X", "wie is X")
    is not answered; a name that is only context (a resident's name, their town) does not count.
 4. **The subject.** A question with no distinctive word the documents hold, no everyday word the
@@ -38,11 +39,9 @@ from .types import Passage, SearchResult, Verdict
 KEYWORD_EVIDENCE = 2.0  # a BM25 score that only real keyword matches reach
 KEYWORD_BONUS = 0.03
 EVIDENCE_PASSAGES = 3  # how many of the best passages may hold the asked-for fact
-# A bibliography entry ("SCP, 'Gezien, gehoord en geholpen willen worden' (2023)") and the
-# questions it may answer (about a source, a report, a publication)
+# A bibliography entry ("SCP, 'Gezien, gehoord en geholpen willen worden' (2023)"): its year
+# answers only a question about a source (Question.about_sources)
 REFERENCE_ENTRY = re.compile(r"['‘’\"“”].{6,}['‘’\"“”].{0,40}\((?:19|20)\d{2}\)\s*\.?$")
-ABOUT_SOURCES = re.compile(r"\b(bron\w*|rapport\w*|publicatie\w*|onderzoek\w*|titel|verschenen|stuk|stukken"
-                           r"|propositie\w*|nota|advies\w*|brief|akkoord\w*)\b")
 QUOTE_PASSAGES = 5  # how many of the best passages may hold a quoted phrase
 QUOTE_MATCH = 75  # rapidfuzz partial_ratio (0-100) from which a sentence holds the phrase as remembered
 QUOTE_WORDS = 0.75  # or the share of the phrase's content words a sentence holds (a topic's: a passage)
@@ -89,10 +88,9 @@ def fact_sentence(result: SearchResult) -> str | None:
     """The first sentence among the best passages that is about the question's focus and holds
     every kind of fact it asks for; None when there is none."""
     question = result.question
-    about_sources = bool(ABOUT_SOURCES.search(fold(question.text)))
     for chunk in _evidence_chunks(result.passages):
         for sentence in chunk.sentence_texts():
-            if not about_sources and REFERENCE_ENTRY.search(sentence):
+            if not question.about_sources and REFERENCE_ENTRY.search(sentence):
                 continue  # "VNG, 'Titel' (2023)": the year a source appeared answers no other question
             # a follow-up's fact may be about its topic ("hoe groot is dat verband?" after a
             # question about debts and domestic violence)

@@ -234,6 +234,7 @@ class Question:
     unknown_words: tuple[str, ...]  # its other content words no document contains, nor the vocabulary
     asks_about_name: bool  # one of those names is what it asks about ("wie is X", "minister X")
     first_person: bool
+    about_sources: bool  # it asks about a source, a report, a publication ("uit welk jaar is dat rapport?")
     quoted: str = ""  # the phrase it quotes ("waar staat 'pleisters plakken'?"): it must stand in a passage
     topic: str = ""  # what a lookup without quotes names ("de passage over windmolens"): a passage holds it
     rewritten: bool = False  # retrieval_text is an LLM's stand-alone rewrite
