@@ -34,12 +34,13 @@ from .prompts import (
     FOREIGN_QUESTION_NOTICE,
     LLM_FAILED_NOTICE,
     LLM_NO_ANSWER_NOTICE,
+    LOCATION,
     NOT_B1_NOTICE,
     REFUSAL,
     REFUSAL_CORE,
 )
 from .question import QuestionReader
-from .relevance import judge
+from .relevance import holds_phrase, judge
 from .retrieval import HybridRetriever
 from .store import PassageStore
 from .types import (
@@ -136,7 +137,8 @@ class Answerer:
                   asks_for=[f.name for f in question.expected], focus=sorted(question.focus),
                   topic_focus=sorted(question.topic_focus - question.focus),
                   vocabulary=list(question.cues), names=list(question.unknown_names),
-                  asks_about_name=question.asks_about_name, dutch=question.dutch, follow_up=question.follow_up,
+                  asks_about_name=question.asks_about_name, asks_where=question.asks_where, dutch=question.dutch,
+                  follow_up=question.follow_up,
                   personal_data_left_out=[kind.name for kind in redaction.kinds])
         question = self.rewritten(question, deadline, trace)
         result, vectors = self._search(question, None, trace)
@@ -205,6 +207,7 @@ class Answerer:
         shown = numbered(composition.passages, self.documents)
         lines: list[str] = []
         citations: list[Citation] = []
+        located = ""  # where the sentence that was looked up stands, for a question that asks it
         for unit in composition.units:
             passage = next((p for p in shown if p.chunk.id == unit.chunk.id), None)
             if passage is None:
@@ -216,7 +219,12 @@ class Answerer:
             passage.highlights.append(unit.span)
             label = f"{unit.label}: " if unit.label else ""
             lines.append(f"{'- ' if unit.item else ''}{label}{quote} [{passage.number}]")
-            citations += [c for c in cite(passage, quote, self.documents) if c not in citations]
+            cited = cite(passage, quote, self.documents)
+            if question.asks_where and not located and (not question.quoted or holds_phrase(quote, question.quoted)):
+                located = location(passage, cited)
+            citations += [c for c in cited if c not in citations]
+        if located:
+            lines.insert(0, located)
         return Answer(question.text, True, Mode.PASSAGES, "\n".join(lines), citations, shown)
 
     # ------------------------------------------------------------------ LLM answers, checked
@@ -287,6 +295,14 @@ def excerpt(passage: NumberedPassage) -> str:
     still checked against the whole passage."""
     chosen = sorted(set(passage.highlights))
     return " ".join(passage.chunk.text[start:end] for start, end in chosen) or passage.chunk.text
+
+
+def location(passage: NumberedPassage, cited: list[Citation]) -> str:
+    """'Vindplaats: VNG e.a., De waarde van het sociaal domein, "Gezond samenleven" [2]', with the
+    other documents that repeat the quote."""
+    others = list(dict.fromkeys(c.title for c in cited if c.source != passage.chunk.source))
+    also = f" (ook in: {'; '.join(others)})" if others else ""
+    return f"{LOCATION}: {passage.reference}{also} [{passage.number}]"
 
 
 def with_marker(claim: str, number: int) -> str:

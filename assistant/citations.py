@@ -69,6 +69,8 @@ def numbered(passages: list[Passage], documents: dict[str, Document]) -> list[Nu
 def reference(document: Document, section: tuple[str, ...]) -> str:
     """A citation to paste into a memo: author, title, "chapter" > "section"."""
     parts = [p for p in (document.citation_author, document.title) if p]
+    if section and fold(section[0]) == fold(document.title):
+        section = section[1:]  # a page whose first heading is its title
     path = SECTION_SEPARATOR.join(f'"{s}"' for s in section)
     return ", ".join(parts + ([path] if path else []))
 

@@ -32,7 +32,7 @@ from functools import lru_cache
 import numpy as np
 
 from .keywords import DutchKeywordIndex, fold
-from .types import Chunk, Intent, Passage, Question, SectionKind, sentence_id
+from .types import Chunk, Intent, Passage, Question, SectionKind, is_reference_entry, sentence_id
 
 RERANK_DEPTH = 10  # how many of the best passages the best sentence may re-order
 MIN_WORDS = 4  # shorter sentences are labels or fragments, never chosen alone
@@ -155,11 +155,16 @@ class Composer:
                    query_vector: list[float], depth: int) -> list[Candidate]:
         query = np.asarray(query_vector, dtype=np.float32)
         own, expansion = self._weights(question.retrieval_text), self._weights(question.expansion)
+        # a bibliography entry answers only a question about a source ("uit welk rapport komt dat?"),
+        # not one about where a sentence stands ("in welk stuk staat dat?")
+        references = question.about_sources and not question.asks_where
         out: list[Candidate] = []
         for rank, passage in enumerate(passages[:depth]):
             chunk = passage.chunk
             for index, (start, end) in enumerate(chunk.sentences):
                 if self.is_label(chunk, start, end):
+                    continue
+                if not references and is_reference_entry(chunk.text[start:end]):
                     continue
                 with_label = index > 0 and self.is_label(chunk, *chunk.sentences[index - 1]) and bool(chunk.lead)
                 span = (chunk.sentences[index - 1][0], end) if with_label else (start, end)

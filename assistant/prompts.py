@@ -9,6 +9,7 @@ lending them content.
 REFUSAL = "Dat staat niet in de documenten die ik kan doorzoeken."
 REFUSAL_CORE = "staat niet in de documenten"  # small models vary the first word ("Het staat niet …")
 CLOSEST_TOPICS = "Wel staat er iets over:"
+LOCATION = "Vindplaats"  # opens the answer to "in welk stuk staat dat?": the document and section
 EMPTY_QUESTION = "Typ eerst een vraag, bijvoorbeeld: Wat vragen gemeenten van het rijk voor de jeugdhulp?"
 QUESTION_TOO_LONG = "Uw vraag is te lang ({length} tekens). Houd het bij maximaal {limit} tekens."
 SOURCES_HEADING = "Bronnen"

@@ -37,6 +37,12 @@ SENTENCE_END = re.compile(r"(?<=[.!?:;])\s+")
 # A question about a source, a report, a publication: the only kind a bibliography entry's year answers
 ABOUT_SOURCES = re.compile(r"\b(bron\w*|rapport\w*|publicatie\w*|onderzoek\w*|titel|verschenen|stuk|stukken"
                            r"|propositie\w*|nota|advies\w*|brief|akkoord\w*)\b")
+# A question that asks where a passage stands ("in welk stuk staat dat?", "waar stond dat ook
+# alweer?", "welk document zei ..."): the answer names the document and section ("waar staat de
+# VNG voor?" asks what it stands for, not where)
+ASKS_WHERE = re.compile(r"\bwaar (?:staat|stond|stonden|staan|was|kwam|komt)\b(?!.*\bvoor\W*$)"
+                        r"|\b(?:in|uit) welk(?:e)? (?:stuk|stukken|document|documenten|deel|hoofdstuk|paragraaf"
+                        r"|artikel|pamflet|publicatie)\b|\bwelk(?:e)? (?:stuk|document)\b|\bvindplaats\b")
 
 INTENTS = (  # first match wins; on folded text
     (Intent.REASON, re.compile(r"\bwaarom\b|\bhoe komt het\b|\bwat is de reden\b")),
@@ -177,7 +183,7 @@ class QuestionReader:
             expected=expected_facts(folded), unknown_names=tuple(unknown),
             unknown_words=tuple(self.unknown_words(text, entries)),
             asks_about_name=self.asks_about(text, unknown, first_person), first_person=first_person,
-            about_sources=bool(ABOUT_SOURCES.search(folded)),
+            about_sources=bool(ABOUT_SOURCES.search(folded)), asks_where=bool(ASKS_WHERE.search(folded)),
             quoted=quoted_phrase(text), topic=lookup_topic(folded), rewritten=bool(rewritten),
         )
 

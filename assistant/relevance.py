@@ -28,20 +28,15 @@ Five rules, each a reason in the verdict (and so in the answer's trace):
 
 from __future__ import annotations
 
-import re
-
 from rapidfuzz import fuzz
 
 from .answer_types import holds
 from .keywords import fold, plain, word_stems
-from .types import Passage, SearchResult, Verdict
+from .types import Passage, SearchResult, Verdict, is_reference_entry
 
 KEYWORD_EVIDENCE = 2.0  # a BM25 score that only real keyword matches reach
 KEYWORD_BONUS = 0.03
 EVIDENCE_PASSAGES = 3  # how many of the best passages may hold the asked-for fact
-# A bibliography entry ("SCP, 'Gezien, gehoord en geholpen willen worden' (2023)"): its year
-# answers only a question about a source (Question.about_sources)
-REFERENCE_ENTRY = re.compile(r"['‘’\"“”].{6,}['‘’\"“”].{0,40}\((?:19|20)\d{2}\)\s*\.?$")
 QUOTE_PASSAGES = 5  # how many of the best passages may hold a quoted phrase
 QUOTE_MATCH = 75  # rapidfuzz partial_ratio (0-100) from which a sentence holds the phrase as remembered
 QUOTE_WORDS = 0.75  # or the share of the phrase's content words a sentence holds (a topic's: a passage)
@@ -90,7 +85,7 @@ def fact_sentence(result: SearchResult) -> str | None:
     question = result.question
     for chunk in _evidence_chunks(result.passages):
         for sentence in chunk.sentence_texts():
-            if not question.about_sources and REFERENCE_ENTRY.search(sentence):
+            if not question.about_sources and is_reference_entry(sentence):
                 continue  # "VNG, 'Titel' (2023)": the year a source appeared answers no other question
             # a follow-up's fact may be about its topic ("hoe groot is dat verband?" after a
             # question about debts and domestic violence)
@@ -105,6 +100,13 @@ def _evidence_chunks(passages: list[Passage], depth: int = EVIDENCE_PASSAGES):
     for passage in passages[:depth]:
         yield passage.chunk
         yield from passage.copies
+
+
+def holds_phrase(sentence: str, phrase: str) -> bool:
+    """The sentence holds the phrase as remembered (the thresholds of a quoted phrase's check)."""
+    wanted = word_stems(phrase)
+    return (fuzz.partial_ratio(plain(phrase), plain(sentence)) >= QUOTE_MATCH
+            or bool(wanted) and len(wanted & word_stems(sentence)) / len(wanted) >= QUOTE_WORDS)
 
 
 def quote_match(phrase: str, passages: list[Passage], whole_passage: bool = False) -> tuple[float, float]:

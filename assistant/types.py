@@ -7,6 +7,7 @@ stage is imported here.
 
 from __future__ import annotations
 
+import re
 import time
 from bisect import bisect_right
 from collections.abc import Iterator, Sequence
@@ -163,6 +164,16 @@ def sentence_id(chunk_id: str, index: int) -> str:
     return f"{chunk_id}:{index}"
 
 
+# A bibliography entry ("SCP, 'Gezien, gehoord en geholpen willen worden' (2023)"): it answers
+# only a question about a source (Question.about_sources), never another one
+REFERENCE_ENTRY = re.compile(r"['‘’\"“”].{6,}['‘’\"“”].{0,40}\((?:19|20)\d{2}\)\s*\.?$"
+                             r"|['’\"”]\s*\((?:19|20)\d{2}\)\s*\.?$")  # or the tail of a title cut at its "."
+
+
+def is_reference_entry(sentence: str) -> bool:
+    return bool(REFERENCE_ENTRY.search(sentence.strip()))
+
+
 @dataclass(frozen=True)
 class Chunk:
     id: str
@@ -235,6 +246,7 @@ class Question:
     asks_about_name: bool  # one of those names is what it asks about ("wie is X", "minister X")
     first_person: bool
     about_sources: bool  # it asks about a source, a report, a publication ("uit welk jaar is dat rapport?")
+    asks_where: bool  # it asks where a passage stands ("in welk stuk staat dat?"): the answer names it
     quoted: str = ""  # the phrase it quotes ("waar staat 'pleisters plakken'?"): it must stand in a passage
     topic: str = ""  # what a lookup without quotes names ("de passage over windmolens"): a passage holds it
     rewritten: bool = False  # retrieval_text is an LLM's stand-alone rewrite

@@ -1,9 +1,13 @@
 """Composition on hand-made passages (fast: keyword scores, no vectors, no model)."""
 
+from assistant.answer import Answerer
+from assistant.chunking import chunk_document
 from assistant.compose import Composer, section_kind
-from assistant.types import SectionKind
+from assistant.question import QuestionReader
+from assistant.retrieval import Corpus
+from assistant.types import Passage, SectionKind
 
-from handmade import COMPOSER, chunk_with, result_for
+from handmade import COMPOSER, DOCUMENT, READER, chunk_with, document, result_for
 
 
 def compose(question: str, *passage_words: str):
@@ -102,3 +106,36 @@ def test_a_list_whose_items_are_headed_sections_brings_them_labelled():
     assert items == [("Armoede en schulden", "Maatregelen om schulden van jongeren te voorkomen."),
                      ("Jonge kinderen",
                       "Gemeenten willen de opvang van jonge kinderen in integrale kindcentra regelen.")]
+
+
+def test_a_bibliography_entry_answers_only_a_question_about_a_source():
+    text = ("# Bronnen\n\nGemeenten zien dat mensen bij het loket vooral gezien en gehoord willen worden.\n\n"
+            "1. SCP, 'Gezien, gehoord en geholpen willen worden' (2023)\n"
+            "2. Platform de Toekomst van Arbeid, 'Investeren in mensen. Bouwstenen van een regeerakkoord' (2020)\n")
+    chunks = chunk_document(document(text, "bronnen.md"))
+    corpus = Corpus(chunks)
+    composer, reader = Composer(corpus.keywords, corpus.following), QuestionReader(corpus.keywords, None)
+    passages = [Passage(c, 1.0) for c in chunks]
+
+    def shown(question: str) -> list[str]:
+        units = composer.compose(reader.read(question), passages, {}, []).units
+        return [u.chunk.text[u.span[0]:u.span[1]] for u in units]
+
+    assert all("(20" not in s for s in shown("Willen mensen gezien en gehoord worden aan het loket?"))
+    assert all("(20" not in s for s in shown("In welk stuk staat 'gezien en gehoord'?")), "where, not which report"
+    assert any(s.startswith("SCP, 'Gezien, gehoord") for s in shown("Uit welk rapport komt 'gezien en gehoord'?"))
+
+
+def test_an_answer_to_where_a_passage_stands_opens_with_the_document_and_section():
+    answerer = Answerer(READER, None, None, COMPOSER, None, {DOCUMENT.name: DOCUMENT}, None, 0.5)
+
+    def answer(question: str, *passage_words: str) -> list[str]:
+        result = result_for(question, *passage_words)
+        composition = COMPOSER.compose(result.question, result.passages, {}, [])
+        return answerer.passages_answer(result.question, composition).text.splitlines()
+
+    lines = answer("In welk stuk staat 'voldoende en voorspelbaar inkomen'?", "sociale basis", "voorspelbaar inkomen")
+    found = next(line for line in lines[1:] if "voldoende en voorspelbaar inkomen" in line)
+    assert lines[0] == ('Vindplaats: VNG e.a., De propositie, "Bestaanszekerheid bieden" > '
+                        '"Onzekerheid die wij als gemeenten verminderen" > "Inkomen" ' + found[found.rindex("["):])
+    assert not any(line.startswith("Vindplaats") for line in answer("Wat is de sociale basis?", "sociale basis"))

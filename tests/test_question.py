@@ -152,3 +152,17 @@ def test_a_follow_up_that_points_at_a_point_of_the_answer_carries_it(answer, que
 def test_a_follow_up_without_a_place_keeps_the_previous_question():
     history = (Turn(Role.USER, "Welke punten noemen ze?"), Turn(Role.ASSISTANT, "Dit: a, b en c."))
     assert READER.read("En wat vraagt men van het rijk?", history).retrieval_text.startswith("Welke punten")
+
+
+@pytest.mark.parametrize("question, asks_where", [
+    ("'meer normaliseren' - in welk stuk staat dat?", True),
+    ("van pleisters naar preventie, waar stond dat ook alweer?", True),
+    ("Welk document zei iets over mensen die tussen wal en schip vallen?", True),
+    ("Waar staat dat letterlijk?", True),
+    ("Waar staat de VNG voor?", False),  # what it stands for
+    ("Waar kan ik schuldhulp aanvragen?", False),  # a counter, not a passage
+    ("Uit welk rapport komt dat cijfer?", False),  # the source it cites, not where it stands
+    ("Wat is de sociale basis?", False),
+])
+def test_a_question_that_asks_where_a_passage_stands(question, asks_where):
+    assert READER.read(question).asks_where is asks_where
