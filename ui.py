@@ -258,7 +258,7 @@ def document_rows(pipeline: Pipeline) -> list[list]:
 
 
 def document_choices(pipeline: Pipeline) -> list[tuple[str, str]]:
-    return [(f"{d.title} ({d.name})", d.name) for d in sorted(pipeline.documents.values(), key=lambda d: d.name)]
+    return [(f"{d.title} ({d.name})", d.name) for d in pipeline.documents.descriptions()]
 
 
 # the copy and the download happen in the browser: nothing of a conversation is written on the server
@@ -369,14 +369,14 @@ def build_page(pipeline: Pipeline, throttle: LoginThrottle | None = None) -> gr.
         passage = conversation.cited_in_last_answer(number)
         if passage is None:
             return gr.update(), gr.update(), gr.update(), CHOOSE_A_SOURCE
-        document = pipeline.documents.get(passage.chunk.source)
+        document = pipeline.documents.whole(passage.chunk.source)
         if document is None:  # removed since the answer was given
             return gr.update(), gr.update(), gr.update(), DOCUMENT_GONE
         return (gr.Tabs(selected="document"), gr.update(value=document.name),
                 document_markdown(document, passage.chunk), "")
 
     def view_document(name: str):
-        document = pipeline.documents.get(name or "")
+        document = pipeline.documents.whole(name or "")
         return document_markdown(document) if document else as_text(DOCUMENT_GONE)
 
     with gr.Blocks(title=TITLE, analytics_enabled=False) as page:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from .chunking import sentence_spans
 from .citations import cite, normalize_for_match, numbered, verbatim_quote
@@ -67,7 +67,7 @@ class Answerer:
     """One question in, one answer out; with an LLM when configured, else the passages."""
 
     def __init__(self, reader: QuestionReader, retriever: HybridRetriever, store: PassageStore,
-                 composer: Composer, grounder: Grounder, documents: dict[str, Document],
+                 composer: Composer, grounder: Grounder, documents: Mapping[str, Document],
                  writer: LLMWriter | None, found_threshold: float, timeout: float = 60.0,
                  privacy: PersonalDataFilter | None = None, glossary: Glossary | None = None, referral: str = ""):
         self.privacy = privacy or PersonalDataFilter()
@@ -117,7 +117,7 @@ class Answerer:
         return result, vectors
 
     def _names(self, chunk_id: str, score: float) -> dict:
-        chunk = self.retriever.corpus.by_id.get(chunk_id)
+        chunk = self.retriever.corpus.chunks.get(chunk_id)
         return {"source": chunk.source if chunk else chunk_id, "section": chunk.section_path if chunk else "",
                 "score": score}
 

@@ -126,16 +126,28 @@ def _fingerprint(doc: Document) -> str:
     return digest.hexdigest()[:32]
 
 
-def cached_chunks(doc: Document, cache_dir: Path) -> list[Chunk]:
-    """`chunk_document`, remembered on disk per document: sentence splitting costs seconds at
-    every start, and an edited document is the only one split again."""
-    path = cache_dir / "chunks" / f"{_fingerprint(doc)}.json"
+def chunk_cache_path(doc: Document, cache_dir: Path) -> Path:
+    return cache_dir / "chunks" / f"{_fingerprint(doc)}.json"
+
+
+def read_chunk_cache(path: Path) -> list[Chunk]:
+    """The chunks saved by `cached_chunks` (OSError or ValueError when missing or damaged)."""
+    rows = json.loads(path.read_text(encoding="utf-8"))
     try:
-        rows = json.loads(path.read_text(encoding="utf-8"))
         return [Chunk(**{**row, "section": tuple(row["section"]), "sentences": tuple(map(tuple, row["sentences"])),
                          "blocks": tuple(map(tuple, row["blocks"])), "offsets": _source_map(row["offsets"])})
                 for row in rows]
-    except (OSError, ValueError, TypeError, KeyError, AttributeError) as error:
+    except (TypeError, KeyError, AttributeError) as error:
+        raise ValueError(f"not a chunk cache: {error}") from error
+
+
+def cached_chunks(doc: Document, cache_dir: Path) -> list[Chunk]:
+    """`chunk_document`, remembered on disk per document: sentence splitting costs seconds at
+    every start, and an edited document is the only one split again."""
+    path = chunk_cache_path(doc, cache_dir)
+    try:
+        return read_chunk_cache(path)
+    except (OSError, ValueError) as error:
         if path.exists():
             log.warning("Ignoring unreadable chunk cache %s: %s", path, error)
     chunks = chunk_document(doc)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -11,6 +12,8 @@ from rapidfuzz import fuzz
 
 from .keywords import fold, quoted_phrase
 from .types import SECTION_SEPARATOR, Block, Chunk, Citation, Document, NumberedPassage, Passage, sentence_id
+
+COPIES_CITED = 4  # other documents that repeat a quote, cited beside the passage's own
 
 
 def normalize_for_match(text: str) -> str:
@@ -51,16 +54,19 @@ def verbatim_quote(chunk: Chunk, start: int, end: int, document: Document) -> st
     return next((c for c in candidates if is_verbatim(c, document)), "")
 
 
-def cite(passage: NumberedPassage, quote: str, documents: dict[str, Document]) -> list[Citation]:
-    """The quote from the passage itself and from every other document that repeats it."""
+def cite(passage: NumberedPassage, quote: str, documents: Mapping[str, Document]) -> list[Citation]:
+    """The quote from the passage itself and from the other documents that repeat it (up to
+    COPIES_CITED of them: a sentence a large corpus repeats a hundred times is cited a few times)."""
     out: list[Citation] = []
     for chunk in [passage.chunk, *passage.passage.copies]:
-        if is_verbatim(quote, documents[chunk.source]) and all(c.source != chunk.source for c in out):
+        if len(out) > COPIES_CITED:
+            break
+        if all(c.source != chunk.source for c in out) and is_verbatim(quote, documents[chunk.source]):
             out.append(Citation(passage.number, chunk.source, chunk.title, chunk.section, quote))
     return out
 
 
-def numbered(passages: list[Passage], documents: dict[str, Document]) -> list[NumberedPassage]:
+def numbered(passages: list[Passage], documents: Mapping[str, Document]) -> list[NumberedPassage]:
     """The passages as the answer shows them: [1], [2], ... each with its ready reference."""
     return [NumberedPassage(i + 1, p, [], reference(documents[p.chunk.source], p.chunk.section))
             for i, p in enumerate(passages)]
@@ -125,25 +131,25 @@ class QuoteFinder:
     paraphrase find their sentence. A fuzzy character match decides whether it stands as typed.
     """
 
-    def __init__(self, retriever, documents: dict[str, Document]):
+    def __init__(self, retriever, documents: Mapping[str, Document]):
         self.retriever = retriever
         self.documents = documents
 
     def find(self, text: str, limit: int = LOOKUP_RESULTS) -> list[QuoteMatch]:
         phrase = remembered_phrase(text)
         result = self.retriever.search(self.retriever.reader.read(phrase), k=LOOKUP_CANDIDATES)
-        by_id = self.retriever.corpus.by_id
+        served = self.retriever.corpus.chunks
         copies = {p.chunk.id: [s for s in p.sources if s != p.chunk.source] for p in result.passages}
         candidates = {p.chunk.id for p in result.passages}
         candidates |= {cid for cid, _ in self.retriever.store.sentence_search(result.query_vector, LOOKUP_CANDIDATES)
-                       if cid in by_id}
+                       if cid in served}
         vectors = self.retriever.store.sentence_vectors(sorted(candidates))
         query = np.asarray(result.query_vector)
         keywords = self.retriever.corpus.keywords
 
         scored = []
         for chunk_id in candidates:
-            chunk = by_id[chunk_id]
+            chunk = served.get(chunk_id)
             for i, (start, end) in enumerate(chunk.sentences):
                 vector = vectors.get(sentence_id(chunk_id, i))
                 sentence = chunk.text[start:end]

@@ -16,7 +16,7 @@ from .answer import Answerer
 from .chunking import stream_chunks
 from .compose import Composer
 from .config import Settings
-from .documents import document_paths, iter_documents, load_documents
+from .documents import document_paths, iter_documents
 from .embeddings import QueryBatcher, load_embeddings, model_identity
 from .grounding import Grounder
 from .index_build import IndexReport
@@ -25,6 +25,7 @@ from .plain_language import Glossary
 from .privacy import PersonalDataFilter
 from .question import QuestionReader
 from .retrieval import Corpus, HybridRetriever
+from .served import ServedChunks, ServedDocuments, serve
 from .store import IndexNotReady, PassageStore, StoreUnavailable, connect
 from .types import Chunk, Document, Mode
 from .vocabulary import DomainVocabulary
@@ -47,8 +48,8 @@ WARM_UP_QUESTIONS = (
 @dataclass
 class Pipeline:
     settings: Settings
-    documents: dict[str, Document]
-    chunks: list[Chunk]
+    documents: ServedDocuments
+    chunks: ServedChunks
     store: PassageStore
     retriever: HybridRetriever
     answerer: Answerer
@@ -61,13 +62,11 @@ class Pipeline:
 
     def document_list(self) -> list[dict]:
         """The documents served: source, title, kind, organisation, date, passages, when indexed."""
-        counts: dict[str, int] = {}
-        for chunk in self.chunks:
-            counts[chunk.source] = counts.get(chunk.source, 0) + 1
+        counts = self.chunks.counts()
         indexed_at = self.store.indexed_at()
         return [{"source": d.name, "title": d.title, "kind": d.kind, "organisation": d.organisation, "date": d.date,
                  "chunks": counts.get(d.name, 0), "indexed_at": indexed_at.get(d.name)}
-                for d in sorted(self.documents.values(), key=lambda d: d.name)]
+                for d in self.documents.descriptions()]
 
     def refresh(self) -> bool:
         """Follow a finished index build (`index`, `index --rebuild`, another machine's build):
@@ -79,10 +78,9 @@ class Pipeline:
     def _refresh(self) -> bool:
         if not self.store.refresh():
             return False
-        documents = load_documents(self.settings.seeds_dir)
-        chunks = list(stream_chunks(documents, self.settings.cache_dir))
+        documents, chunks = read_served(self.settings)
         try:
-            self.store.check_ready(chunks)
+            self.store.check_ready(chunks.ids)
         except IndexNotReady as reason:
             log.warning("The index switched to generation %d, but it does not match the documents here (%s): "
                         "answering from it with the documents read before", self.store.generation.number, reason)
@@ -126,7 +124,13 @@ class Pipeline:
 
 
 def load_chunks(settings: Settings, progress: bool = False) -> list[Chunk]:
-    return list(stream_chunks(load_documents(settings.seeds_dir, progress), settings.cache_dir))
+    return list(stream_chunks(iter_documents(settings.seeds_dir, progress), settings.cache_dir))
+
+
+def read_served(settings: Settings, progress: bool = False) -> tuple[ServedDocuments, ServedChunks]:
+    """The documents of SEEDS_DIR and their chunks, read one document at a time and kept on disk
+    (served.py): the answer path reads their text when it needs it."""
+    return serve(iter_documents(settings.seeds_dir, progress), settings.cache_dir)
 
 
 def open_store(settings: Settings) -> PassageStore:
@@ -159,11 +163,10 @@ def _counted(documents: Iterator[Document], total: int,
 
 def load_pipeline(settings: Settings, build_if_needed: bool = True, progress: bool = True) -> Pipeline:
     """Everything needed to answer; builds (or finishes) the index when it is not ready."""
-    documents = load_documents(settings.seeds_dir, progress)
-    chunks = list(stream_chunks(documents, settings.cache_dir))
+    documents, chunks = read_served(settings, progress)
     store = open_store(settings)
     try:
-        store.check_ready(chunks)
+        store.check_ready(chunks.ids)
     except IndexNotReady as reason:
         if not build_if_needed:
             raise
@@ -173,15 +176,14 @@ def load_pipeline(settings: Settings, build_if_needed: bool = True, progress: bo
     return assemble(settings, documents, chunks, store, writer)
 
 
-def assemble(settings: Settings, documents: list[Document], chunks: list[Chunk], store: PassageStore,
+def assemble(settings: Settings, documents: ServedDocuments, chunks: ServedChunks, store: PassageStore,
              writer: LLMWriter | None) -> Pipeline:
     """The answer path around a store and the documents it was built from."""
     corpus = Corpus(chunks, settings.cache_dir / "keywords")
     reader = QuestionReader(corpus.keywords, DomainVocabulary.load())
     retriever = HybridRetriever(store=store, corpus=corpus, reader=reader, k=settings.top_k)
-    by_name = {d.name: d for d in documents}
     answerer = Answerer(reader, retriever, store, Composer(corpus.keywords, corpus.following),
-                        Grounder(corpus.keywords), by_name, writer, settings.found_threshold, settings.llm_timeout,
+                        Grounder(corpus.keywords), documents, writer, settings.found_threshold, settings.llm_timeout,
                         privacy=PersonalDataFilter(names=settings.redact_names), glossary=Glossary.load(),
                         referral=settings.referral_text)
-    return Pipeline(settings, by_name, chunks, store, retriever, answerer)
+    return Pipeline(settings, documents, chunks, store, retriever, answerer)

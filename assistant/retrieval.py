@@ -33,6 +33,7 @@ from .embeddings import embed_queries
 from .generations import fingerprint
 from .keywords import DutchKeywordIndex, fold
 from .question import QuestionReader
+from .served import ServedChunks
 from .store import PassageStore
 from .types import Chunk, Passage, Question, SearchResult, Signals
 
@@ -61,19 +62,17 @@ KEYWORD_INDEXES_KEPT = 4  # saved keyword indexes of other document sets (other 
 
 
 class Corpus:
-    """The chunks in memory with their keyword index. With a `keyword_cache` folder the index is
-    saved there once per set of chunks and served memory-mapped (DutchKeywordIndex.load)."""
+    """The served chunks (served.py: read from the cache when needed) with their keyword index.
+    With a `keyword_cache` folder the index is saved there once per set of chunks and served
+    memory-mapped (DutchKeywordIndex.load)."""
 
-    def __init__(self, chunks: list[Chunk], keyword_cache: Path | None = None):
-        self.chunks = chunks
-        self.by_id = {c.id: c for c in chunks}
-        self.position = {c.id: i for i, c in enumerate(chunks)}
-        self.keywords = keyword_index(chunks, keyword_cache)
+    def __init__(self, chunks: ServedChunks | list[Chunk], keyword_cache: Path | None = None):
+        self.chunks = chunks if isinstance(chunks, ServedChunks) else ServedChunks.holding(chunks)
+        self.keywords = keyword_index(self.chunks, keyword_cache)
 
     def following(self, chunk: Chunk, limit: int) -> list[Chunk]:
         """Up to `limit` chunks after `chunk` in its document (a list's items continue there)."""
-        position = self.position[chunk.id]
-        return [c for c in self.chunks[position + 1:position + 1 + limit] if c.source == chunk.source]
+        return self.chunks.following(chunk, limit)
 
     def same_statement(self, a: Chunk, b: Chunk) -> bool:
         if a.source == b.source:
@@ -83,12 +82,12 @@ class Corpus:
         return smaller > 0 and len(sa & sb) / smaller >= DUPLICATE_CONTAINMENT
 
 
-def keyword_index(chunks: list[Chunk], cache: Path | None) -> DutchKeywordIndex:
+def keyword_index(chunks: ServedChunks, cache: Path | None) -> DutchKeywordIndex:
     """The chunks' keyword index: loaded from `cache` when saved there for exactly these chunks,
     else built (and saved, then served from the saved files)."""
     if cache is None:
         return DutchKeywordIndex([c.embedding_text for c in chunks])
-    folder = cache / fingerprint([c.id for c in chunks])
+    folder = cache / fingerprint(chunks.ids)
     if folder.is_dir():
         try:
             return DutchKeywordIndex.load(folder)
@@ -158,25 +157,25 @@ class HybridRetriever(BaseRetriever):
         # the question as asked is embedded too when the vocabulary changed it (confidence, below)
         as_asked = dense_query != query and len(question.cues) < DOMAIN_CUES
         vector, *asked = embed_queries(self.store.embeddings, [dense_query] + ([query] if as_asked else []))
-        dense = {cid: sim for cid, sim in self.store.dense_search(vector, CANDIDATES) if cid in self.corpus.by_id}
+        dense = {cid: sim for cid, sim in self.store.dense_search(vector, CANDIDATES) if cid in self.corpus.chunks}
         question_scores = self.corpus.keywords.scores(query)
         keyword_scores = question_scores
         if expansion and self.expansion_weight:
             keyword_scores = question_scores + self.expansion_weight * self.corpus.keywords.scores(expansion)
-        keyword = {self.corpus.chunks[i].id: float(keyword_scores[i])
+        keyword = {self.corpus.chunks.ids[i]: float(keyword_scores[i])
                    for i in np.argsort(-keyword_scores)[:CANDIDATES] if keyword_scores[i] > 0}
         rankings = [(dense, self.dense_weight), (keyword, self.keyword_weight)]
         if self.sentence_weight:
             by_sentence: dict[str, float] = {}
             for cid, similarity in self.store.sentence_search(vector, CANDIDATES):
-                if cid in self.corpus.by_id:
+                if cid in self.corpus.chunks:
                     by_sentence.setdefault(cid, similarity)
             rankings.append((by_sentence, self.sentence_weight))
         fused = FUSIONS[self.fusion](rankings)
 
         passages: list[Passage] = []
         for cid in sorted(fused, key=lambda cid: -fused[cid]):
-            chunk = self.corpus.by_id[cid]
+            chunk = self.corpus.chunks.get(cid)
             group = next((p for p in passages if self.corpus.same_statement(p.chunk, chunk)), None)
             if group is not None:
                 group.copies.append(chunk)

@@ -7,10 +7,12 @@ recombined into documents of the seeds' average length, each with its own file n
 (so every chunk has its own id). Each step runs in a fresh subprocess (its peak memory is its
 own). The build: read and chunk the documents (streamed, timed as "chunking"; this fills the
 chunk cache), build the index as `python -m assistant index` does (`pipeline.build_index`: one
-document at a time, batches, build state, lock). Then serving, twice, as a page starts: load the
-chunks and the keyword index (the first start builds it and saves it beside the chunk cache,
-a later start loads the saved files memory-mapped), then time 40 searches (the real e5 query
-embedding, Chroma, Dutch BM25 and fusion). Memory is the process's peak: "model MB" once the
+document at a time, batches, build state, lock). Then serving, twice, as a page starts
+(`load_pipeline`: the documents and chunks, kept on disk and read when needed, and the keyword
+index: the first start builds it and saves it beside the chunk cache, a later start loads the
+saved files memory-mapped), then time 40 searches (the real e5 query embedding, Chroma, Dutch
+BM25, fusion, re-ranking and relevance) and 40 passages answers (composition and verbatim
+citations, which read the documents). Memory is the process's peak: "model MB" once the
 model is loaded, "index MB" through the build, "serve MB" for the first and a later start. With
 --server the store is a `chroma run` server on a free loopback port instead of the embedded
 store.
@@ -180,36 +182,39 @@ def run_build(corpus: Path, store_dir: Path, vectors: str, host: str, port: int)
 
 
 def run_serve(corpus: Path, store_dir: Path, host: str, port: int) -> dict:
-    """One size served by a fresh process: the chunks and the keyword index loaded (the index
-    from its saved files when an earlier start saved them), then 40 searches."""
-    from assistant.embeddings import QueryBatcher, load_embeddings, model_identity
-    from assistant.pipeline import load_chunks
-    from assistant.question import QuestionReader
-    from assistant.retrieval import Corpus, HybridRetriever
-    from assistant.store import PassageStore, connect
-    from assistant.vocabulary import DomainVocabulary
+    """One size served by a fresh process as the page serves it (`load_pipeline`: the documents,
+    their chunks and the keyword index, the index from its saved files when an earlier start saved
+    them), then 40 searches and 40 answers (composition and verbatim citations read the documents)."""
+    from assistant.pipeline import load_pipeline
 
-    settings = Settings.from_env()
-    corpus_settings = corpus_settings_for(settings, corpus)
-    store = PassageStore(store_dir, "scale", QueryBatcher(load_embeddings(settings)), model_identity(settings),
-                         connect(store_dir, host, port))
-    keyword_cache = corpus_settings.cache_dir / "keywords"
+    shared = Settings.from_env()
+    settings = replace(corpus_settings_for(shared, corpus), vectorstore_dir=store_dir, collection="scale",
+                       chroma_host=host, chroma_port=port)
+    models = settings.cache_dir / "models"  # the model converted once, in the usual cache folder
+    if not models.exists():
+        settings.cache_dir.mkdir(parents=True, exist_ok=True)
+        models.symlink_to(shared.cache_dir / "models", target_is_directory=True)
+    keyword_cache = settings.cache_dir / "keywords"
     saved = keyword_cache.is_dir() and any(keyword_cache.iterdir())
     start = time.perf_counter()
-    loaded = Corpus(load_chunks(corpus_settings), keyword_cache)
-    reader = QuestionReader(loaded.keywords, DomainVocabulary.load())
-    retriever = HybridRetriever(store=store, corpus=loaded, reader=reader)
+    pipeline = load_pipeline(settings, build_if_needed=False, progress=False)
     load_seconds = time.perf_counter() - start
-    retriever.search(reader.read("opwarmen"))
-    timings = []
+    pipeline.answerer.ask("opwarmen")
+    searches, answers = [], []
     for question in SEARCHES:
         start = time.perf_counter()
-        retriever.search(reader.read(question))
-        timings.append(time.perf_counter() - start)
-    timings.sort()
+        pipeline.answerer.search(question)
+        searches.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        pipeline.answerer.ask(question)
+        answers.append(time.perf_counter() - start)
+    searches.sort()
+    answers.sort()
     return {"keywords_saved": saved, "load_s": load_seconds, "serve_peak_mb": peak_rss_mb(),
-            "search_median_ms": statistics.median(timings) * 1000,
-            "search_p95_ms": timings[int(0.95 * (len(timings) - 1))] * 1000}
+            "search_median_ms": statistics.median(searches) * 1000,
+            "search_p95_ms": searches[int(0.95 * (len(searches) - 1))] * 1000,
+            "answer_median_ms": statistics.median(answers) * 1000,
+            "answer_p95_ms": answers[int(0.95 * (len(answers) - 1))] * 1000}
 
 
 def corpus_settings_for(settings: Settings, corpus: Path) -> Settings:
@@ -272,7 +277,7 @@ def main() -> None:
           "serve MB: a first start (it builds and saves the keyword index) / a later one (it loads it)")
     print(f"{'size':>6}{'MB text':>9}{'docs':>7}{'chunks':>8}{'sentences':>10}{'chunking s':>11}{'index s':>9}"
           f"{'chunks/s':>9}{'texts/s':>8}{'load s':>12}{'model MB':>9}{'index MB':>9}{'serve MB':>12}"
-          f"{'store MB':>9}{'median ms':>10}{'p95 ms':>8}")
+          f"{'store MB':>9}{'search ms':>10}{'p95 ms':>8}{'answer ms':>10}{'p95 ms':>8}")
     try:
         for size in args.sizes:
             corpus, store_dir = work / f"corpus-{size}x", work / f"store-{size}x-{mode}"
@@ -296,7 +301,8 @@ def main() -> None:
                   f"{f['chunking_s']:10.1f}{'*' if f['chunks_cached'] else ' '}{f['index_s']:9.1f}"
                   f"{f['chunks_per_s']:9.1f}{f['texts_per_s']:8.1f}{load:>12}"
                   f"{f['model_mb']:9.0f}{f['index_peak_mb']:9.0f}{serve:>12}{f['store_mb']:9.1f}"
-                  f"{later['search_median_ms']:10.0f}{later['search_p95_ms']:8.0f}", flush=True)
+                  f"{later['search_median_ms']:10.0f}{later['search_p95_ms']:8.0f}"
+                  f"{later['answer_median_ms']:10.0f}{later['answer_p95_ms']:8.0f}", flush=True)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

@@ -191,7 +191,7 @@ def test_a_claim_from_another_machine_is_respected_until_it_goes_silent(pipeline
     name = f"claimed_{silent_for}"
     client.create_collection(f"{name}_build_lock",  # what a build on another machine leaves while it runs
                              metadata={"host": "balie-server-2", "pid": 4242, "heartbeat": time.time() - silent_for})
-    chunks = pipeline.chunks[:3]
+    chunks = [pipeline.chunks.at(position) for position in range(3)]
     store = PassageStore(tmp_path / "vs", name, pipeline.store.embeddings, "model-a", client)
     if refused:
         with pytest.raises(IndexBusy, match="host balie-server-2"):
