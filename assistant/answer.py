@@ -207,7 +207,10 @@ class Answerer:
         shown = numbered(composition.passages, self.documents)
         lines: list[str] = []
         citations: list[Citation] = []
-        located = ""  # where the sentence that was looked up stands, for a question that asks it
+        # where the sentence that was looked up stands, for a question that asks it: the first
+        # that holds what it looks up, else the first
+        places: list[tuple[bool, str]] = []
+        looked_up = question.quoted or question.topic
         for unit in composition.units:
             passage = next((p for p in shown if p.chunk.id == unit.chunk.id), None)
             if passage is None:
@@ -220,11 +223,11 @@ class Answerer:
             label = f"{unit.label}: " if unit.label else ""
             lines.append(f"{'- ' if unit.item else ''}{label}{quote} [{passage.number}]")
             cited = cite(passage, quote, self.documents)
-            if question.asks_where and not located and (not question.quoted or holds_phrase(quote, question.quoted)):
-                located = location(passage, cited)
+            if question.asks_where:
+                places.append((not looked_up or holds_phrase(quote, looked_up), location(passage, cited)))
             citations += [c for c in cited if c not in citations]
-        if located:
-            lines.insert(0, located)
+        if places:
+            lines.insert(0, next((place for holds, place in places if holds), places[0][1]))
         return Answer(question.text, True, Mode.PASSAGES, "\n".join(lines), citations, shown)
 
     # ------------------------------------------------------------------ LLM answers, checked

@@ -28,11 +28,19 @@ FIRST_PERSON = frozenset("ik mijn me mij we wij ons onze".split())
 ASKING_WORDS = frozenset("""vraag vraagt vragen vroeg weten weet wil willen wilt laten laat haar hem hen zin zinnen
 passage passages citaat citeer citeren bron bronnen staat stond staan tekst stuk stukken document documenten
 propositie iets iemand via per den erover daarover hierover precies graag eigenlijk soms ergens nergens ongeveer
-ding dingen zaak zaken manier heen terecht zeggen zegt zei vertellen vertelt noemen noemt""".split())
+ding dingen zaak zaken manier heen terecht zeggen zegt zei vertellen vertelt noemen noemt alweer""".split())
 # A lookup that names its topic instead of quoting: "de passage over ...", "iets met ...", "waar
 # staat de zin over ...?"
 TOPIC_LOOKUP = re.compile(r"^(?:(?:waar (?:staat|stond)|ik zoek|zoek)\s+)?(?:(?:de|het|een)\s+)?"
                           r"(?:zin|zinnen|passage|citaat|alinea|tekst|stuk|iets)\s+(?:over|met)\s+(?P<topic>.+)$")
+# ... or names what it says: "waar stond ook alweer dat gemeenten geen uitvoeringsloket zijn?",
+# "welk document zei dat ..."
+CLAIM_LOOKUP = re.compile(r"\b(?:waar (?:staat|stond)|in welk(?:e)? (?:stuk|document)\w* (?:staat|stond)"
+                          r"|welk(?:e)? (?:stuk|document)\w* (?:zei|zegt|schreef|schrijft|noemt|noemde))"
+                          r"(?: (?:er|het|ook|alweer|nou|nu|precies|letterlijk))*,? dat"
+                          # "dat" as the pronoun ("waar stond dat ook alweer?", "... staat dat en welke ...")
+                          r" (?!(?:ook|en|of|nou|nu|dan|toch|er|precies|letterlijk|alweer)\b)"
+                          r"(?P<topic>\w+(?: \w+){2,})")
 SENTENCE_END = re.compile(r"(?<=[.!?:;])\s+")
 # A question about a source, a report, a publication: the only kind a bibliography entry's year answers
 ABOUT_SOURCES = re.compile(r"\b(bron\w*|rapport\w*|publicatie\w*|onderzoek\w*|titel|verschenen|stuk|stukken"
@@ -149,7 +157,8 @@ def answer_items(answer: str) -> list[str]:
 
 def lookup_topic(folded_question: str) -> str:
     """What a lookup names ("de passage over windmolens" -> "windmolens"); "" for other questions."""
-    match = TOPIC_LOOKUP.search(folded_question.rstrip("?.! "))
+    question = folded_question.rstrip("?.! ")
+    match = TOPIC_LOOKUP.search(question) or CLAIM_LOOKUP.search(question)
     return match.group("topic") if match else ""
 
 

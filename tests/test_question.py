@@ -126,6 +126,11 @@ def test_control_characters_are_removed():
     ("de passage over windmolens en zonneparken", "", "windmolens en zonneparken"),
     ("Waar staat de zin over het afschaffen van de hondenbelasting?", "", "het afschaffen van de hondenbelasting"),
     ("iets met 'samen sterk'", "samen sterk", "'samen sterk'"),
+    ("Waar stond ook alweer dat gemeenten geen uitvoeringsloket zijn?", "", "gemeenten geen uitvoeringsloket zijn"),
+    ("Welk document zei dat inwoners tussen wal en schip vallen?", "", "inwoners tussen wal en schip vallen"),
+    ("Waar stond dat?", "", ""),  # "dat" points back: nothing named
+    ("van zorg naar gezondheid - waar stond dat ook alweer?", "", ""),
+    ("in welk stuk staat dat en welke voorbeelden geven ze?", "", ""),
     ("Staat er ook iets in over wat de opvang kost?", "", ""),  # a question, not a lookup
     ("Wat doen gemeenten aan schulden?", "", ""),
 ])
