@@ -40,7 +40,7 @@ CLAIM_LOOKUP = re.compile(r"\b(?:waar (?:staat|stond)|in welk(?:e)? (?:stuk|docu
                           r"(?: (?:er|het|ook|alweer|nou|nu|precies|letterlijk))*,? dat"
                           # "dat" as the pronoun ("waar stond dat ook alweer?", "... staat dat en welke ...")
                           r" (?!(?:ook|en|of|nou|nu|dan|toch|er|precies|letterlijk|alweer)\b)"
-                          r"(?P<topic>\w+(?: \w+){2,})")
+                          r"(?P<claim>\w+(?: \w+){2,})")
 SENTENCE_END = re.compile(r"(?<=[.!?:;])\s+")
 # A question about a source, a report, a publication: the only kind a bibliography entry's year answers
 ABOUT_SOURCES = re.compile(r"\b(bron\w*|rapport\w*|publicatie\w*|onderzoek\w*|titel|verschenen|stuk|stukken"
@@ -157,9 +157,14 @@ def answer_items(answer: str) -> list[str]:
 
 def lookup_topic(folded_question: str) -> str:
     """What a lookup names ("de passage over windmolens" -> "windmolens"); "" for other questions."""
-    question = folded_question.rstrip("?.! ")
-    match = TOPIC_LOOKUP.search(question) or CLAIM_LOOKUP.search(question)
+    match = TOPIC_LOOKUP.search(folded_question.rstrip("?.! "))
     return match.group("topic") if match else ""
+
+
+def lookup_claim(folded_question: str) -> str:
+    """What a lookup says a passage says ("waar stond dat gemeenten ... zijn?" -> "gemeenten ... zijn")."""
+    match = CLAIM_LOOKUP.search(folded_question.rstrip("?.! "))
+    return match.group("claim") if match else ""
 
 
 class QuestionReader:
@@ -193,7 +198,8 @@ class QuestionReader:
             unknown_words=tuple(self.unknown_words(text, entries)),
             asks_about_name=self.asks_about(text, unknown, first_person), first_person=first_person,
             about_sources=bool(ABOUT_SOURCES.search(folded)), asks_where=bool(ASKS_WHERE.search(folded)),
-            quoted=quoted_phrase(text), topic=lookup_topic(folded), rewritten=bool(rewritten),
+            quoted=quoted_phrase(text), topic=lookup_topic(folded), claim=lookup_claim(folded),
+            rewritten=bool(rewritten),
         )
 
     def focus(self, text: str) -> frozenset[str]:

@@ -22,7 +22,9 @@ Five rules, each a reason in the verdict (and so in the answer's trace):
    still matches), or holds most of its words (the words in another order). A phrase made of
    the documents' vocabulary but said nowhere is close in meaning to many passages, so
    similarity alone would find it. A lookup that names its topic instead ("de passage over
-   windmolens en zonneparken") needs a passage that holds most of the topic's words. A lookup
+   windmolens en zonneparken") needs a passage that holds most of the topic's words; one that says
+   what the passage says ("waar stond dat gemeenten geen uitvoeringsloket zijn?") needs a sentence
+   that holds most of its words. A lookup
    that a passage holds is not refused by rule 4 for a misremembered word no document holds.
 """
 
@@ -32,7 +34,7 @@ from rapidfuzz import fuzz
 
 from .answer_types import holds
 from .keywords import fold, plain, word_stems
-from .types import Passage, SearchResult, Verdict, is_reference_entry
+from .types import Passage, Question, SearchResult, Verdict, is_reference_entry
 
 KEYWORD_EVIDENCE = 2.0  # a BM25 score that only real keyword matches reach
 KEYWORD_BONUS = 0.03
@@ -40,6 +42,7 @@ EVIDENCE_PASSAGES = 3  # how many of the best passages may hold the asked-for fa
 QUOTE_PASSAGES = 5  # how many of the best passages may hold a quoted phrase
 QUOTE_MATCH = 75  # rapidfuzz partial_ratio (0-100) from which a sentence holds the phrase as remembered
 QUOTE_WORDS = 0.75  # or the share of the phrase's content words a sentence holds (a topic's: a passage)
+CLAIM_WORDS = 0.6  # the share of a claim's content words one sentence must hold (a word misremembered)
 
 
 def judge(result: SearchResult, found_threshold: float) -> Verdict:
@@ -60,10 +63,11 @@ def judge(result: SearchResult, found_threshold: float) -> Verdict:
         else:
             reasons.append(f"asks for {wanted}: held by {sentence[:120]!r}")
     looked_up = None  # a lookup's verdict: a passage says what it looks up, or none does
-    if question.quoted or question.topic:
-        phrase = question.quoted or question.topic
-        match, share = quote_match(phrase, result.passages, whole_passage=not question.quoted)
-        looked_up = match >= QUOTE_MATCH or share >= QUOTE_WORDS
+    if question.quoted or question.claim or question.topic:
+        phrase = question.quoted or question.claim or question.topic
+        match, share = quote_match(phrase, result.passages, whole_passage=phrase == question.topic)
+        # a claim is a clause of common words, which a character match finds almost anywhere
+        looked_up = share >= CLAIM_WORDS if phrase == question.claim else match >= QUOTE_MATCH or share >= QUOTE_WORDS
         found = found and looked_up
         reasons.append(f"looks up {phrase!r}: best match {match:.0f}, words {share:.2f} "
                        + ("- a passage holds it" if looked_up else "- no passage says it"))
@@ -102,11 +106,14 @@ def _evidence_chunks(passages: list[Passage], depth: int = EVIDENCE_PASSAGES):
         yield from passage.copies
 
 
-def holds_phrase(sentence: str, phrase: str) -> bool:
-    """The sentence holds the phrase as remembered (the thresholds of a quoted phrase's check)."""
+def holds_lookup(question: Question, sentence: str) -> bool:
+    """The sentence holds what the question looks up, by the rules of `judge` for one sentence."""
+    phrase = question.quoted or question.claim or question.topic
     wanted = word_stems(phrase)
-    return (fuzz.partial_ratio(plain(phrase), plain(sentence)) >= QUOTE_MATCH
-            or bool(wanted) and len(wanted & word_stems(sentence)) / len(wanted) >= QUOTE_WORDS)
+    share = len(wanted & word_stems(sentence)) / len(wanted) if wanted else 0.0
+    if phrase == question.claim:
+        return share >= CLAIM_WORDS
+    return share >= QUOTE_WORDS or fuzz.partial_ratio(plain(phrase), plain(sentence)) >= QUOTE_MATCH
 
 
 def quote_match(phrase: str, passages: list[Passage], whole_passage: bool = False) -> tuple[float, float]:

@@ -249,6 +249,7 @@ class Question:
     asks_where: bool  # it asks where a passage stands ("in welk stuk staat dat?"): the answer names it
     quoted: str = ""  # the phrase it quotes ("waar staat 'pleisters plakken'?"): it must stand in a passage
     topic: str = ""  # what a lookup without quotes names ("de passage over windmolens"): a passage holds it
+    claim: str = ""  # what a lookup says a passage says ("waar stond dat gemeenten ... zijn?"): a sentence holds it
     rewritten: bool = False  # retrieval_text is an LLM's stand-alone rewrite
 
     @property
