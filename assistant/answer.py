@@ -210,7 +210,6 @@ class Answerer:
         # where the sentence that was looked up stands, for a question that asks it: the first
         # that holds what it looks up, else the first
         places: list[tuple[bool, str]] = []
-        looks_up = bool(question.quoted or question.claim or question.topic)
         for unit in composition.units:
             passage = next((p for p in shown if p.chunk.id == unit.chunk.id), None)
             if passage is None:
@@ -224,7 +223,7 @@ class Answerer:
             lines.append(f"{'- ' if unit.item else ''}{label}{quote} [{passage.number}]")
             cited = cite(passage, quote, self.documents)
             if question.asks_where:
-                places.append((not looks_up or holds_lookup(question, quote), location(passage, cited)))
+                places.append((not question.lookup or holds_lookup(question, quote), location(passage, cited)))
             citations += [c for c in cited if c not in citations]
         if places:
             lines.insert(0, next((place for holds, place in places if holds), places[0][1]))

@@ -63,11 +63,10 @@ def judge(result: SearchResult, found_threshold: float) -> Verdict:
         else:
             reasons.append(f"asks for {wanted}: held by {sentence[:120]!r}")
     looked_up = None  # a lookup's verdict: a passage says what it looks up, or none does
-    if question.quoted or question.claim or question.topic:
-        phrase = question.quoted or question.claim or question.topic
+    if question.lookup:
+        phrase = question.lookup
         match, share = quote_match(phrase, result.passages, whole_passage=phrase == question.topic)
-        # a claim is a clause of common words, which a character match finds almost anywhere
-        looked_up = share >= CLAIM_WORDS if phrase == question.claim else match >= QUOTE_MATCH or share >= QUOTE_WORDS
+        looked_up = _holds(question, match, share)
         found = found and looked_up
         reasons.append(f"looks up {phrase!r}: best match {match:.0f}, words {share:.2f} "
                        + ("- a passage holds it" if looked_up else "- no passage says it"))
@@ -107,13 +106,24 @@ def _evidence_chunks(passages: list[Passage], depth: int = EVIDENCE_PASSAGES):
 
 
 def holds_lookup(question: Question, sentence: str) -> bool:
-    """The sentence holds what the question looks up, by the rules of `judge` for one sentence."""
-    phrase = question.quoted or question.claim or question.topic
-    wanted = word_stems(phrase)
-    share = len(wanted & word_stems(sentence)) / len(wanted) if wanted else 0.0
-    if phrase == question.claim:
+    """The sentence holds what the question looks up, by the rule of `judge` for one sentence."""
+    phrase = question.lookup
+    match = fuzz.partial_ratio(plain(phrase), plain(sentence))
+    return _holds(question, match, _word_share(word_stems(phrase), sentence))
+
+
+def _holds(question: Question, match: float, share: float) -> bool:
+    """A quoted phrase or a topic is held by a close character match or most of its words; a claim
+    only by its words (a clause of common words matches some sentence character by character
+    almost anywhere)."""
+    if question.lookup == question.claim:
         return share >= CLAIM_WORDS
-    return share >= QUOTE_WORDS or fuzz.partial_ratio(plain(phrase), plain(sentence)) >= QUOTE_MATCH
+    return match >= QUOTE_MATCH or share >= QUOTE_WORDS
+
+
+def _word_share(wanted: set[str], text: str) -> float:
+    """The share of the stems `wanted` that `text` holds."""
+    return len(wanted & word_stems(text)) / len(wanted) if wanted else 0.0
 
 
 def quote_match(phrase: str, passages: list[Passage], whole_passage: bool = False) -> tuple[float, float]:
@@ -127,6 +137,5 @@ def quote_match(phrase: str, passages: list[Passage], whole_passage: bool = Fals
         for sentence in texts:
             best_match = max(best_match, fuzz.partial_ratio(typed, plain(sentence)))
         for text in [chunk.text] if whole_passage else texts:
-            if wanted:
-                best_share = max(best_share, len(wanted & word_stems(text)) / len(wanted))
+            best_share = max(best_share, _word_share(wanted, text))
     return best_match, best_share

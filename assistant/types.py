@@ -256,6 +256,11 @@ class Question:
     def follow_up(self) -> bool:
         return any(t.role == Role.USER for t in self.history)
 
+    @property
+    def lookup(self) -> str:
+        """What a citation lookup looks up: its quoted phrase, claim or topic ("" for other questions)."""
+        return self.quoted or self.claim or self.topic
+
 
 # ------------------------------------------------------------------ retrieval and relevance
 @dataclass
