@@ -154,9 +154,9 @@ class PassageStore:
         with self.reachable():
             return self.generations.state(self.generation)
 
-    def check_ready(self, chunks: list[Chunk] | list[str]) -> None:
-        """Raise IndexNotReady unless the store serves exactly `chunks` (or the chunks with these
-        ids), fully built (following the pointer first: another machine may have finished a build)."""
+    def check_ready(self, chunk_ids: list[str]) -> None:
+        """Raise IndexNotReady unless the store serves exactly the chunks with these ids, fully built
+        (following the pointer first: another machine may have finished a build)."""
         self.refresh()
         state = self.read_state()
         if not state:
@@ -166,8 +166,7 @@ class PassageStore:
         if state.get("embedding_model") != self.model_identity:
             raise IndexNotReady(f"the index was built with {state.get('embedding_model')!r}, "
                                 f"not {self.model_identity!r}")
-        ids = [c if isinstance(c, str) else c.id for c in chunks]
-        if state.get("fingerprint") != fingerprint(ids):
+        if state.get("fingerprint") != fingerprint(chunk_ids):
             raise IndexNotReady("the documents changed since the index was built")
 
     # --------------------------------------------------------------- indexing

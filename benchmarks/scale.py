@@ -208,13 +208,15 @@ def run_serve(corpus: Path, store_dir: Path, host: str, port: int) -> dict:
         start = time.perf_counter()
         pipeline.answerer.ask(question)
         answers.append(time.perf_counter() - start)
-    searches.sort()
-    answers.sort()
     return {"keywords_saved": saved, "load_s": load_seconds, "serve_peak_mb": peak_rss_mb(),
-            "search_median_ms": statistics.median(searches) * 1000,
-            "search_p95_ms": searches[int(0.95 * (len(searches) - 1))] * 1000,
-            "answer_median_ms": statistics.median(answers) * 1000,
-            "answer_p95_ms": answers[int(0.95 * (len(answers) - 1))] * 1000}
+            **milliseconds("search", searches), **milliseconds("answer", answers)}
+
+
+def milliseconds(name: str, seconds: list[float]) -> dict[str, float]:
+    """The median and the 95th percentile of `seconds`, in ms, as `<name>_median_ms` and `<name>_p95_ms`."""
+    ordered = sorted(seconds)
+    return {f"{name}_median_ms": statistics.median(ordered) * 1000,
+            f"{name}_p95_ms": ordered[int(0.95 * (len(ordered) - 1))] * 1000}
 
 
 def corpus_settings_for(settings: Settings, corpus: Path) -> Settings:

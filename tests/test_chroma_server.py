@@ -163,7 +163,7 @@ def test_a_build_from_another_machine_waits_its_turn(pipeline, server_env, tmp_p
     finally:
         first.communicate(timeout=600)
     assert first.returncode == 0
-    machine_b.check_ready(chunks)  # the first build was not disturbed: whole and servable
+    machine_b.check_ready([c.id for c in chunks])  # the first build was not disturbed: whole and servable
     assert machine_b.sync(chunks, progress=False).added == 0
 
 
@@ -180,7 +180,7 @@ def test_the_claim_of_a_killed_build_is_taken_over(pipeline, server_env, tmp_pat
     with caplog.at_level(logging.WARNING, logger="assistant.store"):
         store.sync(chunks, progress=False)  # its process is gone from this machine: no wait
     assert "Taking over the index build claim" in caplog.text
-    store.check_ready(chunks)
+    store.check_ready([c.id for c in chunks])
     assert "killed_claim_build_lock" not in {c.name for c in client.list_collections()}
 
 
@@ -199,7 +199,7 @@ def test_a_claim_from_another_machine_is_respected_until_it_goes_silent(pipeline
         assert not store.read_state(), "the refused build wrote nothing"
     else:
         assert store.sync(chunks, progress=False).added == 3
-        store.check_ready(chunks)
+        store.check_ready([c.id for c in chunks])
 
 
 # ------------------------------------------------------------------ a server that stalls

@@ -62,7 +62,7 @@ def test_changing_one_seed_re_embeds_only_its_changed_chunks(tmp_path, small_cor
     first = _chunks(small_corpus)
     report = store.sync(first, progress=False)
     assert report.added == len(first) and report.removed == 0
-    store.check_ready(first)
+    store.check_ready([c.id for c in first])
 
     path = small_corpus / SMALL[1]
     added = "\n\nDe gemeente opent een nieuw wijkloket voor mantelzorgers.\n"
@@ -79,7 +79,7 @@ def test_changing_one_seed_re_embeds_only_its_changed_chunks(tmp_path, small_cor
     new_chunks = [c for c in second if c.id in changed]
     assert len(spy.embedded) == len(new_chunks) + sum(len(c.sentences) for c in new_chunks)
     assert set(store.passages.get(include=[])["ids"]) == {c.id for c in second}
-    store.check_ready(second)
+    store.check_ready([c.id for c in second])
 
     vector = real_embeddings.embed_query("nieuw wijkloket voor mantelzorgers")
     assert store.dense_search(vector, 1)[0][0] in changed
@@ -100,18 +100,18 @@ def test_removed_document_is_deleted_with_its_sentences(tmp_path, small_corpus, 
 def test_a_store_for_another_model_is_not_served_but_rebuilt(tmp_path, small_corpus, real_embeddings):
     chunks = _chunks(small_corpus)
     with pytest.raises(IndexNotReady, match="no index"):
-        PassageStore(tmp_path / "vs", "test", real_embeddings, "model-a").check_ready(chunks)
+        PassageStore(tmp_path / "vs", "test", real_embeddings, "model-a").check_ready([c.id for c in chunks])
     store = PassageStore(tmp_path / "vs", "test", real_embeddings, "model-a")
     store.sync(chunks, progress=False)
     assert store.read_state()["complete"] is True
-    store.check_ready(chunks)
+    store.check_ready([c.id for c in chunks])
 
     other = PassageStore(tmp_path / "vs", "test", real_embeddings, "model-b")
     with pytest.raises(IndexNotReady, match="built with"):
-        other.check_ready(chunks)
+        other.check_ready([c.id for c in chunks])
     report = other.sync(chunks, progress=False)
     assert report.added == len(chunks)  # a model change rebuilds rather than mixing vectors
-    other.check_ready(chunks)
+    other.check_ready([c.id for c in chunks])
 
 
 def test_a_build_killed_midway_is_not_served_and_is_finished_next_time(tmp_path):
@@ -126,12 +126,12 @@ def test_a_build_killed_midway_is_not_served_and_is_finished_next_time(tmp_path)
     store = open_store(settings)
     assert 0 < store.count() < len(chunks), "killed midway"
     with pytest.raises(IndexNotReady, match="did not finish"):
-        store.check_ready(chunks)
+        store.check_ready([c.id for c in chunks])
     with pytest.raises(IndexNotReady):
         load_pipeline(settings, build_if_needed=False, progress=False)
 
     pipeline = load_pipeline(settings, progress=False)  # the next start finishes the build
-    pipeline.store.check_ready(chunks)
+    pipeline.store.check_ready([c.id for c in chunks])
     assert pipeline.store.count() == len(chunks)
     assert pipeline.answerer.search("Wat is bestaanszekerheid?").passages
     assert open_store(settings).sync(chunks, progress=False).added == 0, "nothing left to do"
@@ -183,7 +183,7 @@ def test_each_build_is_a_new_generation_switched_to_when_complete(tmp_path, smal
     # the reader serves what it served until it refreshes (check_ready refreshes: it asks about now)
     assert reader.generation.number == 1 and reader.count() == len(first)
     assert reader.refresh() is True and reader.generation.number == 2
-    reader.check_ready(second)
+    reader.check_ready([c.id for c in second])
     assert reader.count() == len(second)
 
     builder.sync(second, rebuild=True, progress=False)
@@ -205,7 +205,7 @@ def test_a_half_built_generation_is_never_served(tmp_path):
     kill_build_midway(env)
 
     store = open_store(settings)
-    store.check_ready(served)  # still the complete generation from before
+    store.check_ready([c.id for c in served])  # still the complete generation from before
     assert store.count() == len(served) and store.generation.number == 1
     everything = load_chunks(settings)
     report = store.sync(everything, progress=False)  # the killed build is resumed
