@@ -117,11 +117,18 @@ def chunk_documents(docs: list[Document]) -> list[Chunk]:
     return [chunk for doc in docs for chunk in chunk_document(doc)]
 
 
-def _fingerprint(doc: Document) -> str:
-    """Changes with the document's text or title, and with this module's or the cleaner's code."""
+@lru_cache(maxsize=1)
+def _code_digest():
+    """The hash of this module's and the cleaner's code, read once per process (not per document)."""
     digest = hashlib.sha256()
     for module_file in (__file__, documents.__file__, types.__file__):
         digest.update(Path(module_file).read_bytes())
+    return digest
+
+
+def _fingerprint(doc: Document) -> str:
+    """Changes with the document's text or title, and with this module's or the cleaner's code."""
+    digest = _code_digest().copy()
     digest.update("\x1f".join((doc.name, doc.title, doc.source)).encode("utf-8"))
     return digest.hexdigest()[:32]
 
