@@ -46,8 +46,10 @@ llm: $(STAMP)
 axe:
 	@test -f node_modules/axe-core/axe.min.js || npm ci --no-audit --no-fund
 
+# two workers on the two cores: many tests wait part of the time on a server, a browser or the
+# LLM; the LLM tests share one worker (and its llama.cpp server), the index is built once
 test: $(STAMP) chromium llm axe
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadgroup
 
 # the tests that need no model, server or browser: question reading, relevance, composition,
 # grounding, the session, chunking (well under a minute)

@@ -21,6 +21,7 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -68,8 +69,13 @@ def kept_store_dir(settings: Settings) -> Path:
 
 @cache
 def shared_pipeline() -> Pipeline:
+    """Loaded once per test process; with parallel workers (pytest -n) the first one builds the
+    kept index while the others wait on its lock, then they all load it."""
     settings = make_settings()
-    return load_pipeline(replace(settings, vectorstore_dir=kept_store_dir(settings)), progress=False)
+    store_dir = kept_store_dir(settings)
+    store_dir.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(f"{store_dir}.lock"):
+        return load_pipeline(replace(settings, vectorstore_dir=store_dir), progress=False)
 
 
 @pytest.fixture(scope="session")

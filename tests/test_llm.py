@@ -27,6 +27,9 @@ from assistant.types import Answer, Role, Trace, Turn
 from conftest import OUTPUT_DIR, PROJECT, REAL_LLM_TIMEOUT, ask, last_answer_text, llm_settings, running_page
 from stub_llm import FAULTS, StubLLM
 
+# one worker holds the llama.cpp server when the suite runs in parallel
+pytestmark = pytest.mark.xdist_group("llm")
+
 JEUGDHULP = "Wat vragen gemeenten van het rijk voor de jeugdhulp?"
 FALL_BACKS = (LLM_FAILED_NOTICE, LLM_NO_ANSWER_NOTICE)  # the passages answer stands, with one of these
 SECRET = "sk-test-do-not-log-0123456789"
@@ -89,11 +92,19 @@ def test_unanswerable_question_is_refused_without_asking_the_llm(pipeline):
 
 
 def test_follow_up_is_condensed_and_stays_on_topic(pipeline, llm_server):
+    """The LLM rewrites the follow-up into a stand-alone question, and retrieval finds the
+    conversation's topic with it (the answer itself is the other tests' part)."""
     history = [Turn(Role.USER, JEUGDHULP),
                Turn(Role.ASSISTANT, "Gemeenten vragen financiële zekerheid vanaf 2026 [1].")]
-    answer = llm_answerer(pipeline, llm_server).ask("En hoe zit het met de administratieve lasten?", history)
-    assert answer.found
-    assert any("jeugd" in p.chunk.text.lower() for p in answer.passages[:3])
+    answerer = llm_answerer(pipeline, llm_server)
+    trace = Trace()
+    question = answerer.reader.read("En hoe zit het met de administratieve lasten?", history)
+    rewritten = answerer.rewritten(question, time.monotonic() + REAL_LLM_TIMEOUT, trace)
+    rewrites = [t.fields for t in trace.steps if t.step == "rewrite"]
+    assert [set(fields) for fields in rewrites] == [{"question"}], rewrites
+    result, _ = answerer._search(rewritten, None, trace)
+    assert result.found
+    assert any("jeugd" in p.chunk.text.lower() for p in result.passages[:3])
 
 
 def test_question_in_english_gets_a_dutch_cited_answer(pipeline, llm_server):
