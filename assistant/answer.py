@@ -22,7 +22,7 @@ import time
 from collections.abc import Iterator, Mapping
 
 from .chunking import sentence_spans
-from .citations import cite, normalize_for_match, numbered, verbatim_quote
+from .citations import cite, normalize_for_match, numbered, verbatim_pieces
 from .compose import RERANK_DEPTH, Composer, Composition
 from .grounding import Claim, Grounder, claims
 from .llm import LLMFailure, LLMWriter
@@ -215,13 +215,14 @@ class Answerer:
             if passage is None:
                 passage = numbered([*[p.passage for p in shown], Passage(unit.chunk, 0.0)], self.documents)[-1]
                 shown.append(passage)
-            quote = verbatim_quote(unit.chunk, *unit.span, self.documents[unit.chunk.source])
-            if not quote:
+            pieces = verbatim_pieces(unit.chunk, *unit.span, self.documents[unit.chunk.source])
+            if not pieces:
                 continue
+            quote = " ".join(pieces)
             passage.highlights.append(unit.span)
             label = f"{unit.label}: " if unit.label else ""
             lines.append(f"{'- ' if unit.item else ''}{label}{quote} [{passage.number}]")
-            cited = cite(passage, quote, self.documents)
+            cited = [c for piece in pieces for c in cite(passage, piece, self.documents)]
             if question.asks_where:
                 places.append((not question.lookup or holds_lookup(question, quote), location(passage, cited)))
             citations += [c for c in cited if c not in citations]
@@ -282,12 +283,12 @@ class Answerer:
             rejected.append({"claim": claim.text, "reason": grounding.reason})
             return
         passage = given[grounding.number - 1]
-        quote = verbatim_quote(passage.chunk, *grounding.span, self.documents[passage.chunk.source])
-        if not quote:
+        pieces = verbatim_pieces(passage.chunk, *grounding.span, self.documents[passage.chunk.source])
+        if not pieces:
             rejected.append({"claim": claim.text, "reason": "the supporting sentence is not verbatim in its source"})
             return
         passage.highlights.append(grounding.span)
-        citations += [c for c in cite(passage, quote, self.documents) if c not in citations]
+        citations += [c for piece in pieces for c in cite(passage, piece, self.documents) if c not in citations]
         kept.append(with_marker(grounding.claim.text, grounding.number))  # a quotation may stand for the claim
 
 

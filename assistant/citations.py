@@ -36,22 +36,29 @@ def is_verbatim(quote: str, document: Document) -> bool:
     return bool(quote.strip()) and normalize_for_match(quote) in _normalized_source(document.source)
 
 
-def verbatim_quote(chunk: Chunk, start: int, end: int, document: Document) -> str:
-    """The text of chunk.text[start:end] as a quote that stands verbatim in the source.
+def verbatim_pieces(chunk: Chunk, start: int, end: int, document: Document) -> list[str]:
+    """chunk.text[start:end] as quotes that stand verbatim in the source, in reading order.
 
-    Cleaning can join a paragraph that a page header interrupted; a sentence spanning that
-    join is cut back to its longest part that stands verbatim in the source.
+    Cleaning joins a paragraph that a page break cut in two, also across the chapter title the
+    page repeats ("... bieden we" / "# Bestaanszekerheid ..." / "samenhangende ondersteuning
+    ..."): such a sentence is quoted as its parts on either side of the join, each verbatim;
+    together they read as the whole sentence.
     """
     text = chunk.text[start:end].strip()
     if is_verbatim(text, document):
-        return text
+        return [text]
     pieces, piece_start = [], start
     for i in chunk.offsets.jumps(start, end, more_than=2):  # a jump over removed source text
         pieces.append((piece_start, i))
         piece_start = i
     pieces.append((piece_start, end))
-    candidates = sorted((chunk.text[a:b].strip() for a, b in pieces), key=len, reverse=True)
-    return next((c for c in candidates if is_verbatim(c, document)), "")
+    quotes = [chunk.text[a:b].strip() for a, b in pieces]
+    return [quote for quote in quotes if quote and is_verbatim(quote, document)]
+
+
+def verbatim_quote(chunk: Chunk, start: int, end: int, document: Document) -> str:
+    """The longest part of chunk.text[start:end] that stands verbatim in the source (one quote)."""
+    return max(verbatim_pieces(chunk, start, end, document), key=len, default="")
 
 
 def cite(passage: NumberedPassage, quote: str, documents: Mapping[str, Document]) -> list[Citation]:

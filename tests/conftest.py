@@ -36,7 +36,7 @@ INTEGRATION_FIXTURES = {"pipeline", "documents", "page_url", "browser", "llm_ser
 FAST_MODULES = {"test_question", "test_relevance", "test_compose", "test_grounding", "test_session",
                 "test_chunking", "test_vocabulary", "test_privacy", "test_plain_language", "test_feedback",
                 "test_settings", "test_logs", "test_login_throttle", "test_export", "test_library", "test_keywords",
-                "test_served", "test_own_questions"}
+                "test_served", "test_own_questions", "test_citations"}
 
 
 def pytest_collection_modifyitems(items):
