@@ -41,6 +41,11 @@ CLAIM_LOOKUP = re.compile(r"\b(?:waar (?:staat|stond)|in welk(?:e)? (?:stuk|docu
                           # "dat" as the pronoun ("waar stond dat ook alweer?", "... staat dat en welke ...")
                           r" (?!(?:ook|en|of|nou|nu|dan|toch|er|precies|letterlijk|alweer)\b)"
                           r"(?P<claim>\w+(?: \w+){2,})")
+# "wat verstaan VNG en Divosa onder preventie?": who means something is not what is asked about;
+# searched as "wat verstaan ze onder preventie?" (the authors' names would pull in the colophon).
+# Only for meaning: in "wat vindt de SER van ..." the speaker may well be what is looked for.
+SPEAKER = re.compile(r"\bwat\s+(?P<asking>(?:bedoel|versta|verstond)\w*)\s+"
+                     r"(?P<speaker>(?:[^\s?]+\s+){1,5}?)(?P<relation>met|onder)\b", re.IGNORECASE)
 SENTENCE_END = re.compile(r"(?<=[.!?:;])\s+")
 # A question about a source, a report, a publication: the only kind a bibliography entry's year answers
 ABOUT_SOURCES = re.compile(r"\b(bron\w*|rapport\w*|publicatie\w*|onderzoek\w*|titel|verschenen|stuk|stukken"
@@ -155,6 +160,12 @@ def answer_items(answer: str) -> list[str]:
     return [item.strip(" .") for item in re.split(r",|;|\s+en\s+", listed) if item.strip(" .")]
 
 
+def without_speaker(text: str) -> str:
+    """The question with the one whose meaning it asks for left out ("wat bedoelen VNG en Divosa
+    met X" -> "wat bedoelen ze met X"): retrieval then looks for X, not for the speaker's name."""
+    return SPEAKER.sub(lambda m: f"wat {m['asking']} ze {m['relation']}", text, count=1)
+
+
 def lookup_topic(folded_question: str) -> str:
     """What a lookup names ("de passage over windmolens" -> "windmolens"); "" for other questions."""
     match = TOPIC_LOOKUP.search(folded_question.rstrip("?.! "))
@@ -180,7 +191,7 @@ class QuestionReader:
         history = tuple(history)
         asked = text
         text = without_placeholders(text)  # "[BSN]" stands for what was left out: no word to read
-        retrieval_text = without_placeholders(rewritten or follow_up_text(text, history))
+        retrieval_text = without_speaker(without_placeholders(rewritten or follow_up_text(text, history)))
         folded = fold(text).strip()
         entries = self.vocabulary.matches(retrieval_text) if self.vocabulary else []
         expansion = terms(entries)
