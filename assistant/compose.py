@@ -54,6 +54,7 @@ class Tuning:
     rerank: float = 1.0  # of the best sentence's score when re-ordering passages
     mmr_lambda: float = 0.7  # relevance against novelty
     floor: float = 0.45  # a further sentence must score at least this share of the best one
+    continuation: float = 0.3  # the next sentence of a chosen one's paragraph gains this share of its score
     lists: bool = True  # a list's introduction brings its items
     word_scale: float = 1.2  # of every budget's words
 
@@ -251,6 +252,7 @@ class Composer:
                 continue
             chosen.append(pick)
             words += pick.words
+            self._continue(pick, pool)
             introduces = self.tuning.lists and pick.chunk.text[:pick.span[1]].rstrip().endswith(":")
             items = self.list_items(pick.chunk, pick.span[1]) if introduces else []
             units.append(Unit(pick.chunk, pick.span, pick.rank, score=pick.score))
@@ -265,6 +267,17 @@ class Composer:
         dropped = [(c.chunk.text[c.span[0]:c.span[1]][:80], round(c.score, 3))
                    for c in sorted(pool, key=lambda c: -c.score)[:3]]
         return Composition(ranked, _reading_order(units), dropped)
+
+    def _continue(self, pick: Candidate, pool: list[Candidate]) -> None:
+        """The sentence after a chosen one in its paragraph or bullet says more of the same point
+        (what is asked of the rijk after the problem, the reason after the claim): it gains a
+        share of the chosen sentence's score (a sentence window, chosen within the budget)."""
+        block = next(((a, b) for a, b, _ in pick.chunk.blocks if a <= pick.span[0] < b), None)
+        if block is None or not self.tuning.continuation:
+            return
+        for c in pool:
+            if c.chunk is pick.chunk and c.index == pick.index + 1 and block[0] <= c.span[0] < block[1]:
+                c.score += self.tuning.continuation * pick.score
 
     def _mmr(self, candidate: Candidate, chosen: list[Candidate]) -> float:
         if not chosen:

@@ -42,8 +42,8 @@ CLAIM_LOOKUP = re.compile(r"\b(?:waar (?:staat|stond)|in welk(?:e)? (?:stuk|docu
                           r" (?!(?:ook|en|of|nou|nu|dan|toch|er|precies|letterlijk|alweer)\b)"
                           r"(?P<claim>\w+(?: \w+){2,})")
 # "wat verstaan VNG en Divosa onder preventie?": who means something is not what is asked about;
-# searched as "wat verstaan ze onder preventie?" (the authors' names would pull in the colophon).
-# Only for meaning: in "wat vindt de SER van ..." the speaker may well be what is looked for.
+# searched as "wat verstaan ze onder preventie?" (the authors' names pulled in the colophon). Only
+# for meaning: in "wat vindt de SER van ..." the speaker may be what is looked for.
 SPEAKER = re.compile(r"\bwat\s+(?P<asking>(?:bedoel|versta|verstond)\w*)\s+"
                      r"(?P<speaker>(?:[^\s?]+\s+){1,5}?)(?P<relation>met|onder)\b", re.IGNORECASE)
 SENTENCE_END = re.compile(r"(?<=[.!?:;])\s+")

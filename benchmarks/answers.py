@@ -31,19 +31,22 @@ from assistant.types import Role, Turn  # noqa: E402
 
 CONFIGURATIONS: dict[str, dict] = {
     "closest sentences only (no keywords, prior, kinds, lists)": {
-        "keyword": 0.0, "prior": 0.0, "kind": 0.0, "lists": False, "rerank": 0.0, "mmr_lambda": 1.0},
-    "+ keywords": {"prior": 0.0, "kind": 0.0, "lists": False, "rerank": 0.0, "mmr_lambda": 1.0},
-    "+ passage prior": {"kind": 0.0, "lists": False, "rerank": 0.0, "mmr_lambda": 1.0},
-    "+ MMR": {"kind": 0.0, "lists": False, "rerank": 0.0},
-    "+ list items": {"kind": 0.0, "rerank": 0.0},
-    "+ section kinds": {"rerank": 0.0},
-    "+ re-ranking passages by the best sentence": {},
+        "keyword": 0.0, "prior": 0.0, "kind": 0.0, "lists": False, "rerank": 0.0, "mmr_lambda": 1.0,
+        "continuation": 0.0},
+    "+ keywords": {"prior": 0.0, "kind": 0.0, "lists": False, "rerank": 0.0, "mmr_lambda": 1.0, "continuation": 0.0},
+    "+ passage prior": {"kind": 0.0, "lists": False, "rerank": 0.0, "mmr_lambda": 1.0, "continuation": 0.0},
+    "+ MMR": {"kind": 0.0, "lists": False, "rerank": 0.0, "continuation": 0.0},
+    "+ list items": {"kind": 0.0, "rerank": 0.0, "continuation": 0.0},
+    "+ section kinds": {"rerank": 0.0, "continuation": 0.0},
+    "+ re-ranking passages by the best sentence": {"continuation": 0.0},
+    "+ the next sentence of a chosen one (continuation 0.3)": {},
+    "  same, continuation 0.2": {"continuation": 0.2},
+    "  same, continuation 0.4": {"continuation": 0.4},
+    "  same, continuation 0.5": {"continuation": 0.5},
     "  same, MMR lambda 0.5": {"mmr_lambda": 0.5},
     "  same, 3 passages": {"passages": 3},
     "  same, budgets x0.7": {"word_scale": 0.7},
-    "  same, budgets x1.3": {"word_scale": 1.3},
-    "  same, 3 passages, budgets x1.2": {"passages": 3, "word_scale": 1.2},
-    "  same, 4 passages, budgets x1.2": {"passages": 4, "word_scale": 1.2},
+    "  same, budgets x1.0": {"word_scale": 1.0},
     "  same, no kind bonus": {"kind": 0.0},
 }
 

@@ -1,8 +1,10 @@
 """Composition on hand-made passages (fast: keyword scores, no vectors, no model)."""
 
+from dataclasses import replace
+
 from assistant.answer import Answerer
 from assistant.chunking import chunk_document
-from assistant.compose import Composer, section_kind
+from assistant.compose import Composer, Tuning, section_kind
 from assistant.question import QuestionReader
 from assistant.retrieval import Corpus
 from assistant.types import Passage, SectionKind
@@ -139,3 +141,35 @@ def test_an_answer_to_where_a_passage_stands_opens_with_the_document_and_section
     assert lines[0] == ('Vindplaats: VNG e.a., De propositie, "Bestaanszekerheid bieden" > '
                         '"Onzekerheid die wij als gemeenten verminderen" > "Inkomen" ' + found[found.rindex("["):])
     assert not any(line.startswith("Vindplaats") for line in answer("Wat is de sociale basis?", "sociale basis"))
+
+
+FRAGMENTED_MONEY = """# Geld
+
+## Slim sturen met geld
+
+Geld voor gemeenten is versnipperd in losse potjes met elk een eigen verantwoording.
+De structurele basis is daardoor onzeker en niet op orde.
+We vragen een stabiele basis die meerjarig vastligt.
+
+## Taken
+
+Gemeenten voeren veel taken uit met geld dat ze van het rijk krijgen. Die taken groeien elk jaar.
+"""
+
+
+def test_the_sentences_after_the_best_one_in_its_paragraph_say_the_rest_of_its_point():
+    """The problem, then what follows from it and what is asked: the later sentences share few of
+    the question's words, but they continue the sentence that answers it."""
+    chunks = chunk_document(document(FRAGMENTED_MONEY, "geld.md"))
+    corpus = Corpus(chunks)
+    question = QuestionReader(corpus.keywords, None).read("Wat zeggen gemeenten over geld in losse potjes?")
+    passages = [Passage(c, 1.0 - i / 10) for i, c in enumerate(chunks)]
+
+    def composed(**tuning) -> list[str]:
+        composer = Composer(corpus.keywords, corpus.following, replace(Tuning(), **tuning))
+        return texts(composer.compose(question, passages, {}, []))
+
+    assert composed() == ["Geld voor gemeenten is versnipperd in losse potjes met elk een eigen verantwoording.",
+                          "De structurele basis is daardoor onzeker en niet op orde.",
+                          "We vragen een stabiele basis die meerjarig vastligt."]
+    assert composed(continuation=0.0) == composed()[:1], "without it the point stops at its first sentence"
