@@ -8,7 +8,8 @@ A query-focused extractive answer, in four steps:
    the text). A sentence in the kind of section the question asks for (what municipalities do,
    what is asked of the rijk, the problem) gains; so does one in a higher-ranked passage.
 2. **Re-rank** the best passages by their best sentence: the first passage shown is then the
-   one whose sentence answers, not only the one whose words match.
+   one whose sentence answers, not only the one whose words match (the section kind's gain is
+   left out here: it says which sentences answer, not which passage is on the topic).
 3. **Choose** with maximal marginal relevance (MMR): the best sentence first, then each next one
    by its score minus its similarity to what was chosen, so the answer covers distinct points;
    the length follows the question (a definition 1-3 sentences, "welke / noem / in een paar
@@ -116,6 +117,7 @@ class Candidate:
     vector: np.ndarray | None
     words: int
     score: float = 0.0
+    kind: float = 0.0  # of the score: for being in the kind of section the question asks for
 
 
 @dataclass
@@ -180,9 +182,9 @@ class Composer:
         for c in out:
             dense = _normalised(c.cosine, cosines) if c.cosine is not None else 0.0
             t = self.tuning
-            kind = t.kind if section_kind(c.chunk) in question.wants else 0.0
+            c.kind = t.kind if section_kind(c.chunk) in question.wants else 0.0
             prior = _relative(passages[c.rank].score, scores)
-            c.score = t.dense * dense + t.keyword * c.keyword + t.prior * prior + kind
+            c.score = t.dense * dense + t.keyword * c.keyword + t.prior * prior + c.kind
         return out
 
     def _weights(self, text: str) -> dict[str, float]:
@@ -217,7 +219,9 @@ class Composer:
         depth = min(RERANK_DEPTH, len(passages))
         best: dict[int, float] = {}
         for c in candidates:
-            best[c.rank] = max(best.get(c.rank, 0.0), c.score)
+            # the section's kind says which sentences answer, not which passage is on the topic:
+            # with it, re-ranking put "what we do" passages of a neighbouring theme first
+            best[c.rank] = max(best.get(c.rank, 0.0), c.score - c.kind)
         top = passages[:depth]
         scores = [p.score for p in top]
 

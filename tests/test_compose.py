@@ -57,7 +57,8 @@ def test_reading_order_within_a_passage():
 def test_the_section_the_question_asks_for_comes_first():
     result = result_for("Wat vragen gemeenten van het rijk voor de woningen?", "woonplekken", "betaalbare woningen")
     composition = COMPOSER.compose(result.question, result.passages, {}, [])
-    assert "betaalbare woningen" in composition.passages[0].chunk.text  # re-ranked by section kind
+    assert "betaalbare woningen" in composition.passages[0].chunk.text  # re-ranked by its best sentence
+    assert "nodig hebben van het rijk" in texts(composition)[1]  # the rijk section's sentences answer
 
 
 def test_section_kinds_from_the_headings():
