@@ -105,9 +105,9 @@ def serve(host: str, port: int, threads: int) -> None:
         # by default a waiting request cuts the running one short: one user's answer would end
         # empty when another user asks; queue them instead
         "--interrupt_requests", "False",
-        # keep the evaluated prompts in memory: every answer starts with the same instructions and
-        # examples (350 tokens, 6 s on two cores), and a follow-up's condensing prompt comes between
-        "--cache", "True", "--cache_type", "ram",
+        # no --cache: its RAM cache keeps every prompt's logits (prompt tokens x 152k vocabulary x 4
+        # bytes, ~0.6 GB an answer) outside its own size limit; 40 answers took 22 GB. A prompt that
+        # shares its start with the previous one (the instructions and examples) is reused anyway.
     ])
 
 

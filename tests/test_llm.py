@@ -27,7 +27,9 @@ from assistant.types import Answer, Role, Trace, Turn
 from conftest import OUTPUT_DIR, PROJECT, REAL_LLM_TIMEOUT, ask, last_answer_text, llm_settings, running_page
 from stub_llm import FAULTS, StubLLM
 
-# one worker holds the llama.cpp server when the suite runs in parallel
+# one worker holds the llama.cpp server when the suite runs in parallel; the three tests that ask
+# JEUGDHULP run one after another, so the server reuses the evaluated prompt (prompt evaluation is
+# most of an answer's time on two cores)
 pytestmark = pytest.mark.xdist_group("llm")
 
 JEUGDHULP = "Wat vragen gemeenten van het rijk voor de jeugdhulp?"
@@ -62,6 +64,50 @@ def test_real_llm_writes_a_cited_dutch_answer(pipeline, llm_server):
     grounding = [t for t in answer.trace if t.step == "grounding"]
     kept = grounding[0].fields["kept"] if grounding else []
     assert bool(kept) == (answer.mode == "llm"), "LLM mode exactly when a checked sentence was kept"
+
+
+def test_batch_interface_reports_the_llm_mode(pipeline, llm_server):
+    env = {**os.environ, "VECTORSTORE_DIR": str(pipeline.settings.vectorstore_dir), "HF_HUB_OFFLINE": "1",
+           "LLM_BASE_URL": llm_server, "LLM_MODEL": "qwen-nl", "LLM_TEMPERATURE": "0", "LLM_API_KEY": SECRET,
+           "LLM_TIMEOUT": str(REAL_LLM_TIMEOUT)}
+    lines = [{"question": JEUGDHULP}, {"question": "Hoe bak ik pannenkoeken?"}]
+    done = subprocess.run([sys.executable, "-m", "assistant", "ask", "--jsonl"], cwd=PROJECT, env=env,
+                          input="\n".join(json.dumps(line) for line in lines) + "\n", capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    first, second = (json.loads(line) for line in done.stdout.splitlines())
+    assert first["found"] and first["citations"]
+    assert first["mode"] == "llm" or first.get("notice") in FALL_BACKS
+    assert any(step["step"] == "grounding" for step in first["trace"])
+    assert second["found"] is False and second["answer"].startswith(REFUSAL)
+    assert SECRET not in done.stderr
+
+
+def test_answer_streams_into_the_chat_page(pipeline, llm_server, browser):
+    with running_page(pipeline, LLM_BASE_URL=llm_server, LLM_MODEL="qwen-nl", LLM_TEMPERATURE="0",
+                      LLM_TIMEOUT=str(REAL_LLM_TIMEOUT)) as url:
+        context = browser.new_context(viewport={"width": 1280, "height": 1100})
+        tab = context.new_page()
+        tab.goto(url)
+        tab.wait_for_selector("#vraag textarea")
+        assert "Antwoord met taalmodel" in tab.inner_text("#mode")
+        tab.evaluate("""() => {
+            window.seenTexts = new Set();
+            new MutationObserver(() => {
+                const rows = document.querySelectorAll('#gesprek .bot-row');
+                if (rows.length) window.seenTexts.add(rows[rows.length - 1].innerText);
+            }).observe(document.querySelector('#gesprek'), {subtree: true, childList: true, characterData: true});
+        }""")
+        ask(tab, JEUGDHULP)
+        seen = tab.evaluate("() => Array.from(window.seenTexts)")
+        partial = [t for t in seen if "Ik zoek" not in t and ANSWER_LABELS["llm"] not in t
+                   and ANSWER_LABELS["passages"] not in t]
+        final = last_answer_text(tab)
+        assert all(t.strip() in final for t in partial), f"a text was shown that the answer does not keep: {seen}"
+        assert "[1]" in final and (ANSWER_LABELS["llm"] in final or any(n in final for n in FALL_BACKS))
+        OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
+        tab.screenshot(path=str(OUTPUT_DIR / "llm-answer.png"), full_page=True)
+        context.close()
 
 
 def test_when_the_real_llm_finds_no_answer_the_passages_stand_with_its_doubt(pipeline, llm_server):
@@ -146,47 +192,3 @@ def test_a_faulty_endpoint_falls_back_to_the_passages_within_the_timeout(pipelin
 
 def test_settings_never_show_the_api_key():
     assert SECRET not in repr(llm_settings("http://127.0.0.1:9/v1", llm_api_key=SECRET))
-
-
-def test_batch_interface_reports_the_llm_mode(pipeline, llm_server):
-    env = {**os.environ, "VECTORSTORE_DIR": str(pipeline.settings.vectorstore_dir), "HF_HUB_OFFLINE": "1",
-           "LLM_BASE_URL": llm_server, "LLM_MODEL": "qwen-nl", "LLM_TEMPERATURE": "0", "LLM_API_KEY": SECRET,
-           "LLM_TIMEOUT": str(REAL_LLM_TIMEOUT)}
-    lines = [{"question": JEUGDHULP}, {"question": "Hoe bak ik pannenkoeken?"}]
-    done = subprocess.run([sys.executable, "-m", "assistant", "ask", "--jsonl"], cwd=PROJECT, env=env,
-                          input="\n".join(json.dumps(line) for line in lines) + "\n", capture_output=True,
-                          text=True, timeout=600)
-    assert done.returncode == 0, done.stderr[-2000:]
-    first, second = (json.loads(line) for line in done.stdout.splitlines())
-    assert first["found"] and first["citations"]
-    assert first["mode"] == "llm" or first.get("notice") in FALL_BACKS
-    assert any(step["step"] == "grounding" for step in first["trace"])
-    assert second["found"] is False and second["answer"].startswith(REFUSAL)
-    assert SECRET not in done.stderr
-
-
-def test_answer_streams_into_the_chat_page(pipeline, llm_server, browser):
-    with running_page(pipeline, LLM_BASE_URL=llm_server, LLM_MODEL="qwen-nl", LLM_TEMPERATURE="0",
-                      LLM_TIMEOUT=str(REAL_LLM_TIMEOUT)) as url:
-        context = browser.new_context(viewport={"width": 1280, "height": 1100})
-        tab = context.new_page()
-        tab.goto(url)
-        tab.wait_for_selector("#vraag textarea")
-        assert "Antwoord met taalmodel" in tab.inner_text("#mode")
-        tab.evaluate("""() => {
-            window.seenTexts = new Set();
-            new MutationObserver(() => {
-                const rows = document.querySelectorAll('#gesprek .bot-row');
-                if (rows.length) window.seenTexts.add(rows[rows.length - 1].innerText);
-            }).observe(document.querySelector('#gesprek'), {subtree: true, childList: true, characterData: true});
-        }""")
-        ask(tab, JEUGDHULP)
-        seen = tab.evaluate("() => Array.from(window.seenTexts)")
-        partial = [t for t in seen if "Ik zoek" not in t and ANSWER_LABELS["llm"] not in t
-                   and ANSWER_LABELS["passages"] not in t]
-        final = last_answer_text(tab)
-        assert all(t.strip() in final for t in partial), f"a text was shown that the answer does not keep: {seen}"
-        assert "[1]" in final and (ANSWER_LABELS["llm"] in final or any(n in final for n in FALL_BACKS))
-        OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
-        tab.screenshot(path=str(OUTPUT_DIR / "llm-answer.png"), full_page=True)
-        context.close()
