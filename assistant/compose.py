@@ -55,7 +55,8 @@ class Tuning:
     rerank: float = 1.0  # of the best sentence's score when re-ordering passages
     mmr_lambda: float = 0.7  # relevance against novelty
     floor: float = 0.45  # a further sentence must score at least this share of the best one
-    continuation: float = 0.3  # the next sentence of a chosen one's paragraph gains this share of its score
+    continuation: float = 0.2  # the next sentence of a chosen one's paragraph gains this share of its score,
+    continue_from: float = 0.7  # when the chosen one scores at least this share of the best (no weak chains)
     lists: bool = True  # a list's introduction brings its items
     word_scale: float = 1.2  # of every budget's words
 
@@ -256,7 +257,7 @@ class Composer:
                 continue
             chosen.append(pick)
             words += pick.words
-            self._continue(pick, pool)
+            self._continue(pick, pool, best_score)
             introduces = self.tuning.lists and pick.chunk.text[:pick.span[1]].rstrip().endswith(":")
             items = self.list_items(pick.chunk, pick.span[1]) if introduces else []
             units.append(Unit(pick.chunk, pick.span, pick.rank, score=pick.score))
@@ -272,12 +273,13 @@ class Composer:
                    for c in sorted(pool, key=lambda c: -c.score)[:3]]
         return Composition(ranked, _reading_order(units), dropped)
 
-    def _continue(self, pick: Candidate, pool: list[Candidate]) -> None:
-        """The sentence after a chosen one in its paragraph or bullet says more of the same point
-        (what is asked of the rijk after the problem, the reason after the claim): it gains a
-        share of the chosen sentence's score (a sentence window, chosen within the budget)."""
+    def _continue(self, pick: Candidate, pool: list[Candidate], best_score: float) -> None:
+        """The sentence after a strongly chosen one in its paragraph or bullet says more of the same
+        point (what is asked of the rijk after the problem, the reason after the claim): it gains a
+        share of the chosen sentence's score (a sentence window, chosen within the budget). Not
+        after a weak choice: a chain of its neighbours would fill the answer."""
         block = next(((a, b) for a, b, _ in pick.chunk.blocks if a <= pick.span[0] < b), None)
-        if block is None or not self.tuning.continuation:
+        if block is None or pick.score < self.tuning.continue_from * best_score:
             return
         for c in pool:
             if c.chunk is pick.chunk and c.index == pick.index + 1 and block[0] <= c.span[0] < block[1]:

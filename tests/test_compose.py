@@ -170,7 +170,8 @@ def test_the_sentences_after_the_best_one_in_its_paragraph_say_the_rest_of_its_p
         composer = Composer(corpus.keywords, corpus.following, replace(Tuning(), **tuning))
         return texts(composer.compose(question, passages, {}, []))
 
-    assert composed() == ["Geld voor gemeenten is versnipperd in losse potjes met elk een eigen verantwoording.",
-                          "De structurele basis is daardoor onzeker en niet op orde.",
-                          "We vragen een stabiele basis die meerjarig vastligt."]
+    assert composed()[:2] == ["Geld voor gemeenten is versnipperd in losse potjes met elk een eigen verantwoording.",
+                              "De structurele basis is daardoor onzeker en niet op orde."]
     assert composed(continuation=0.0) == composed()[:1], "without it the point stops at its first sentence"
+    assert len(composed(continuation=0.5)) == 3, "a stronger window reads on to what is asked"
+    assert composed(continue_from=1.01) == composed()[:1], "only after a sentence that scores near the best"
