@@ -93,7 +93,7 @@ def test_extractive_answer_cites_verbatim(pipeline, documents):
     answer = pipeline.answerer.ask("Welk deel van de zorgbegroting willen gemeenten structureel krijgen?")
     assert answer.found and answer.mode == "passages"
     assert "[1]" in answer.text or "[2]" in answer.text
-    assert 1 <= len({(c.number, c.quote) for c in answer.citations}) <= 6  # the budget of a general question
+    assert answer.citations and 1 <= len(answer.text.splitlines()) <= 6  # the budget of a general question
     for citation in answer.citations:
         assert is_verbatim(citation.quote, documents[citation.source])
         assert f"[{citation.number}]" in answer.text
