@@ -46,6 +46,10 @@ CLAIM_LOOKUP = re.compile(r"\b(?:waar (?:staat|stond)|in welk(?:e)? (?:stuk|docu
 # for meaning: in "wat vindt de SER van ..." the speaker may be what is looked for.
 SPEAKER = re.compile(r"\bwat\s+(?P<asking>(?:bedoel|versta|verstond)\w*)\s+"
                      r"(?P<speaker>(?:[^\s?]+\s+){1,5}?)(?P<relation>met|onder)\b", re.IGNORECASE)
+# "noem drie dingen die ...", "geef me vijf voorbeelden van ...": how many is the answer's form, not
+# its subject ("drie" pulled in "Die drie ambities zijn nauw met elkaar verbonden")
+COUNT = re.compile(r"\b(?P<asking>noem|geef(?:\s+me|\s+mij)?)\s+(?:eens\s+)?"
+                   r"(?:twee|drie|vier|vijf|zes|zeven|acht|negen|tien|\d{1,2})\b", re.IGNORECASE)
 SENTENCE_END = re.compile(r"(?<=[.!?:;])\s+")
 # A question about a source, a report, a publication: the only kind a bibliography entry's year answers
 ABOUT_SOURCES = re.compile(r"\b(bron\w*|rapport\w*|publicatie\w*|onderzoek\w*|titel|verschenen|stuk|stukken"
@@ -160,10 +164,12 @@ def answer_items(answer: str) -> list[str]:
     return [item.strip(" .") for item in re.split(r",|;|\s+en\s+", listed) if item.strip(" .")]
 
 
-def without_speaker(text: str) -> str:
-    """The question with the one whose meaning it asks for left out ("wat bedoelen VNG en Divosa
-    met X" -> "wat bedoelen ze met X"): retrieval then looks for X, not for the speaker's name."""
-    return SPEAKER.sub(lambda m: f"wat {m['asking']} ze {m['relation']}", text, count=1)
+def as_searched(text: str) -> str:
+    """The question without the one whose meaning it asks for ("wat bedoelen VNG en Divosa met X"
+    -> "wat bedoelen ze met X") and without how many points it wants ("noem drie dingen die X" ->
+    "noem dingen die X"): retrieval and composition then look for X."""
+    searched = SPEAKER.sub(lambda m: f"wat {m['asking']} ze {m['relation']}", text, count=1)
+    return COUNT.sub(lambda m: m["asking"], searched, count=1)
 
 
 def lookup_topic(folded_question: str) -> str:
@@ -191,7 +197,7 @@ class QuestionReader:
         history = tuple(history)
         asked = text
         text = without_placeholders(text)  # "[BSN]" stands for what was left out: no word to read
-        retrieval_text = without_speaker(without_placeholders(rewritten or follow_up_text(text, history)))
+        retrieval_text = as_searched(without_placeholders(rewritten or follow_up_text(text, history)))
         folded = fold(text).strip()
         entries = self.vocabulary.matches(retrieval_text) if self.vocabulary else []
         expansion = terms(entries)
