@@ -222,7 +222,7 @@ class Answerer:
             passage.highlights.append(unit.span)
             label = f"{unit.label}: " if unit.label else ""
             lines.append(f"{'- ' if unit.item else ''}{label}{quote} [{passage.number}]")
-            cited = [c for piece in pieces for c in cite(passage, piece, self.documents)]
+            cited = cite(passage, pieces, self.documents)
             if question.asks_where:
                 places.append((not question.lookup or holds_lookup(question, quote), location(passage, cited)))
             citations += [c for c in cited if c not in citations]
@@ -288,7 +288,7 @@ class Answerer:
             rejected.append({"claim": claim.text, "reason": "the supporting sentence is not verbatim in its source"})
             return
         passage.highlights.append(grounding.span)
-        citations += [c for piece in pieces for c in cite(passage, piece, self.documents) if c not in citations]
+        citations += [c for c in cite(passage, pieces, self.documents) if c not in citations]
         kept.append(with_marker(grounding.claim.text, grounding.number))  # a quotation may stand for the claim
 
 

@@ -61,15 +61,19 @@ def verbatim_quote(chunk: Chunk, start: int, end: int, document: Document) -> st
     return max(verbatim_pieces(chunk, start, end, document), key=len, default="")
 
 
-def cite(passage: NumberedPassage, quote: str, documents: Mapping[str, Document]) -> list[Citation]:
-    """The quote from the passage itself and from the other documents that repeat it (up to
-    COPIES_CITED of them: a sentence a large corpus repeats a hundred times is cited a few times)."""
+def cite(passage: NumberedPassage, quotes: list[str], documents: Mapping[str, Document]) -> list[Citation]:
+    """Each quote (the verbatim parts of one sentence, `verbatim_pieces`) from the passage itself
+    and from the other documents that repeat it (up to COPIES_CITED of them: a sentence a large
+    corpus repeats a hundred times is cited a few times)."""
     out: list[Citation] = []
-    for chunk in [passage.chunk, *passage.passage.copies]:
-        if len(out) > COPIES_CITED:
-            break
-        if all(c.source != chunk.source for c in out) and is_verbatim(quote, documents[chunk.source]):
-            out.append(Citation(passage.number, chunk.source, chunk.title, chunk.section, quote))
+    for quote in quotes:
+        cited: list[Citation] = []
+        for chunk in [passage.chunk, *passage.passage.copies]:
+            if len(cited) > COPIES_CITED:
+                break
+            if all(c.source != chunk.source for c in cited) and is_verbatim(quote, documents[chunk.source]):
+                cited.append(Citation(passage.number, chunk.source, chunk.title, chunk.section, quote))
+        out += cited
     return out
 
 

@@ -278,11 +278,11 @@ class Composer:
         point (what is asked of the rijk after the problem, the reason after the claim): it gains a
         share of the chosen sentence's score (a sentence window, chosen within the budget). Not
         after a weak choice: a chain of its neighbours would fill the answer."""
-        block = next(((a, b) for a, b, _ in pick.chunk.blocks if a <= pick.span[0] < b), None)
-        if block is None or pick.score < self.tuning.continue_from * best_score:
+        if pick.score < self.tuning.continue_from * best_score:
             return
+        start, end, _ = pick.chunk.block_of(pick.span[0])
         for c in pool:
-            if c.chunk is pick.chunk and c.index == pick.index + 1 and block[0] <= c.span[0] < block[1]:
+            if c.chunk is pick.chunk and c.index == pick.index + 1 and start <= c.span[0] < end:
                 c.score += self.tuning.continuation * pick.score
 
     def _mmr(self, candidate: Candidate, chosen: list[Candidate]) -> float:
