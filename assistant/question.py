@@ -18,7 +18,7 @@ from .answer_types import expected_facts
 from .keywords import WORD, DutchKeywordIndex, fold, looks_dutch, quoted_phrase, word_stems
 from .privacy import without_placeholders
 from .prompts import EMPTY_QUESTION, QUESTION_TOO_LONG
-from .types import Intent, Question, Role, SectionKind, Turn
+from .types import ExpectedFact, Intent, Question, Role, SectionKind, Turn
 from .vocabulary import DomainVocabulary, terms
 
 FOCUS_MAX_SHARE = 0.2  # a focus word is in at most this share of the passages
@@ -51,9 +51,13 @@ SPEAKER = re.compile(r"\bwat\s+(?P<asking>(?:bedoel|versta|verstond)\w*)\s+"
 COUNT = re.compile(r"\b(?P<asking>noem|geef(?:\s+me|\s+mij)?)\s+(?:eens\s+)?"
                    r"(?:twee|drie|vier|vijf|zes|zeven|acht|negen|tien|\d{1,2})\b", re.IGNORECASE)
 SENTENCE_END = re.compile(r"(?<=[.!?:;])\s+")
-# A question about a source, a report, a publication: the only kind a bibliography entry's year answers
-ABOUT_SOURCES = re.compile(r"\b(bron\w*|rapport\w*|publicatie\w*|onderzoek\w*|titel|verschenen|stuk|stukken"
-                           r"|propositie\w*|nota|advies\w*|brief|akkoord\w*)\b")
+# A question about a source, a report, a publication: the only kind a bibliography entry answers.
+# "de propositie" and "de stukken" are mostly the scope of a question ("wat zegt de propositie over
+# armoede?"), so they make it one about a source only when it asks for a date ("uit welk jaar is de
+# vorige propositie?"): else a bibliography line "VNG, '... propositie ...' (2023)" was an answer
+ABOUT_SOURCES = re.compile(r"\b(bron\w*|rapport\w*|publicatie\w*|onderzoek\w*|titel|verschenen|nota|advies\w*"
+                           r"|brief|akkoord\w*)\b")
+SCOPE_SOURCES = re.compile(r"\b(propositie\w*|stuk|stukken|document\w*|pamflet\w*)\b")
 # A question that asks where a passage stands ("in welk stuk staat dat?", "waar stond dat ook
 # alweer?", "welk document zei ..."): the answer names the document and section ("waar staat de
 # VNG voor?" asks what it stands for, not where)
@@ -172,6 +176,13 @@ def as_searched(text: str) -> str:
     return COUNT.sub(lambda m: m["asking"], searched, count=1)
 
 
+def about_sources(folded_question: str, expected: tuple[ExpectedFact, ...]) -> bool:
+    """Whether the question asks about a source (a report, its title, when it appeared)."""
+    if ABOUT_SOURCES.search(folded_question):
+        return True
+    return bool(SCOPE_SOURCES.search(folded_question)) and any(fact.name == "datum" for fact in expected)
+
+
 def lookup_topic(folded_question: str) -> str:
     """What a lookup names ("de passage over windmolens" -> "windmolens"); "" for other questions."""
     match = TOPIC_LOOKUP.search(folded_question.rstrip("?.! "))
@@ -205,16 +216,17 @@ class QuestionReader:
         unknown = self.unknown_names(text)
         first_person = any(w in FIRST_PERSON for w in WORD.findall(folded))
         intent = next((intent for intent, pattern in INTENTS if pattern.search(folded)), Intent.GENERAL)
+        expected = expected_facts(folded)
         return Question(
             text=asked, history=history, retrieval_text=retrieval_text, stems=stems,
             focus=self.focus(text), topic_focus=self.focus(retrieval_text),
             cues=tuple(" ".join(e.key) for e in entries), expansion=expansion,
             expansion_stems=frozenset(word_stems(expansion)), dutch=looks_dutch(text), intent=intent,
             wants=tuple(kind for kind, pattern in WANTS if pattern.search(fold(retrieval_text))),
-            expected=expected_facts(folded), unknown_names=tuple(unknown),
+            expected=expected, unknown_names=tuple(unknown),
             unknown_words=tuple(self.unknown_words(text, entries)),
             asks_about_name=self.asks_about(text, unknown, first_person), first_person=first_person,
-            about_sources=bool(ABOUT_SOURCES.search(folded)), asks_where=bool(ASKS_WHERE.search(folded)),
+            about_sources=about_sources(folded, expected), asks_where=bool(ASKS_WHERE.search(folded)),
             quoted=quoted_phrase(text), topic=lookup_topic(folded), claim=lookup_claim(folded),
             rewritten=bool(rewritten),
         )

@@ -126,6 +126,7 @@ def test_a_bibliography_entry_answers_only_a_question_about_a_source():
 
     assert all("(20" not in s for s in shown("Willen mensen gezien en gehoord worden aan het loket?"))
     assert all("(20" not in s for s in shown("In welk stuk staat 'gezien en gehoord'?")), "where, not which report"
+    assert all("(20" not in s for s in shown("Wat zegt de propositie over gezien en gehoord worden?")), "its scope"
     assert any(s.startswith("SCP, 'Gezien, gehoord") for s in shown("Uit welk rapport komt 'gezien en gehoord'?"))
 
 

@@ -168,6 +168,18 @@ def test_a_question_that_asks_where_a_passage_stands(question, asks_where):
     assert READER.read(question).asks_where is asks_where
 
 
+@pytest.mark.parametrize("question, about_sources", [
+    ("Uit welk rapport komt dat cijfer?", True),
+    ("Welke bronnen noemt de propositie over armoede?", True),
+    ("Uit welk jaar is de vorige propositie?", True),  # the scope word, with a date asked for
+    ("Wat zegt de propositie over armoede?", False),  # the scope of the question, not a source
+    ("Wat is de rol van de huisarts volgens de stukken?", False),
+])
+def test_a_question_about_a_source_and_one_that_only_names_the_documents(question, about_sources):
+    """Only a question about a source may be answered with a bibliography line."""
+    assert READER.read(question).about_sources is about_sources
+
+
 @pytest.mark.parametrize("question, claim", [
     ("Waar stond ook alweer dat gemeenten geen uitvoeringsloket zijn?", "gemeenten geen uitvoeringsloket zijn"),
     ("Welk document zei dat inwoners tussen wal en schip vallen?", "inwoners tussen wal en schip vallen"),
