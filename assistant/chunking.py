@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 
 TARGET_CHARS = 700  # merge small neighbouring blocks of one section up to this size
 MAX_CHARS = 1000  # a longer block is split between sentences
+CHUNKS = "chunks"  # under the cache folder: each document's chunks, by fingerprint (cached_chunks)
+
+
 @lru_cache(maxsize=1)
 def _segmenter():
     import pysbd
@@ -134,7 +137,7 @@ def _fingerprint(doc: Document) -> str:
 
 
 def chunk_cache_path(doc: Document, cache_dir: Path) -> Path:
-    return cache_dir / "chunks" / f"{_fingerprint(doc)}.json"
+    return cache_dir / CHUNKS / f"{_fingerprint(doc)}.json"
 
 
 def read_chunk_cache(path: Path) -> list[Chunk]:

@@ -12,14 +12,16 @@ read matches the index being served even after a document in SEEDS_DIR was edite
 from __future__ import annotations
 
 import logging
+import os
 import threading
+import time
 from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .chunking import cached_chunks, chunk_cache_path, read_chunk_cache
+from .chunking import CHUNKS, cached_chunks, chunk_cache_path, read_chunk_cache
 from .documents import parse_blocks
 from .types import Chunk, Document
 
@@ -31,6 +33,11 @@ log = logging.getLogger(__name__)
 DOCUMENT_CHARS_KEPT = 20_000_000  # characters of documents' text
 CHUNKS_KEPT = 20_000  # chunks
 DOCUMENT_TEXTS = "documents"  # under the cache folder: each served document's text, by fingerprint
+# A chunk cache or saved text that no pipeline has served for this long is deleted: each edited
+# version of a document leaves a pair behind. What a pipeline serves is touched when it is assembled,
+# so a page started within this time keeps its files.
+CACHE_FILES_KEPT_DAYS = 30
+LEFT_OVER_SECONDS = 24 * 3600  # a ".tmp" file of a write that never finished
 
 
 class Recent:
@@ -194,6 +201,7 @@ def serve(documents: Iterable[Document], cache_dir: Path) -> tuple[ServedDocumen
     document's text beside its chunks, and keep only their descriptions and chunk ids."""
     entries: list[ServedDocument] = []
     chunks = ServedChunks()
+    served: set[Path] = set()
     for document in documents:
         found = cached_chunks(document, cache_dir)
         chunk_file = chunk_cache_path(document, cache_dir)
@@ -203,7 +211,39 @@ def serve(documents: Iterable[Document], cache_dir: Path) -> tuple[ServedDocumen
         description = replace(document, source="", blocks=[])
         entries.append(ServedDocument(description, text_file, None) if kept_on_disk
                        else ServedDocument(description, None, document))
+        if kept_on_disk:
+            served |= {chunk_file, text_file}
+    prune_cache(cache_dir, served)
     return ServedDocuments(entries), chunks
+
+
+def prune_cache(cache_dir: Path, served: set[Path], now: float | None = None) -> list[Path]:
+    """Touch the files being served and delete the chunk caches and saved texts no pipeline has
+    served for CACHE_FILES_KEPT_DAYS (and writes left unfinished); returns what was deleted."""
+    now = time.time() if now is None else now
+    for path in served:
+        try:
+            os.utime(path, (now, now))
+        except OSError:
+            pass  # a read-only cache: nothing is deleted from it either
+    deleted = []
+    for folder in (cache_dir / CHUNKS, cache_dir / DOCUMENT_TEXTS):
+        try:
+            files = [p for p in folder.iterdir() if p.is_file() and p not in served]
+        except OSError:
+            continue
+        for path in files:
+            try:
+                age = now - path.stat().st_mtime
+                limit = LEFT_OVER_SECONDS if path.name.endswith(".tmp") else CACHE_FILES_KEPT_DAYS * 86400
+                if age > limit:
+                    path.unlink()
+                    deleted.append(path)
+            except OSError:
+                continue  # deleted meanwhile by another process, or not ours to delete
+    if deleted:
+        log.info("Deleted %d cache files no index served for %d days", len(deleted), CACHE_FILES_KEPT_DAYS)
+    return deleted
 
 
 def _saved_text(document: Document, path: Path) -> Path | None:

@@ -4,13 +4,15 @@ chunking of hand-made documents, no model)."""
 from __future__ import annotations
 
 import json
+import os
+import time
 from pathlib import Path
 
 import pytest
 
 from assistant.chunking import chunk_documents
 from assistant.documents import iter_documents, load_documents
-from assistant.served import serve
+from assistant.served import CACHE_FILES_KEPT_DAYS, serve
 
 from handmade import PROPOSITION
 
@@ -80,3 +82,27 @@ def test_without_a_writable_cache_everything_is_held_in_memory(seeds, tmp_path):
     read = load_documents(seeds)
     assert [documents.whole(d.name) for d in read] == read
     assert list(chunks) == chunk_documents(read)
+
+
+def test_cache_files_no_index_served_for_a_month_are_deleted_and_the_served_ones_kept(seeds, tmp_path):
+    """Each edited version of a document leaves its chunks and text in the cache: those no pipeline
+    served for CACHE_FILES_KEPT_DAYS go when a pipeline is assembled, with writes left unfinished."""
+    cache = tmp_path / "cache"
+    serve(iter_documents(seeds), cache)
+    first_version = set((cache / "chunks").iterdir()) | set((cache / "documents").iterdir())
+    (seeds / "wonen.txt").write_text("# Wonen\n\nEen nieuwe versie van de tekst.\n", encoding="utf-8")
+    long_ago = time.time() - (CACHE_FILES_KEPT_DAYS + 1) * 86400
+    for path in first_version:
+        os.utime(path, (long_ago, long_ago))  # as if the first version was served a month ago
+    yesterday = time.time() - 2 * 86400
+    left_over = cache / "documents" / "half-written.txt.1234.tmp"
+    left_over.write_text("", encoding="utf-8")
+    os.utime(left_over, (yesterday, yesterday))
+    documents, chunks = serve(iter_documents(seeds), cache)
+
+    remaining = set((cache / "chunks").iterdir()) | set((cache / "documents").iterdir())
+    assert len(first_version - remaining) == 2, "the old version's chunks and text are deleted"
+    assert len(remaining) == 4 and left_over not in remaining
+    assert all(time.time() - p.stat().st_mtime < 60 for p in remaining), "what is served is touched"
+    assert documents["propositie.md"].source == PROPOSITION, "the unchanged document's files served on"
+    assert "nieuwe versie" in documents["wonen.txt"].source and len(list(chunks)) == len(chunks)
