@@ -137,6 +137,7 @@ class Answerer:
                   asks_for=[f.name for f in question.expected], focus=sorted(question.focus),
                   topic_focus=sorted(question.topic_focus - question.focus),
                   vocabulary=list(question.cues), names=list(question.unknown_names),
+                  unknown_subjects=[word for word, _ in question.unknown_subjects],
                   asks_about_name=question.asks_about_name, asks_where=question.asks_where, dutch=question.dutch,
                   follow_up=question.follow_up,
                   personal_data_left_out=[kind.name for kind in redaction.kinds])

@@ -52,7 +52,7 @@ ANSWER_TYPES = (
     AnswerType(
         "datum",
         re.compile(r"\b(tot|vanaf|sinds|per) wanneer\b|^wanneer\b|[.?!]\s*wanneer\b|\bwelke datum\b"
-                   r"|\b(in|uit|van) welk jaar\b|\bop welke dag\b"
+                   r"|\bin welk jaar\b|\bop welke dag\b"
                    r"|\bwanneer (is|wordt|komt|gaat|start|begint|moet|zijn)\b.*\?$"
                    r"|\b(vraagt|vragen|weten|weet)\s+(tot |vanaf |sinds )?wanneer\b|\bwanneer (wordt|worden|treedt)\b"
                    r"|\bin werking\b"),

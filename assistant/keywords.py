@@ -15,7 +15,8 @@ import re
 import shutil
 import tempfile
 import unicodedata
-from functools import lru_cache
+from bisect import bisect_left
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -215,6 +216,23 @@ class DutchKeywordIndex:
         """Whether some indexed text holds the (folded) word, or all the parts it splits into."""
         stems = {stem(w) for w in words(word)}
         return bool(stems) and stems <= self.vocabulary or self._parts_in(word, self.vocabulary)
+
+    def holds_word(self, word: str) -> bool:
+        """Whether some indexed text holds the (folded) word itself, inflected or as the start of a
+        longer word ("mantelzorg" in "mantelzorgers"); `knows` also takes a compound of known words."""
+        token = stem(word)
+        if token in self.vocabulary:
+            return True
+        at = bisect_left(self._sorted_vocabulary, token)
+        return at < len(self._sorted_vocabulary) and self._sorted_vocabulary[at].startswith(token)
+
+    @cached_property
+    def _sorted_vocabulary(self) -> list[str]:
+        return sorted(self.vocabulary)
+
+    def compound_parts(self, word: str) -> tuple[str, ...]:
+        """The stems of the known words `word` is a compound of (huisarts -> huis, arts); () if none."""
+        return tuple(stem(part) for part in self.splitter.split(word))
 
     def new_weight(self, phrase: str, text: str) -> float:
         """How much the phrase says that `text` does not: its content words absent from `text`

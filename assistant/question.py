@@ -58,6 +58,7 @@ SENTENCE_END = re.compile(r"(?<=[.!?:;])\s+")
 ABOUT_SOURCES = re.compile(r"\b(bron\w*|rapport\w*|publicatie\w*|onderzoek\w*|titel|verschenen|nota|advies\w*"
                            r"|brief|akkoord\w*)\b")
 SCOPE_SOURCES = re.compile(r"\b(propositie\w*|stuk|stukken|document\w*|pamflet\w*)\b")
+WHICH_YEAR = re.compile(r"\b(in|uit|van) welk jaar\b")
 # A question that asks where a passage stands ("in welk stuk staat dat?", "waar stond dat ook
 # alweer?", "welk document zei ..."): the answer names the document and section ("waar staat de
 # VNG voor?" asks what it stands for, not where)
@@ -103,6 +104,9 @@ ASKS_ABOUT = re.compile(  # "wie is X", "wat vindt X", "volgens X", "over (de) X
     r"|\bvolgens\s+(de\s+|het\s+)?(?P<c>\S+)|\bover\s+(de\s+|het\s+)?(?P<d>\S+)"
     r"|\bwat (is|zijn|betekent|houdt)\s+(de\s+|het\s+|een\s+)?(?P<e>\S+)"
     r"|\bhoe (reageert|reageerde|staat)\s+(de\s+|het\s+)?(?P<f>\S+)")
+
+
+OF = re.compile(r"\s+van\s+(?:(?:de|het|een)\s+)?(?P<object>\S+)")
 
 
 class BadQuestion(ValueError):
@@ -180,7 +184,8 @@ def about_sources(folded_question: str, expected: tuple[ExpectedFact, ...]) -> b
     """Whether the question asks about a source (a report, its title, when it appeared)."""
     if ABOUT_SOURCES.search(folded_question):
         return True
-    return bool(SCOPE_SOURCES.search(folded_question)) and any(fact.name == "datum" for fact in expected)
+    asks_when = any(fact.name == "datum" for fact in expected) or WHICH_YEAR.search(folded_question)
+    return bool(SCOPE_SOURCES.search(folded_question) and asks_when)
 
 
 def lookup_topic(folded_question: str) -> str:
@@ -226,6 +231,7 @@ class QuestionReader:
             expected=expected, unknown_names=tuple(unknown),
             unknown_words=tuple(self.unknown_words(text, entries)),
             asks_about_name=self.asks_about(text, unknown, first_person), first_person=first_person,
+            unknown_subjects=tuple(self.unknown_subjects(text, first_person)),
             about_sources=about_sources(folded, expected), asks_where=bool(ASKS_WHERE.search(folded)),
             quoted=quoted_phrase(text), topic=lookup_topic(folded), claim=lookup_claim(folded),
             rewritten=bool(rewritten),
@@ -261,6 +267,33 @@ class QuestionReader:
                 continue
             out.append(folded)
         return list(dict.fromkeys(out))
+
+    def unknown_subjects(self, text: str, first_person: bool) -> list[tuple[str, tuple[str, ...]]]:
+        """The lower-case words a question asks about ("wat is de rol van de huisarts?", "wat staat er
+        over eenzaamheid?") that no document holds as a word, with the stems of the known words they
+        are a compound of: the vocabulary may translate such a word for a resident's story, but the
+        documents' neighbouring terms do not answer a question about the thing itself. Names are
+        `asks_about`'s; a story told in the first person is not asked about."""
+        if first_person:
+            return []
+        subjects = []
+        for sentence in SENTENCE_END.split(text.strip()):
+            tokens = [fold(w) for w in WORD.findall(sentence)]
+            if not (sentence.rstrip().endswith("?") or (tokens and tokens[0] in QUESTION_WORDS)):
+                continue
+            capitalised = {fold(w) for w in WORD.findall(sentence) if w[0].isupper()}
+            folded = fold(sentence)
+            for match in ASKS_ABOUT.finditer(folded):
+                for name, value in match.groupdict().items():
+                    of = OF.match(folded, match.end(name)) if value else None
+                    # "wat is de rol van X", "wat is het adres van X": asked of X, so about X
+                    word = (of["object"] if of else value or "").strip("?.,!'\"")
+                    if (not word or word in capitalised or word in ASKING_WORDS or word in CONTEXT_WORDS
+                            or word in PUBLIC_TITLES  # "wat vindt minister X": the name is the subject
+                            or not word_stems(word) or not word.isalpha() or self.keywords.holds_word(word)):
+                        continue
+                    subjects.append((word, self.keywords.compound_parts(word)))
+        return list(dict.fromkeys(subjects))
 
     def asks_about(self, text: str, names: list[str], first_person: bool) -> bool:
         """Whether an unknown name is what the question is about, rather than the asker's

@@ -15,7 +15,10 @@ Five rules, each a reason in the verdict (and so in the answer's trace):
    is not answered; a name that is only context (a resident's name, their town) does not count.
 4. **The subject.** A question with no distinctive word the documents hold, no everyday word the
    vocabulary translates, but words no document contains ("kat laten chippen", "grofvuil",
-   "herindeling") is about something the documents do not cover, however close its phrasing.
+   "herindeling") is about something the documents do not cover, however close its phrasing. So
+   is a question about a word no document holds ("wat is de rol van de huisarts?", "wat staat er
+   over eenzaamheid?"), even where the vocabulary translates it for a resident's story, unless
+   one of the best passages holds the words it is a compound of.
 5. **A quoted phrase.** A citation lookup that quotes a phrase ("waar staat 'de burger als
    klant'?") is answered only when the phrase stands in one of the best passages, as typed or
    half-remembered: a sentence matches it closely character by character (a word misremembered
@@ -74,6 +77,10 @@ def judge(result: SearchResult, found_threshold: float) -> Verdict:
         # a lookup that a passage holds is about the documents, a misremembered word notwithstanding
         found = False
         reasons.append(f"about {', '.join(question.unknown_words)}: no document holds those words")
+    unheld = [word for word, parts in question.unknown_subjects if not _held_as_parts(parts, result.passages)]
+    if unheld and not looked_up:
+        found = False
+        reasons.append(f"asks about {', '.join(unheld)}: no document holds the word")
     if question.asks_about_name:
         found = False
         reasons.append(f"asks about a name no document contains: {', '.join(question.unknown_names)}")
@@ -103,6 +110,12 @@ def _evidence_chunks(passages: list[Passage], depth: int = EVIDENCE_PASSAGES):
     for passage in passages[:depth]:
         yield passage.chunk
         yield from passage.copies
+
+
+def _held_as_parts(parts: tuple[str, ...], passages: list[Passage]) -> bool:
+    """Whether one of the best passages holds every part of a compound ("aanbieders van jeugdhulp"
+    for "jeugdhulpaanbieder")."""
+    return bool(parts) and any(set(parts) <= word_stems(chunk.text) for chunk in _evidence_chunks(passages))
 
 
 def holds_lookup(question: Question, sentence: str) -> bool:

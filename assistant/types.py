@@ -244,6 +244,9 @@ class Question:
     unknown_names: tuple[str, ...]  # capitalised words no document contains
     unknown_words: tuple[str, ...]  # its other content words no document contains, nor the vocabulary
     asks_about_name: bool  # one of those names is what it asks about ("wie is X", "minister X")
+    # the words it asks about that no document holds as a word ("de rol van de huisarts"), each with
+    # the stems of the known words it is a compound of (huis, arts): a passage holding those answers
+    unknown_subjects: tuple[tuple[str, tuple[str, ...]], ...]
     first_person: bool
     about_sources: bool  # it asks about a source, a report, a publication ("uit welk jaar is dat rapport?")
     asks_where: bool  # it asks where a passage stands ("in welk stuk staat dat?"): the answer names it

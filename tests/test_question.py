@@ -168,6 +168,24 @@ def test_a_question_that_asks_where_a_passage_stands(question, asks_where):
     assert READER.read(question).asks_where is asks_where
 
 
+@pytest.mark.parametrize("question, subjects", [
+    ("Wat is de rol van de huisarts bij schulden?", ["huisarts"]),  # what it is asked of
+    ("Wat zeggen de stukken over eenzaamheid?", ["eenzaamheid"]),
+    ("Wat is het adres van de huisarts?", ["huisarts"]),  # the address is asked of the huisarts
+    ("Wat is de rol van de inkomensbegeleiding?", ["inkomensbegeleiding"]),  # with its parts, below
+    ("Wat doen gemeenten aan schulden?", []),
+    ("Ik ga naar de huisarts. Wat kan de gemeente doen?", []),  # a resident's story: not asked about
+    ("Wat vindt minister Verhoeven van de propositie?", []),  # a name: asks_about_name's
+])
+def test_the_words_a_question_asks_about_that_no_document_holds(question, subjects):
+    assert [word for word, _ in READER.read(question).unknown_subjects] == subjects
+
+
+def test_a_compound_subject_carries_the_known_words_it_is_made_of():
+    assert READER.read("Wat is de rol van de inkomensbegeleiding?").unknown_subjects == (
+        ("inkomensbegeleiding", ("inkom", "beleid")),)  # stems, as word_stems makes them
+
+
 @pytest.mark.parametrize("question, about_sources", [
     ("Uit welk rapport komt dat cijfer?", True),
     ("Welke bronnen noemt de propositie over armoede?", True),

@@ -142,3 +142,16 @@ def test_a_follow_ups_fact_may_be_about_its_topic():
     assert not judge(result_for(asked, "62%", "schuldhulp"), THRESHOLD).found, "without the topic: not about it"
     lacking = judge(result_for("En hoeveel euro kost die groep?", "62%", "schuldhulp", history=OVERWEIGHT), THRESHOLD)
     assert not lacking.found and "bedrag" in lacking.reasons[1]
+
+
+def test_a_question_about_a_word_no_document_holds_is_refused_even_when_the_vocabulary_translates_it():
+    """"huisarts" is a resident's word the vocabulary maps to "zorg": fine in a story, but a question
+    about the huisarts itself is not answered by the documents' neighbouring terms."""
+    verdict = judge(result_for("Wat is de rol van de huisarts bij schulden?", "schuldhulp"), THRESHOLD)
+    assert not verdict.found and any("asks about huisarts" in r for r in verdict.reasons)
+    story = "Ik ga vaak naar de huisarts omdat ik stress heb van mijn schulden. Wat kan de gemeente doen?"
+    assert judge(result_for(story, "schuldhulp"), THRESHOLD).found, "a resident's story is not asked about"
+    # a compound no document holds whole, whose parts a passage holds together: answered
+    compound = "Wat zeggen de stukken over inkomensbegeleiding?"
+    assert judge(result_for(compound, "voorspelbaar inkomen"), THRESHOLD).found
+    assert not judge(result_for(compound, "schuldhulp"), THRESHOLD).found
