@@ -20,10 +20,13 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
+from rapidfuzz import fuzz, process
 
 WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*", re.UNICODE)
 MIN_PART = 4  # shortest part a compound is split into
 MIN_TAIL = 6  # shortest unknown last part
+TYPO_MIN_CHARS = 7  # a word this long may be mistyped by a letter or two and still be the documents' word
+TYPO_MATCH = 90  # rapidfuzz ratio (0-100) from which it is: "bestaanszekerhied" for "bestaanszekerheid"
 SPLITTER_WORDS = "compound_words.json"
 STOPWORDS = frozenset("""
 aan al alle alles als ander andere bij ben ben daar daarom dan dat de der des deze die dit doe doen
@@ -218,17 +221,25 @@ class DutchKeywordIndex:
         return bool(stems) and stems <= self.vocabulary or self._parts_in(word, self.vocabulary)
 
     def holds_word(self, word: str) -> bool:
-        """Whether some indexed text holds the (folded) word itself, inflected or as the start of a
-        longer word ("mantelzorg" in "mantelzorgers"); `knows` also takes a compound of known words."""
+        """Whether some indexed text holds the (folded) word itself: inflected, as the start of a
+        longer word ("mantelzorg" in "mantelzorgers"), or mistyped ("bestaanszekerhied"); `knows`
+        also takes a compound of known words."""
         token = stem(word)
         if token in self.vocabulary:
             return True
         at = bisect_left(self._sorted_vocabulary, token)
-        return at < len(self._sorted_vocabulary) and self._sorted_vocabulary[at].startswith(token)
+        if at < len(self._sorted_vocabulary) and self._sorted_vocabulary[at].startswith(token):
+            return True
+        return len(word) >= TYPO_MIN_CHARS and process.extractOne(
+            word, self._surface_words, scorer=fuzz.ratio, score_cutoff=TYPO_MATCH) is not None
 
     @cached_property
     def _sorted_vocabulary(self) -> list[str]:
         return sorted(self.vocabulary)
+
+    @cached_property
+    def _surface_words(self) -> list[str]:
+        return sorted(self.splitter.vocabulary)
 
     def compound_parts(self, word: str) -> tuple[str, ...]:
         """The stems of the known words `word` is a compound of (huisarts -> huis, arts); () if none."""

@@ -174,6 +174,7 @@ def test_a_question_that_asks_where_a_passage_stands(question, asks_where):
     ("Wat is het adres van de huisarts?", ["huisarts"]),  # the address is asked of the huisarts
     ("Wat is de rol van de inkomensbegeleiding?", ["inkomensbegeleiding"]),  # with its parts, below
     ("Wat doen gemeenten aan schulden?", []),
+    ("Wat zeggen de stukken over betalingsachterstnad?", []),  # mistyped in a hurry: still the documents' word
     ("Ik ga naar de huisarts. Wat kan de gemeente doen?", []),  # a resident's story: not asked about
     ("Wat vindt minister Verhoeven van de propositie?", []),  # a name: asks_about_name's
 ])
