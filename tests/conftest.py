@@ -254,8 +254,10 @@ def llm_server() -> str:
     port = free_port()
     log_path = session_dir() / "llm-server.log"
     with log_path.open("w") as log:
-        process = subprocess.Popen([sys.executable, "scripts/local_llm.py", "serve", "--port", str(port)],
-                                   cwd=PROJECT, stdout=log, stderr=subprocess.STDOUT)
+        # one thread: the other test worker holds the other core, and llama.cpp's threads wait for
+        # each other at every step, so a second thread that is often descheduled slows it down
+        process = subprocess.Popen([sys.executable, "scripts/local_llm.py", "serve", "--port", str(port),
+                                    "--threads", "1"], cwd=PROJECT, stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_for_http(f"http://127.0.0.1:{port}/v1/models", process, log_path, timeout=900)
         yield f"http://127.0.0.1:{port}/v1"

@@ -27,10 +27,9 @@ from assistant.types import Answer, Role, Trace, Turn
 from conftest import OUTPUT_DIR, PROJECT, REAL_LLM_TIMEOUT, ask, last_answer_text, llm_settings, running_page
 from stub_llm import FAULTS, StubLLM
 
-# one worker holds the llama.cpp server when the suite runs in parallel; the three tests that ask
-# JEUGDHULP run one after another, so the server reuses the evaluated prompt (prompt evaluation is
-# most of an answer's time on two cores)
-pytestmark = pytest.mark.xdist_group("llm")
+# `make test` runs a file's tests on one worker, in order (--dist loadfile): one llama.cpp server
+# holds them all, and the three tests that ask JEUGDHULP run one after another, so the server
+# reuses the evaluated prompt (prompt evaluation is most of an answer's time on two cores)
 
 JEUGDHULP = "Wat vragen gemeenten van het rijk voor de jeugdhulp?"
 FALL_BACKS = (LLM_FAILED_NOTICE, LLM_NO_ANSWER_NOTICE)  # the passages answer stands, with one of these
