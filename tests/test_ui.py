@@ -205,6 +205,8 @@ def test_an_answer_is_taken_along_and_its_source_read_in_its_document(browser, p
     assert "\\" not in copied and "<" not in copied, "plain text, not the chat's Markdown"
 
     ask(tab, FOLLOW_UP)
+    # the take-along texts follow the answer in a step of their own (as the sources list above)
+    tab.wait_for_function("() => document.querySelector('#gesprek-als-markdown textarea').value.includes('## 2.')")
     with tab.expect_download() as download:
         tab.click("#download-gesprek")
     assert download.value.suggested_filename.endswith(".md")
