@@ -13,6 +13,7 @@ Zwolle" is context; "minister Verhoeven" and "wie is X" are the subject).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from .answer_types import expected_facts
 from .keywords import WORD, DutchKeywordIndex, fold, looks_dutch, quoted_phrase, word_stems
@@ -104,9 +105,9 @@ ASKS_ABOUT = re.compile(  # "wie is X", "wat vindt X", "volgens X", "over (de) X
     r"|\bvolgens\s+(de\s+|het\s+)?(?P<c>\S+)|\bover\s+(de\s+|het\s+)?(?P<d>\S+)"
     r"|\bwat (is|zijn|betekent|houdt)\s+(de\s+|het\s+|een\s+)?(?P<e>\S+)"
     r"|\bhoe (reageert|reageerde|staat)\s+(de\s+|het\s+)?(?P<f>\S+)")
-
-
+# "wat is de rol van X", "wat is het adres van X": what follows the subject's place is asked of X
 OF = re.compile(r"\s+van\s+(?:(?:de|het|een)\s+)?(?P<object>\S+)")
+SUBJECT_PUNCTUATION = "?.,!'\""  # stripped from a word in the subject's place
 
 
 class BadQuestion(ValueError):
@@ -277,22 +278,19 @@ class QuestionReader:
         if first_person:
             return []
         subjects = []
-        for sentence in SENTENCE_END.split(text.strip()):
-            tokens = [fold(w) for w in WORD.findall(sentence)]
-            if not (sentence.rstrip().endswith("?") or (tokens and tokens[0] in QUESTION_WORDS)):
+        for sentence, words in _sentences(text):
+            if not _asking(sentence, words):
                 continue
-            capitalised = {fold(w) for w in WORD.findall(sentence) if w[0].isupper()}
+            capitalised = {fold(w) for w in words if w[0].isupper()}
             folded = fold(sentence)
-            for match in ASKS_ABOUT.finditer(folded):
-                for name, value in match.groupdict().items():
-                    of = OF.match(folded, match.end(name)) if value else None
-                    # "wat is de rol van X", "wat is het adres van X": asked of X, so about X
-                    word = (of["object"] if of else value or "").strip("?.,!'\"")
-                    if (not word or word in capitalised or word in ASKING_WORDS or word in CONTEXT_WORDS
-                            or word in PUBLIC_TITLES  # "wat vindt minister X": the name is the subject
-                            or not word_stems(word) or not word.isalpha() or self.keywords.holds_word(word)):
-                        continue
-                    subjects.append((word, self.keywords.compound_parts(word)))
+            for word, end in _subject_places(folded):
+                of = OF.match(folded, end)
+                word = of["object"].strip(SUBJECT_PUNCTUATION) if of else word
+                if (not word or word in capitalised or word in ASKING_WORDS or word in CONTEXT_WORDS
+                        or word in PUBLIC_TITLES  # "wat vindt minister X": the name is the subject
+                        or not word_stems(word) or not word.isalpha() or self.keywords.holds_word(word)):
+                    continue
+                subjects.append((word, self.keywords.compound_parts(word)))
         return list(dict.fromkeys(subjects))
 
     def asks_about(self, text: str, names: list[str], first_person: bool) -> bool:
@@ -303,9 +301,9 @@ class QuestionReader:
         if not names:
             return False
         unknown = {fold(n) for n in names}
-        for sentence in SENTENCE_END.split(text.strip()):
-            tokens = [fold(w) for w in WORD.findall(sentence)]
-            asking = sentence.rstrip().endswith("?") or (tokens and tokens[0] in QUESTION_WORDS)
+        for sentence, words in _sentences(text):
+            tokens = [fold(w) for w in words]
+            asking = _asking(sentence, words)
             for i, token in enumerate(tokens):
                 if token not in unknown:
                     continue
@@ -314,16 +312,29 @@ class QuestionReader:
                     continue
                 if any(b in PUBLIC_TITLES for b in before):
                     return True
-                if asking and not first_person and self._named_subject(sentence, token):
+                if asking and not first_person and any(word == token for word, _ in _subject_places(fold(sentence))):
                     return True
         return False
 
-    @staticmethod
-    def _named_subject(sentence: str, name: str) -> bool:
-        for match in ASKS_ABOUT.finditer(fold(sentence)):
-            if any(value and value.strip("?.,!'\"") == name for value in match.groupdict().values()):
-                return True
-        return False
+
+def _sentences(text: str) -> Iterator[tuple[str, list[str]]]:
+    """Each sentence of the question with its words."""
+    for sentence in SENTENCE_END.split(text.strip()):
+        yield sentence, WORD.findall(sentence)
+
+
+def _asking(sentence: str, words: list[str]) -> bool:
+    """A sentence that asks (a "?", or a question word first), not one that tells the story."""
+    return sentence.rstrip().endswith("?") or bool(words) and fold(words[0]) in QUESTION_WORDS
+
+
+def _subject_places(folded_sentence: str) -> Iterator[tuple[str, int]]:
+    """The words in the subject's place of "wie is X", "wat vindt X", "over X", ... (ASKS_ABOUT),
+    each with where it ends in the sentence."""
+    for match in ASKS_ABOUT.finditer(folded_sentence):
+        for group, value in match.groupdict().items():
+            if value:
+                yield value.strip(SUBJECT_PUNCTUATION), match.end(group)
 
 
 QUESTION_WORDS = frozenset("wat wie waar wanneer waarom hoe hoeveel welke welk kan kun kunt mag moet is zijn".split())
