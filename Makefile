@@ -49,9 +49,10 @@ axe:
 # two workers on the two cores: many tests wait part of the time on a server, a browser or the
 # LLM. A file's tests run on one worker, in order: the LLM tests share one llama.cpp server, whose
 # prompt cache the tests asking the same question reuse. (Not --dist loadgroup: with pytest 9.2 it
-# no longer groups, pytest-xdist issue #1386.) The shared index is built once, under a lock.
+# no longer groups, pytest-xdist issue #1386.) The files go out longest first, in the order
+# tests/conftest.py gives them (LONGEST_FILES). The shared index is built once, under a lock.
 test: $(STAMP) chromium llm axe
-	$(PY) -m pytest -n 2 --dist loadfile
+	$(PY) -m pytest -n 2 --dist loadfile --no-loadscope-reorder
 
 # the tests that need no model, server or browser: question reading, relevance, composition,
 # grounding, the session, chunking (well under a minute)

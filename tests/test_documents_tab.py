@@ -65,6 +65,22 @@ def wait_for_status(tab, text: str) -> str:
     return tab.inner_text("#beheer-status")
 
 
+def choose_file(tab, path) -> None:
+    """Choose a file in the upload field and wait until the page's server has it and shows its
+    name; if not, the failure says what the browser saw (the upload requests and the console)."""
+    seen: list[str] = []
+    tab.on("console", lambda message: seen.append(f"console {message.type}: {message.text}"))
+    tab.on("response", lambda response: seen.append(f"{response.status} {response.url}")
+           if "/upload" in response.url else None)
+    tab.on("requestfailed", lambda request: seen.append(f"failed {request.url}: {request.failure}"))
+    tab.set_input_files("#beheer-bestand input[type=file]", path)
+    try:
+        tab.locator("#beheer-bestand").get_by_text(path.name).wait_for(timeout=UPLOAD_TIMEOUT_MS)
+    except Exception as error:
+        raise AssertionError(f"{path.name} not shown after its upload; the browser saw {seen}; the field holds "
+                             f"{tab.inner_text('#beheer-bestand')!r}") from error
+
+
 def table_text(tab) -> str:
     return tab.inner_text("#documenten-lijst")
 
@@ -92,16 +108,14 @@ def test_an_admin_adds_describes_and_removes_a_document(browser, admin_page, tmp
 
     fake = tmp_path / "nota.pdf"
     fake.write_text("dit is geen pdf", encoding="utf-8")
-    tab.set_input_files("#beheer-bestand input[type=file]", fake)
-    tab.locator("#beheer-bestand").get_by_text("nota.pdf").wait_for(timeout=UPLOAD_TIMEOUT_MS)
+    choose_file(tab, fake)
     tab.click("#beheer-toevoegen")
     assert "geen echt .pdf" in wait_for_status(tab, "geen echt")
     assert not (seeds / "nota.pdf").exists()
 
     new = tmp_path / "kwijtschelding hondenbelasting.md"
     new.write_text(NEW_DOCUMENT, encoding="utf-8")
-    tab.set_input_files("#beheer-bestand input[type=file]", new)
-    tab.locator("#beheer-bestand").get_by_text(new.name).wait_for(timeout=UPLOAD_TIMEOUT_MS)
+    choose_file(tab, new)
     tab.fill("#beheer-nieuw-title textarea", "Kwijtschelding hondenbelasting")
     tab.fill("#beheer-nieuw-organisation textarea", "Gemeente Zoetermeer")
     answers_during_build: list[dict] = []
