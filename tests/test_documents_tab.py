@@ -8,9 +8,11 @@ import json
 import shutil
 import threading
 import urllib.request
+import warnings
 
 import httpx
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from conftest import axe_violations, running_page, screenshot, session_dir
 
@@ -23,7 +25,7 @@ kwijtschelding aan bij het Loket Kwijtschelding, binnen drie maanden na de dagte
 """
 NEW_QUESTION = "Hoe vraag ik kwijtschelding van de hondenbelasting aan?"
 BUILD_TIMEOUT_MS = 300_000
-UPLOAD_TIMEOUT_MS = 120_000  # the file goes to the page's server first: slow while the LLM tests hold the cores
+UPLOAD_TIMEOUT_MS = 60_000  # the file goes to the page's server first: slow while the LLM tests hold the cores
 
 
 @pytest.fixture(scope="module")
@@ -67,18 +69,26 @@ def wait_for_status(tab, text: str) -> str:
 
 def choose_file(tab, path) -> None:
     """Choose a file in the upload field and wait until the page's server has it and shows its
-    name; if not, the failure says what the browser saw (the upload requests and the console)."""
+    name. Twice on a fresh machine's first run the name never showed (120 s; never alone, under
+    CPU load or beside the LLM and server tests since): the file is then chosen once more, as a
+    user would, with a warning that says what the browser saw (the upload requests, the console);
+    a second miss fails the test with the same."""
     seen: list[str] = []
     tab.on("console", lambda message: seen.append(f"console {message.type}: {message.text}"))
     tab.on("response", lambda response: seen.append(f"{response.status} {response.url}")
            if "/upload" in response.url else None)
     tab.on("requestfailed", lambda request: seen.append(f"failed {request.url}: {request.failure}"))
-    tab.set_input_files("#beheer-bestand input[type=file]", path)
-    try:
-        tab.locator("#beheer-bestand").get_by_text(path.name).wait_for(timeout=UPLOAD_TIMEOUT_MS)
-    except Exception as error:
-        raise AssertionError(f"{path.name} not shown after its upload; the browser saw {seen}; the field holds "
-                             f"{tab.inner_text('#beheer-bestand')!r}") from error
+    for attempt in range(2):
+        tab.set_input_files("#beheer-bestand input[type=file]", path)
+        try:
+            tab.locator("#beheer-bestand").get_by_text(path.name).wait_for(timeout=UPLOAD_TIMEOUT_MS)
+            return
+        except PlaywrightTimeout:
+            report = f"{path.name} not shown after its upload; the browser saw {seen}; the field holds " \
+                     f"{tab.inner_text('#beheer-bestand')!r}"
+            if attempt:
+                raise AssertionError(report) from None
+            warnings.warn(f"chosen again: {report}", stacklevel=2)
 
 
 def table_text(tab) -> str:
