@@ -144,12 +144,14 @@ class Composition:
 
 
 class Composer:
-    """Composes the passages answer; `following(chunk, n)` gives the chunks after one in its document."""
+    """Composes the passages answer; `following(chunk, n)` and `preceding(chunk, n)` give the
+    chunks after and before one in its document (a list may run over several)."""
 
     def __init__(self, keywords: DutchKeywordIndex, following: Callable[[Chunk, int], list[Chunk]],
-                 tuning: Tuning = Tuning()):
+                 preceding: Callable[[Chunk, int], list[Chunk]], tuning: Tuning = Tuning()):
         self.keywords = keywords
         self.following = following
+        self.preceding = preceding
         self.tuning = tuning
         # the same passages come back for many questions: their sentences are stemmed once
         self._sentence_stems = lru_cache(maxsize=SENTENCE_STEMS_CACHED)(lambda text: frozenset(keywords.tokens(text)))
@@ -255,13 +257,27 @@ class Composer:
                 break
             if chosen and words + pick.words > budget.words:
                 continue
+            intro = self.list_introduction(pick.chunk, pick.span) if self.tuning.lists else None
+            if intro and not any(_same_place(u, *intro) for u in units):
+                # an item alone reads as a fragment ("De maatschappelijke dialoog te voeren ..."):
+                # its list's introduction comes first (from its own passage when one was retrieved,
+                # else with the item's), the item under it as a bullet
+                ranked_at = next((r for r, p in enumerate(ranked) if p.chunk.id == intro[0].id), pick.rank)
+                units.append(Unit(intro[0], intro[1], ranked_at, score=pick.score))
+                words += len(intro[0].text[intro[1][0]:intro[1][1]].split())
+                pool = [c for c in pool if not _same_place(c, *intro)]
             chosen.append(pick)
             words += pick.words
             self._continue(pick, pool, best_score)
+            if intro:
+                _place_item(units, Unit(pick.chunk, pick.span, pick.rank, item=True, score=pick.score), intro)
+                continue
             introduces = self.tuning.lists and pick.chunk.text[:pick.span[1]].rstrip().endswith(":")
             items = self.list_items(pick.chunk, pick.span[1]) if introduces else []
             units.append(Unit(pick.chunk, pick.span, pick.rank, score=pick.score))
             for chunk, span, label in items:
+                if any(_same_place(u, chunk, span) for u in units):
+                    continue  # chosen already, as a sentence of its own
                 size = len(chunk.text[span[0]:span[1]].split())  # a heading label is a few words more
                 if words + size > budget.words + budget.words // 2:
                     break
@@ -290,6 +306,25 @@ class Composer:
             return candidate.score
         similarity = max(_similarity(candidate, c) for c in chosen)
         return self.tuning.mmr_lambda * candidate.score - (1 - self.tuning.mmr_lambda) * similarity
+
+    def list_introduction(self, chunk: Chunk, span: tuple[int, int]) -> tuple[Chunk, tuple[int, int]] | None:
+        """The sentence that introduces the list whose item `span` is: the last sentence before
+        the item's run of bullets, in its chunk or, when the chunk starts inside the list, in an
+        earlier chunk of its section; it ends in ":". None for a sentence not in a list."""
+        start, _, kind = chunk.block_of(span[0])
+        if kind != "bullet":
+            return None
+        for other in [chunk] + [c for c in self.preceding(chunk, MAX_ITEMS) if c.section == chunk.section]:
+            before = [block for block in other.blocks if block[1] <= start] if other is chunk else list(other.blocks)
+            while before and before[-1][2] == "bullet":
+                before.pop()
+            if before:
+                inside = [s for s in other.sentences if before[-1][0] <= s[0] < before[-1][1]]
+                ends_in_colon = bool(inside) and other.text[inside[-1][0]:inside[-1][1]].rstrip().endswith(":")
+                return (other, inside[-1]) if ends_in_colon else None
+            if other.blocks and other.blocks[0][2] != "bullet":
+                return None
+        return None
 
     def list_items(self, chunk: Chunk, after: int) -> list[Item]:
         """The items of the list that the sentence ending at `after` introduces: the bullet blocks
@@ -366,6 +401,25 @@ def _similarity(a: Candidate, b: Candidate) -> float:
 
 def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return a[0] < b[1] and b[0] < a[1]
+
+
+def _same_place(unit: Unit | Candidate, chunk: Chunk, span: tuple[int, int]) -> bool:
+    return unit.chunk.id == chunk.id and _overlaps(unit.span, span)
+
+
+def _place_item(units: list[Unit], item: Unit, intro: tuple[Chunk, tuple[int, int]]) -> None:
+    """Put a list item under its introduction, after the items of its chunk that come before it;
+    a further sentence of an item already shown joins that item's bullet."""
+    block = item.chunk.block_of(item.span[0])
+    for unit in units:
+        if unit.item and unit.chunk is item.chunk and unit.chunk.block_of(unit.span[0]) == block:
+            unit.span = (min(unit.span[0], item.span[0]), max(unit.span[1], item.span[1]))
+            return
+    at = next(i for i, u in enumerate(units) if _same_place(u, *intro)) + 1
+    while at < len(units) and units[at].item and not (units[at].chunk is item.chunk
+                                                       and units[at].span[0] > item.span[0]):
+        at += 1
+    units.insert(at, item)
 
 
 def _reading_order(units: list[Unit]) -> list[Unit]:

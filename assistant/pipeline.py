@@ -182,7 +182,7 @@ def assemble(settings: Settings, documents: ServedDocuments, chunks: ServedChunk
     corpus = Corpus(chunks, settings.cache_dir / "keywords")
     reader = QuestionReader(corpus.keywords, DomainVocabulary.load())
     retriever = HybridRetriever(store=store, corpus=corpus, reader=reader, k=settings.top_k)
-    answerer = Answerer(reader, retriever, store, Composer(corpus.keywords, corpus.following),
+    answerer = Answerer(reader, retriever, store, Composer(corpus.keywords, corpus.following, corpus.preceding),
                         Grounder(corpus.keywords), documents, writer, settings.found_threshold, settings.llm_timeout,
                         privacy=PersonalDataFilter(names=settings.redact_names), glossary=Glossary.load(),
                         referral=settings.referral_text)

@@ -74,6 +74,10 @@ class Corpus:
         """Up to `limit` chunks after `chunk` in its document (a list's items continue there)."""
         return self.chunks.following(chunk, limit)
 
+    def preceding(self, chunk: Chunk, limit: int) -> list[Chunk]:
+        """Up to `limit` chunks before `chunk` in its document, the nearest first."""
+        return self.chunks.preceding(chunk, limit)
+
     def same_statement(self, a: Chunk, b: Chunk) -> bool:
         if a.source == b.source:
             return False

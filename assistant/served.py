@@ -181,6 +181,13 @@ class ServedChunks:
         after = [self.at(p) for p in range(position + 1, min(position + 1 + limit, len(self.ids)))]
         return [c for c in after if c.source == chunk.source]
 
+    def preceding(self, chunk: Chunk, limit: int) -> list[Chunk]:
+        """Up to `limit` chunks before `chunk` in its document, the nearest first (a list's
+        introduction may stand there)."""
+        position = self._position[chunk.id]
+        before = [self.at(p) for p in range(position - 1, max(position - 1 - limit, -1), -1)]
+        return [c for c in before if c.source == chunk.source]
+
     def counts(self) -> dict[str, int]:
         """How many chunks each document has."""
         counts: dict[str, int] = {}

@@ -47,7 +47,7 @@ DOCUMENT = document()
 CHUNKS = chunk_document(DOCUMENT)
 CORPUS = Corpus(CHUNKS)
 READER = QuestionReader(CORPUS.keywords, DomainVocabulary.load())
-COMPOSER = Composer(CORPUS.keywords, CORPUS.following)
+COMPOSER = Composer(CORPUS.keywords, CORPUS.following, CORPUS.preceding)
 GROUNDER = Grounder(CORPUS.keywords)
 
 

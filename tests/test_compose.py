@@ -36,6 +36,32 @@ def test_a_list_inside_one_passage_keeps_its_items():
     assert items[0].startswith("Investeer in voldoende passende") and len(items) == 3
 
 
+def test_a_list_item_chosen_alone_comes_under_its_introduction():
+    composition = compose("Wat moet er met de Participatiewet gebeuren?", "Participatiewet")
+    shown = texts(composition)
+    assert len(shown) == len(set(shown)), f"a sentence shown twice: {shown}"
+    item = shown.index("Herzie de Participatiewet fundamenteel, zonder dwingende standaard verplichtingen.")
+    intro = shown.index("Wat wij daarom nodig hebben van het rijk:")
+    assert intro < item and all(u.item for u in composition.units[intro + 1:item + 1]), "bullets under it"
+
+
+def test_an_item_of_a_list_that_runs_over_several_passages_comes_under_its_introduction():
+    items = "\n".join(f"- Een afspraak over onderwerp {n} met het rijk, uitgewerkt in een lange zin over de "
+                      f"regels, het geld en de uitvoering door gemeenten en partners." for n in range(1, 9))
+    text = (f"# Afspraken\n\nGemeenten maken deze afspraken met het rijk:\n\n{items}\n- Een regeling voor "
+            f"kwijtschelding van de hondenbelasting voor inwoners met een laag inkomen.\n")
+    chunks = chunk_document(document(text, "afspraken.md"))
+    corpus = Corpus(chunks)
+    late = next(c for c in chunks if "hondenbelasting" in c.text)
+    assert "deze afspraken" not in late.text, "the list runs over several passages"
+    question = QuestionReader(corpus.keywords, None).read("Wat staat er over kwijtschelding van hondenbelasting?")
+    composer = Composer(corpus.keywords, corpus.following, corpus.preceding)
+    composition = composer.compose(question, [Passage(late, 1.0)], {}, [])
+    shown = texts(composition)
+    assert shown[0] == "Gemeenten maken deze afspraken met het rijk:"
+    assert shown[1].startswith("Een regeling voor kwijtschelding") and composition.units[1].item
+
+
 def test_a_bold_lead_in_is_never_a_sentence_of_its_own():
     composition = compose("Hoe helpen gemeenten bij schulden?", "schuldhulp", "Inkomen.")
     assert composition.units
@@ -104,7 +130,8 @@ def test_a_list_whose_items_are_headed_sections_brings_them_labelled():
     corpus = Corpus(chunks)
     intro = next(c for c in chunks if "volgende terreinen" in c.text)
     question = READER.read("Op welke terreinen willen gemeenten extra stappen zetten?")
-    composition = Composer(corpus.keywords, corpus.following).compose(question, [Passage(intro, 1.0)], {}, [])
+    composer = Composer(corpus.keywords, corpus.following, corpus.preceding)
+    composition = composer.compose(question, [Passage(intro, 1.0)], {}, [])
     items = [(u.label, u.chunk.text[u.span[0]:u.span[1]]) for u in composition.units if u.item]
     assert items == [("Armoede en schulden", "Maatregelen om schulden van jongeren te voorkomen."),
                      ("Jonge kinderen",
@@ -117,7 +144,8 @@ def test_a_bibliography_entry_answers_only_a_question_about_a_source():
             "2. Platform de Toekomst van Arbeid, 'Investeren in mensen. Bouwstenen van een regeerakkoord' (2020)\n")
     chunks = chunk_document(document(text, "bronnen.md"))
     corpus = Corpus(chunks)
-    composer, reader = Composer(corpus.keywords, corpus.following), QuestionReader(corpus.keywords, None)
+    composer = Composer(corpus.keywords, corpus.following, corpus.preceding)
+    reader = QuestionReader(corpus.keywords, None)
     passages = [Passage(c, 1.0) for c in chunks]
 
     def shown(question: str) -> list[str]:
@@ -168,7 +196,7 @@ def test_the_sentences_after_the_best_one_in_its_paragraph_say_the_rest_of_its_p
     passages = [Passage(c, 1.0 - i / 10) for i, c in enumerate(chunks)]
 
     def composed(**tuning) -> list[str]:
-        composer = Composer(corpus.keywords, corpus.following, replace(Tuning(), **tuning))
+        composer = Composer(corpus.keywords, corpus.following, corpus.preceding, replace(Tuning(), **tuning))
         return texts(composer.compose(question, passages, {}, []))
 
     assert composed()[:2] == ["Geld voor gemeenten is versnipperd in losse potjes met elk een eigen verantwoording.",

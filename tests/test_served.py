@@ -48,6 +48,9 @@ def test_the_served_documents_and_chunks_are_the_ones_read_from_the_folder(seeds
     assert all(chunks.get(c.id) == c for c in expected) and chunks.get("onbekend") is None
     first = expected[0]
     assert chunks.following(first, 3) == [c for c in expected[1:4] if c.source == first.source]
+    last_of_first = [c for c in expected if c.source == first.source][-1]
+    assert chunks.preceding(last_of_first, 2) == [c for c in expected if c.source == first.source][-2:-4:-1]
+    assert chunks.preceding(first, 3) == [], "nothing before a document's first chunk"
     assert chunks.counts() == {name: sum(c.source == name for c in expected) for name in read}
 
 
