@@ -74,6 +74,7 @@ BUDGETS = {
     Intent.GENERAL: Budget(6, 110),
 }
 REDUNDANCY_FLOOR = 0.8  # e5 similarities are compressed: below this two sentences share little
+SAME_SENTENCE_SHARE = 0.8  # of the shorter sentence's stems in the other: the same sentence, not chosen twice
 
 SECTION_KINDS = (  # on the folded headings above a passage, the nearest heading first
     (SectionKind.REFERENCES, re.compile(r"\bbronvermelding|\bbronnen\b|\bliteratuur|\bcolofon\b"
@@ -257,6 +258,8 @@ class Composer:
                 break
             if chosen and words + pick.words > budget.words:
                 continue
+            if any(self._says_the_same(pick, c) for c in chosen):
+                continue  # another document's copy of a chosen sentence ("Geef op korte termijn helderheid ...")
             intro = self.list_introduction(pick.chunk, pick.span) if self.tuning.lists else None
             if intro and not any(_same_place(u, *intro) for u in units):
                 # an item alone reads as a fragment ("De maatschappelijke dialoog te voeren ..."):
@@ -300,6 +303,13 @@ class Composer:
         for c in pool:
             if c.chunk is pick.chunk and c.index == pick.index + 1 and start <= c.span[0] < end:
                 c.score += self.tuning.continuation * pick.score
+
+    def _says_the_same(self, a: Candidate, b: Candidate) -> bool:
+        """Nearly all the content words of the shorter sentence stand in the other (MMR's
+        penalty alone lets a second copy through when both score high)."""
+        stems_a, stems_b = (self._sentence_stems(c.chunk.text[c.span[0]:c.span[1]]) for c in (a, b))
+        smaller = min(len(stems_a), len(stems_b))
+        return smaller > 0 and len(stems_a & stems_b) / smaller >= SAME_SENTENCE_SHARE
 
     def _mmr(self, candidate: Candidate, chosen: list[Candidate]) -> float:
         if not chosen:

@@ -62,6 +62,19 @@ def test_an_item_of_a_list_that_runs_over_several_passages_comes_under_its_intro
     assert shown[1].startswith("Een regeling voor kwijtschelding") and composition.units[1].item
 
 
+def test_a_sentence_two_documents_share_is_shown_once():
+    proposition = ("# Jeugd\n\nGeef op korte termijn helderheid over de reikwijdte van de jeugdhulp en financiële "
+                   "zekerheid vanaf 2026. Gemeenten werken samen met het onderwijs.\n")
+    webpage = ("# Wat is nodig?\n\nHelderheid over de reikwijdte van de jeugdhulp en financiële zekerheid vanaf 2026. "
+               "Samenwerking tussen kinderopvang en zorg.\n")
+    chunks = chunk_document(document(proposition, "propositie.md")) + chunk_document(document(webpage, "pagina.md"))
+    corpus = Corpus(chunks)
+    question = QuestionReader(corpus.keywords, None).read("Wat vragen gemeenten voor de jeugdhulp vanaf 2026?")
+    composer = Composer(corpus.keywords, corpus.following, corpus.preceding)
+    shown = texts(composer.compose(question, [Passage(c, 1.0 - i / 10) for i, c in enumerate(chunks)], {}, []))
+    assert sum("reikwijdte van de jeugdhulp" in t for t in shown) == 1, shown
+
+
 def test_a_bold_lead_in_is_never_a_sentence_of_its_own():
     composition = compose("Hoe helpen gemeenten bij schulden?", "schuldhulp", "Inkomen.")
     assert composition.units
