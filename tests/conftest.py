@@ -210,7 +210,11 @@ WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
 def axe_violations(tab) -> list[dict]:
-    """What axe-core finds against WCAG 2.1 A and AA on the page as it is now."""
+    """What axe-core finds against WCAG 2.1 A and AA on the page once it has settled: while an
+    event runs, Gradio dims its outputs (`.pending`, opacity 0.2), and a result's text can be
+    there before the event ends (once under load axe then found the citation result's contrast
+    too low)."""
+    tab.wait_for_function("() => !document.querySelector('.pending')", timeout=60_000)
     tab.add_script_tag(path=str(AXE))
     return tab.evaluate(
         """async tags => (await axe.run(document, {runOnly: {type: 'tag', values: tags}})).violations
