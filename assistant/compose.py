@@ -265,8 +265,7 @@ class Composer:
                 # an item alone reads as a fragment ("De maatschappelijke dialoog te voeren ..."):
                 # its list's introduction comes first (from its own passage when one was retrieved,
                 # else with the item's), the item under it as a bullet
-                ranked_at = next((r for r, p in enumerate(ranked) if p.chunk.id == intro[0].id), pick.rank)
-                units.append(Unit(intro[0], intro[1], ranked_at, score=pick.score))
+                units.append(Unit(intro[0], intro[1], _rank_of(intro[0], ranked, pick.rank), score=pick.score))
                 words += len(intro[0].text[intro[1][0]:intro[1][1]].split())
                 pool = [c for c in pool if not _same_place(c, *intro)]
             chosen.append(pick)
@@ -284,10 +283,9 @@ class Composer:
                 size = len(chunk.text[span[0]:span[1]].split())  # a heading label is a few words more
                 if words + size > budget.words + budget.words // 2:
                     break
-                rank = next((r for r, p in enumerate(ranked) if p.chunk.id == chunk.id), -1)
-                units.append(Unit(chunk, span, rank, item=True, label=label))
+                units.append(Unit(chunk, span, _rank_of(chunk, ranked, -1), item=True, label=label))
                 words += size
-                pool = [c for c in pool if not (c.chunk.id == chunk.id and _overlaps(c.span, span))]
+                pool = [c for c in pool if not _same_place(c, chunk, span)]
         dropped = [(c.chunk.text[c.span[0]:c.span[1]][:80], round(c.score, 3))
                    for c in sorted(pool, key=lambda c: -c.score)[:3]]
         return Composition(ranked, _reading_order(units), dropped)
@@ -324,7 +322,11 @@ class Composer:
         start, _, kind = chunk.block_of(span[0])
         if kind != "bullet":
             return None
-        for other in [chunk] + [c for c in self.preceding(chunk, MAX_ITEMS) if c.section == chunk.section]:
+        def own_then_earlier():  # the earlier chunks are read only when the list starts before this one
+            yield chunk
+            yield from (c for c in self.preceding(chunk, MAX_ITEMS) if c.section == chunk.section)
+
+        for other in own_then_earlier():
             before = [block for block in other.blocks if block[1] <= start] if other is chunk else list(other.blocks)
             while before and before[-1][2] == "bullet":
                 before.pop()
@@ -411,6 +413,11 @@ def _similarity(a: Candidate, b: Candidate) -> float:
 
 def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return a[0] < b[1] and b[0] < a[1]
+
+
+def _rank_of(chunk: Chunk, ranked: list[Passage], absent: int) -> int:
+    """The chunk's rank among the re-ranked passages; `absent` when it was not retrieved."""
+    return next((r for r, p in enumerate(ranked) if p.chunk.id == chunk.id), absent)
 
 
 def _same_place(unit: Unit | Candidate, chunk: Chunk, span: tuple[int, int]) -> bool:
