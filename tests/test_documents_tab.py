@@ -74,21 +74,29 @@ def choose_file(tab, path) -> None:
     user would, with a warning that says what the browser saw (the upload requests, the console);
     a second miss fails the test with the same."""
     seen: list[str] = []
-    tab.on("console", lambda message: seen.append(f"console {message.type}: {message.text}"))
-    tab.on("response", lambda response: seen.append(f"{response.status} {response.url}")
-           if "/upload" in response.url else None)
-    tab.on("requestfailed", lambda request: seen.append(f"failed {request.url}: {request.failure}"))
-    for attempt in range(2):
-        tab.set_input_files("#beheer-bestand input[type=file]", path)
-        try:
-            tab.locator("#beheer-bestand").get_by_text(path.name).wait_for(timeout=UPLOAD_TIMEOUT_MS)
-            return
-        except PlaywrightTimeout:
-            report = f"{path.name} not shown after its upload; the browser saw {seen}; the field holds " \
-                     f"{tab.inner_text('#beheer-bestand')!r}"
-            if attempt:
-                raise AssertionError(report) from None
-            warnings.warn(f"chosen again: {report}", stacklevel=2)
+    listeners = {
+        "console": lambda message: seen.append(f"console {message.type}: {message.text}"),
+        "response": lambda response: seen.append(f"{response.status} {response.url}")
+        if "/upload" in response.url else None,
+        "requestfailed": lambda request: seen.append(f"failed {request.url}: {request.failure}"),
+    }
+    for event, listener in listeners.items():
+        tab.on(event, listener)
+    try:
+        for attempt in range(2):
+            tab.set_input_files("#beheer-bestand input[type=file]", path)
+            try:
+                tab.locator("#beheer-bestand").get_by_text(path.name).wait_for(timeout=UPLOAD_TIMEOUT_MS)
+                return
+            except PlaywrightTimeout:
+                report = f"{path.name} not shown after its upload; the browser saw {seen}; the field holds " \
+                         f"{tab.inner_text('#beheer-bestand')!r}"
+                if attempt:
+                    raise AssertionError(report) from None
+                warnings.warn(f"chosen again: {report}", stacklevel=2)
+    finally:  # the next file's choice reports only what its own upload did
+        for event, listener in listeners.items():
+            tab.remove_listener(event, listener)
 
 
 def table_text(tab) -> str:
