@@ -91,7 +91,9 @@ class Answerer:
     def search(self, text: str, history: list[Turn] | None = None, k: int | None = None) -> SearchResult:
         """The best passages for a question, re-ranked, with the relevance verdict."""
         redaction, history = self.redacted(text, history or ())
-        result, _ = self._search(self.reader.read(redaction.text, history), k, Trace())
+        question = self.reader.read(redaction.text, history)
+        result, _ = self._search(question, k, Trace())
+        result.passages = self.composer.with_list_continuations(question, result.passages)[:k or self.retriever.k]
         return result
 
     def redacted(self, text: str, history) -> tuple[Redaction, tuple[Turn, ...]]:
@@ -147,8 +149,10 @@ class Answerer:
             answer = self.refusal(question, result.passages, self.mode)
         else:
             composition = self.composer.compose(question, result.passages, vectors, result.query_vector)
+            composition.passages = self.composer.with_list_continuations(question, composition.passages)
             answer = self.passages_answer(question, composition)
             trace.add("composition", intent=question.intent.value,
+                      passages=[_label(p) for p in composition.passages],
                       kept=[_unit_label(u.chunk, u.span, u.item) for u in composition.units],
                       dropped=[{"sentence": s, "score": v} for s, v in composition.dropped])
             if self.writer is None:

@@ -235,6 +235,41 @@ class Composer:
         order = sorted(range(depth), key=lambda r: -value(r))
         return [top[r] for r in order] + passages[depth:]
 
+    def with_list_continuations(self, question: Question, passages: list[Passage]) -> list[Passage]:
+        """For a question that asks for points, each passage the answer may draw on (the first
+        `tuning.passages`) whose list runs on into the next chunks of its document brings those
+        chunks right after it: the items are what such a question asks for, and retrieval ranks
+        them low (an item's own words rarely match the question: "Verbinding. We zien in de
+        praktijk ..." under "Zo sturen wij op samenhang:"). A brought chunk shares its
+        introducing passage's score; one ranked higher already stays where it is."""
+        if question.intent is not Intent.POINTS or not self.tuning.lists:
+            return passages
+        ordered = list(passages)
+        for passage in passages[:self.tuning.passages]:
+            at = next(i for i, p in enumerate(ordered) if p is passage)
+            for chunk in self.list_continuation(passage.chunk):
+                found = next((i for i, p in enumerate(ordered) if p.chunk.id == chunk.id), None)
+                if found is not None and found <= at:
+                    continue
+                at += 1
+                ordered.insert(at, ordered.pop(found) if found is not None else Passage(chunk, passage.score))
+        return ordered
+
+    def list_continuation(self, chunk: Chunk) -> list[Chunk]:
+        """The next chunks holding items of the list whose introduction is the chunk's last
+        paragraph (bullets may follow it in the chunk), in document order."""
+        paragraphs = [block for block in chunk.blocks if block[2] != "bullet"]
+        if not paragraphs:
+            return []
+        inside = [s for s in chunk.sentences if paragraphs[-1][0] <= s[0] < paragraphs[-1][1]]
+        if not inside or not chunk.text[inside[-1][0]:inside[-1][1]].rstrip().endswith(":"):
+            return []
+        later: list[Chunk] = []
+        for other, _, _ in self.list_items(chunk, inside[-1][1]):
+            if other is not chunk and not any(c.id == other.id for c in later):
+                later.append(other)
+        return later
+
     # ------------------------------------------------------------------ choosing
     def compose(self, question: Question, passages: list[Passage], vectors: dict[str, list[float]],
                 query_vector: list[float]) -> Composition:

@@ -62,6 +62,31 @@ def test_an_item_of_a_list_that_runs_over_several_passages_comes_under_its_intro
     assert shown[1].startswith("Een regeling voor kwijtschelding") and composition.units[1].item
 
 
+def test_a_points_question_gets_the_rest_of_a_list_right_after_its_introduction():
+    items = "\n".join(f"- Een afspraak over onderwerp {n} met het rijk, uitgewerkt in een lange zin over de "
+                      f"regels, het geld en de uitvoering door gemeenten en partners." for n in range(1, 9))
+    text = (f"# Afspraken\n\nGemeenten maken deze afspraken met het rijk:\n\n{items}\n\n# Wonen\n\n"
+            f"Gemeenten zoeken woonplekken voor inwoners die uitstromen uit instellingen.\n")
+    chunks = chunk_document(document(text, "afspraken.md"))
+    corpus = Corpus(chunks)
+    intro = next(c for c in chunks if "deze afspraken" in c.text)
+    rest = [c for c in chunks if c is not intro and "Een afspraak over" in c.text]
+    other = next(c for c in chunks if "woonplekken" in c.text)
+    assert rest, "the list runs over several passages"
+    composer = Composer(corpus.keywords, corpus.following, corpus.preceding)
+    reader = QuestionReader(corpus.keywords, None)
+    ranked = [Passage(intro, 0.9), Passage(other, 0.8), Passage(rest[-1], 0.5)]
+
+    points = composer.with_list_continuations(reader.read("Welke afspraken maken gemeenten met het rijk?"), ranked)
+    assert [p.chunk.id for p in points] == [intro.id, *(c.id for c in rest), other.id]
+    assert points[-1] is ranked[1] and points[len(rest)] is ranked[2], "a retrieved chunk is moved, not copied"
+    definition = reader.read("Wat is een afspraak met het rijk?")
+    assert composer.with_list_continuations(definition, ranked) == ranked, "only a question that asks for points"
+    ahead = [Passage(rest[0], 0.9), Passage(intro, 0.8)]
+    assert [p.chunk.id for p in composer.with_list_continuations(reader.read(
+        "Welke afspraken maken gemeenten met het rijk?"), ahead)][:2] == [rest[0].id, intro.id], "ranked higher: stays"
+
+
 def test_a_sentence_two_documents_share_is_shown_once():
     proposition = ("# Jeugd\n\nGeef op korte termijn helderheid over de reikwijdte van de jeugdhulp en financiële "
                    "zekerheid vanaf 2026. Gemeenten werken samen met het onderwijs.\n")
