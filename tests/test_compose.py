@@ -45,17 +45,23 @@ def test_a_list_item_chosen_alone_comes_under_its_introduction():
     assert intro < item and all(u.item for u in composition.units[intro + 1:item + 1]), "bullets under it"
 
 
-def test_an_item_of_a_list_that_runs_over_several_passages_comes_under_its_introduction():
+def long_list(after: str) -> tuple[list, Composer, QuestionReader]:
+    """A document whose list of nine items runs over several chunks, `after` following its
+    eighth item; its chunks, a composer and a question reader over them."""
     items = "\n".join(f"- Een afspraak over onderwerp {n} met het rijk, uitgewerkt in een lange zin over de "
                       f"regels, het geld en de uitvoering door gemeenten en partners." for n in range(1, 9))
-    text = (f"# Afspraken\n\nGemeenten maken deze afspraken met het rijk:\n\n{items}\n- Een regeling voor "
-            f"kwijtschelding van de hondenbelasting voor inwoners met een laag inkomen.\n")
+    text = f"# Afspraken\n\nGemeenten maken deze afspraken met het rijk:\n\n{items}\n{after}"
     chunks = chunk_document(document(text, "afspraken.md"))
     corpus = Corpus(chunks)
+    return chunks, Composer(corpus.keywords, corpus.following, corpus.preceding), QuestionReader(corpus.keywords, None)
+
+
+def test_an_item_of_a_list_that_runs_over_several_passages_comes_under_its_introduction():
+    chunks, composer, reader = long_list("- Een regeling voor kwijtschelding van de hondenbelasting voor inwoners "
+                                         "met een laag inkomen.\n")
     late = next(c for c in chunks if "hondenbelasting" in c.text)
     assert "deze afspraken" not in late.text, "the list runs over several passages"
-    question = QuestionReader(corpus.keywords, None).read("Wat staat er over kwijtschelding van hondenbelasting?")
-    composer = Composer(corpus.keywords, corpus.following, corpus.preceding)
+    question = reader.read("Wat staat er over kwijtschelding van hondenbelasting?")
     composition = composer.compose(question, [Passage(late, 1.0)], {}, [])
     shown = texts(composition)
     assert shown[0] == "Gemeenten maken deze afspraken met het rijk:"
@@ -63,18 +69,12 @@ def test_an_item_of_a_list_that_runs_over_several_passages_comes_under_its_intro
 
 
 def test_a_points_question_gets_the_rest_of_a_list_right_after_its_introduction():
-    items = "\n".join(f"- Een afspraak over onderwerp {n} met het rijk, uitgewerkt in een lange zin over de "
-                      f"regels, het geld en de uitvoering door gemeenten en partners." for n in range(1, 9))
-    text = (f"# Afspraken\n\nGemeenten maken deze afspraken met het rijk:\n\n{items}\n\n# Wonen\n\n"
-            f"Gemeenten zoeken woonplekken voor inwoners die uitstromen uit instellingen.\n")
-    chunks = chunk_document(document(text, "afspraken.md"))
-    corpus = Corpus(chunks)
+    chunks, composer, reader = long_list("\n# Wonen\n\nGemeenten zoeken woonplekken voor inwoners die uitstromen "
+                                         "uit instellingen.\n")
     intro = next(c for c in chunks if "deze afspraken" in c.text)
     rest = [c for c in chunks if c is not intro and "Een afspraak over" in c.text]
     other = next(c for c in chunks if "woonplekken" in c.text)
     assert rest, "the list runs over several passages"
-    composer = Composer(corpus.keywords, corpus.following, corpus.preceding)
-    reader = QuestionReader(corpus.keywords, None)
     ranked = [Passage(intro, 0.9), Passage(other, 0.8), Passage(rest[-1], 0.5)]
 
     points = composer.with_list_continuations(reader.read("Welke afspraken maken gemeenten met het rijk?"), ranked)
