@@ -460,7 +460,7 @@ def _same_place(unit: Unit | Candidate, chunk: Chunk, span: tuple[int, int]) -> 
 
 
 def _place_item(units: list[Unit], item: Unit, intro: tuple[Chunk, tuple[int, int]]) -> None:
-    """Put a list item under its introduction, after the items of its chunk that come before it;
+    """Put a list item under its introduction, after the items that come before it in the document;
     a further sentence of an item already shown joins that item's bullet."""
     block = item.chunk.block_of(item.span[0])
     for unit in units:
@@ -468,10 +468,15 @@ def _place_item(units: list[Unit], item: Unit, intro: tuple[Chunk, tuple[int, in
             unit.span = (min(unit.span[0], item.span[0]), max(unit.span[1], item.span[1]))
             return
     at = next(i for i, u in enumerate(units) if _same_place(u, *intro)) + 1
-    while at < len(units) and units[at].item and not (units[at].chunk is item.chunk
-                                                       and units[at].span[0] > item.span[0]):
+    while at < len(units) and units[at].item and _in_document(units[at]) < _in_document(item):
         at += 1
     units.insert(at, item)
+
+
+def _in_document(unit: Unit) -> int:
+    """Where the unit's text starts in its source file: a list's items keep the document's order
+    also when they come from different passages."""
+    return unit.chunk.offsets[unit.span[0]]
 
 
 def _reading_order(units: list[Unit]) -> list[Unit]:

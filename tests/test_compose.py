@@ -4,7 +4,7 @@ from dataclasses import replace
 
 from assistant.answer import Answerer
 from assistant.chunking import chunk_document
-from assistant.compose import Composer, Tuning, section_kind
+from assistant.compose import Composer, Tuning, Unit, _place_item, section_kind
 from assistant.question import QuestionReader
 from assistant.retrieval import Corpus
 from assistant.types import Passage, SectionKind
@@ -66,6 +66,20 @@ def test_an_item_of_a_list_that_runs_over_several_passages_comes_under_its_intro
     shown = texts(composition)
     assert shown[0] == "Gemeenten maken deze afspraken met het rijk:"
     assert shown[1].startswith("Een regeling voor kwijtschelding") and composition.units[1].item
+
+
+def test_items_of_one_list_from_different_passages_keep_the_documents_order():
+    chunks, composer, _ = long_list("- Een regeling voor kwijtschelding van de hondenbelasting voor inwoners "
+                                    "met een laag inkomen.\n")
+    first = next(c for c in chunks if "deze afspraken" in c.text)
+    late = next(c for c in chunks if "hondenbelasting" in c.text)
+    intro = (first, next(s for s in first.sentences if first.text[s[0]:s[1]].endswith(":")))
+    early_item = Unit(first, next(s for s in first.sentences if "onderwerp 1 " in first.text[s[0]:s[1]]), 0, item=True)
+    late_item = Unit(late, next(s for s in late.sentences if "hondenbelasting" in late.text[s[0]:s[1]]), 1, item=True)
+    units = [Unit(first, intro[1], 0)]
+    _place_item(units, late_item, intro)  # the later one was chosen first (it scored higher)
+    _place_item(units, early_item, intro)
+    assert units[1:] == [early_item, late_item], [u.chunk.text[u.span[0]:u.span[1]][:40] for u in units]
 
 
 def test_a_points_question_gets_the_rest_of_a_list_right_after_its_introduction():
