@@ -103,13 +103,22 @@ pre, pre code, pre code span { color: #111827 !important; background: #f3f4f6 !i
 .thought-group > .title button { pointer-events: none; }
 #beheer-bestand .or { color: #4b5563 !important; }
 """
-# The page is Dutch (WCAG 3.1.1), and each collapsible source in the chat is one control: its
+# The page is Dutch (WCAG 3.1.1), from its first moment and for good: Gradio's own translations
+# set <html lang> to the browser's language ("en") when they have loaded, which under load came
+# after the page's script below had said "nl" (the page then stayed "en" for a screen reader).
+PAGE_HEAD = """<script>
+(() => {
+  const dutch = () => { if (document.documentElement.lang !== 'nl') document.documentElement.lang = 'nl'; };
+  dutch();
+  new MutationObserver(dutch).observe(document.documentElement, {attributes: true, attributeFilter: ['lang']});
+})();
+</script>"""
+# Each collapsible source in the chat is one control: its
 # title row (role=button, Enter or a click opens it) says whether it is open; the arrow button
 # inside it is decoration (Gradio nests a second, unnamed button there: WCAG 4.1.2). The upload
 # area's name is the text it shows (WCAG 2.5.3; Gradio names it otherwise).
 PAGE_JS = r"""
 () => {
-  document.documentElement.lang = 'nl';
   const mend = () => {
     document.querySelectorAll('.thought-group > .title[role="button"]').forEach(title => {
       title.setAttribute('aria-expanded', title.classList.contains('expanded') ? 'true' : 'false');
@@ -653,7 +662,7 @@ def build_app(pipeline: Pipeline) -> FastAPI:
         app, build_page(pipeline, throttle), path="/", server_name=settings.ui_host, server_port=settings.ui_port,
         footer_links=[], auth=settings.ui_logins or None, auth_message=LOGIN_MESSAGE, show_error=False,
         allowed_paths=[], blocked_paths=[str(PROJECT_ROOT)], max_file_size=uploads, enable_monitoring=False,
-        mcp_server=False, ssr_mode=False, pwa=False, css=CSS, js=PAGE_JS)
+        mcp_server=False, ssr_mode=False, pwa=False, css=CSS, js=PAGE_JS, head=PAGE_HEAD)
 
 
 class ThrottledLoginForm:
