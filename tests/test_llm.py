@@ -20,6 +20,7 @@ import pytest
 from assistant.answer import Answerer
 from assistant.citations import is_verbatim
 from assistant.grounding import MARKERS
+from assistant.keywords import looks_dutch
 from assistant.llm import LLMWriter
 from assistant.prompts import ANSWER_LABELS, LLM_FAILED_NOTICE, LLM_NO_ANSWER_NOTICE, REFUSAL, RESIDENT_STYLE
 from assistant.types import Answer, Role, Trace, Turn
@@ -28,8 +29,10 @@ from conftest import OUTPUT_DIR, PROJECT, REAL_LLM_TIMEOUT, ask, last_answer_tex
 from stub_llm import FAULTS, StubLLM
 
 # `make test` runs a file's tests on one worker, in order (--dist loadfile): one llama.cpp server
-# holds them all, and the three tests that ask JEUGDHULP run one after another, so the server
-# reuses the evaluated prompt (prompt evaluation is most of an answer's time on two cores)
+# holds them all, and it keeps the prompt it evaluated last, so the tests are in the order that
+# reuses most of it (prompt evaluation is most of an answer's time on two cores): the two
+# rewrites (one system prompt and its examples), then the answers with the staff instructions
+# (the three that ask JEUGDHULP one after another), then the explanation for a resident
 
 JEUGDHULP = "Wat vragen gemeenten van het rijk voor de jeugdhulp?"
 FALL_BACKS = (LLM_FAILED_NOTICE, LLM_NO_ANSWER_NOTICE)  # the passages answer stands, with one of these
@@ -51,6 +54,37 @@ def assert_citations_resolve(answer: Answer, documents) -> None:
     assert numbers == {c.number for c in answer.citations}, "every marker has its citation"
     for citation in answer.citations:
         assert is_verbatim(citation.quote, documents[citation.source]), citation
+
+
+def test_follow_up_is_condensed_and_stays_on_topic(pipeline, llm_server):
+    """The LLM rewrites the follow-up into a stand-alone question, and retrieval finds the
+    conversation's topic with it (the answer itself is the other tests' part)."""
+    history = [Turn(Role.USER, JEUGDHULP),
+               Turn(Role.ASSISTANT, "Gemeenten vragen financiële zekerheid vanaf 2026 [1].")]
+    answerer = llm_answerer(pipeline, llm_server)
+    trace = Trace()
+    question = answerer.reader.read("En hoe zit het met de administratieve lasten?", history)
+    rewritten = answerer.rewritten(question, time.monotonic() + REAL_LLM_TIMEOUT, trace)
+    rewrites = [t.fields for t in trace.steps if t.step == "rewrite"]
+    assert [set(fields) for fields in rewrites] == [{"question"}], rewrites
+    result, _ = answerer._search(rewritten, None, trace)
+    assert result.found
+    assert any("jeugd" in p.chunk.text.lower() for p in result.passages[:3])
+
+
+def test_a_question_in_english_is_searched_in_dutch(pipeline, llm_server):
+    """The LLM's own part for a question in another language is its Dutch wording, for the search
+    (the documents are Dutch); the answer is then written as for any question (the next tests)."""
+    answerer = llm_answerer(pipeline, llm_server)
+    trace = Trace()
+    question = answerer.reader.read("What do municipalities ask from the national government about youth care?")
+    assert not question.dutch
+    rewritten = answerer.rewritten(question, time.monotonic() + REAL_LLM_TIMEOUT, trace)
+    rewrites = [t.fields["question"] for t in trace.steps if t.step == "rewrite"]
+    assert len(rewrites) == 1 and looks_dutch(rewrites[0]), rewrites
+    result, _ = answerer._search(rewritten, None, trace)
+    assert result.found
+    assert any("jeugd" in p.chunk.text.lower() for p in result.passages[:3])
 
 
 def test_real_llm_writes_a_cited_dutch_answer(pipeline, llm_server):
@@ -134,29 +168,6 @@ def test_unanswerable_question_is_refused_without_asking_the_llm(pipeline):
     answer = llm_answerer(pipeline, stub.base_url).ask("Hoe bak ik pannenkoeken?")
     assert answer.found is False and answer.text.startswith(REFUSAL)
     assert stub.requests == []
-
-
-def test_follow_up_is_condensed_and_stays_on_topic(pipeline, llm_server):
-    """The LLM rewrites the follow-up into a stand-alone question, and retrieval finds the
-    conversation's topic with it (the answer itself is the other tests' part)."""
-    history = [Turn(Role.USER, JEUGDHULP),
-               Turn(Role.ASSISTANT, "Gemeenten vragen financiële zekerheid vanaf 2026 [1].")]
-    answerer = llm_answerer(pipeline, llm_server)
-    trace = Trace()
-    question = answerer.reader.read("En hoe zit het met de administratieve lasten?", history)
-    rewritten = answerer.rewritten(question, time.monotonic() + REAL_LLM_TIMEOUT, trace)
-    rewrites = [t.fields for t in trace.steps if t.step == "rewrite"]
-    assert [set(fields) for fields in rewrites] == [{"question"}], rewrites
-    result, _ = answerer._search(rewritten, None, trace)
-    assert result.found
-    assert any("jeugd" in p.chunk.text.lower() for p in result.passages[:3])
-
-
-def test_question_in_english_gets_a_dutch_cited_answer(pipeline, llm_server):
-    answer = llm_answerer(pipeline, llm_server).ask(
-        "What do municipalities ask from the national government about youth care?")
-    assert answer.found, answer.text
-    assert_citations_resolve(answer, pipeline.documents)
 
 
 def test_explain_for_a_resident_uses_plain_language_and_still_cites(pipeline, llm_server):
