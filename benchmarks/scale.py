@@ -1,6 +1,6 @@
 """Indexing and search at 10x, 100x, 1000x the seeds: throughput, memory, disk, latency.
 
-    python benchmarks/scale.py [--sizes 10 100] [--server] [--vectors model|reuse] [--keep DIR]
+    python benchmarks/scale.py [--sizes 10 100] [--server] [--vectors model|reuse] [--keep DIR] [--questions 40]
 
 For each size a synthetic Dutch corpus is written from the seeds: their paragraphs shuffled and
 recombined into documents of the seeds' average length, each with its own file name and heading
@@ -12,10 +12,10 @@ document at a time, batches, build state, lock). Then serving, twice, as a page 
 index: the first start builds it and saves it beside the chunk cache, a later start loads the
 saved files memory-mapped), then time 40 searches (the real e5 query embedding, Chroma, Dutch
 BM25, fusion, re-ranking and relevance) and 40 passages answers (composition and verbatim
-citations, which read the documents). Memory is the process's peak: "model MB" once the
-model is loaded, "index MB" through the build, "serve MB" for the first and a later start. With
---server the store is a `chroma run` server on a free loopback port instead of the embedded
-store.
+citations, which read the documents; --questions takes fewer, as the test's smoke run does).
+Memory is the process's peak: "model MB" once the model is loaded, "index MB" through the
+build, "serve MB" for the first and a later start. With --server the store is a `chroma run`
+server on a free loopback port instead of the embedded store.
 
 --vectors model embeds every chunk and sentence with the real model (what indexing costs on
 this machine). --vectors reuse embeds each distinct sentence of the seeds once with the real
@@ -181,10 +181,10 @@ def run_build(corpus: Path, store_dir: Path, vectors: str, host: str, port: int)
     }
 
 
-def run_serve(corpus: Path, store_dir: Path, host: str, port: int) -> dict:
+def run_serve(corpus: Path, store_dir: Path, host: str, port: int, questions: int) -> dict:
     """One size served by a fresh process as the page serves it (`load_pipeline`: the documents,
     their chunks and the keyword index, the index from its saved files when an earlier start saved
-    them), then 40 searches and 40 answers (composition and verbatim citations read the documents)."""
+    them), then `questions` searches and answers (composition and verbatim citations read the documents)."""
     from assistant.pipeline import load_pipeline
 
     shared = Settings.from_env()
@@ -201,7 +201,7 @@ def run_serve(corpus: Path, store_dir: Path, host: str, port: int) -> dict:
     load_seconds = time.perf_counter() - start
     pipeline.answerer.ask("opwarmen")
     searches, answers = [], []
-    for question in SEARCHES:
+    for question in SEARCHES[:questions]:
         start = time.perf_counter()
         pipeline.answerer.search(question)
         searches.append(time.perf_counter() - start)
@@ -261,6 +261,8 @@ def main() -> None:
     parser.add_argument("--build", nargs=2, metavar=("CORPUS", "STORE"), help=argparse.SUPPRESS)
     parser.add_argument("--serve", nargs=2, metavar=("CORPUS", "STORE"), help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--questions", type=int, choices=range(1, len(SEARCHES) + 1), default=len(SEARCHES),
+                        metavar=f"1..{len(SEARCHES)}", help="searches and answers timed per start")
     args = parser.parse_args()
 
     host = "127.0.0.1" if args.port else ""
@@ -268,7 +270,7 @@ def main() -> None:
         print(json.dumps(run_build(Path(args.build[0]), Path(args.build[1]), args.vectors, host, args.port)))
         return
     if args.serve:  # a child process that serves it
-        print(json.dumps(run_serve(Path(args.serve[0]), Path(args.serve[1]), host, args.port)))
+        print(json.dumps(run_serve(Path(args.serve[0]), Path(args.serve[1]), host, args.port, args.questions)))
         return
 
     work = args.keep or Path(tempfile.mkdtemp(prefix="scale-"))
@@ -289,8 +291,9 @@ def main() -> None:
                 make_corpus(seeds, size, corpus)
             server, port = start_server(store_dir / "server-data") if args.server else (None, 0)
             try:
-                f = child("--build", corpus, store_dir, args.vectors, port)
-                first, later = (child("--serve", corpus, store_dir, args.vectors, port) for _ in range(2))
+                f = child("--build", corpus, store_dir, args.vectors, port, args.questions)
+                first, later = (child("--serve", corpus, store_dir, args.vectors, port, args.questions)
+                                for _ in range(2))
             finally:
                 if server:
                     server.terminate()
@@ -310,10 +313,10 @@ def main() -> None:
             shutil.rmtree(work, ignore_errors=True)
 
 
-def child(role: str, corpus: Path, store_dir: Path, vectors: str, port: int) -> dict:
+def child(role: str, corpus: Path, store_dir: Path, vectors: str, port: int, questions: int) -> dict:
     """Run one step in a fresh process (its peak memory is its own) and read its figures."""
     done = subprocess.run([sys.executable, __file__, role, str(corpus), str(store_dir), "--vectors", vectors,
-                           "--port", str(port)], capture_output=True, text=True,
+                           "--port", str(port), "--questions", str(questions)], capture_output=True, text=True,
                           env={**os.environ, "HF_HUB_OFFLINE": "1"})
     if done.returncode != 0:
         sys.exit(f"{role} {corpus.name} failed:\n{done.stderr[-3000:]}")

@@ -1,4 +1,4 @@
-"""The scale benchmark runs as a script; here at a smoke size (1x the seeds), embedded and server."""
+"""The scale benchmark runs as a script; here at a smoke size (1x the seeds, 5 questions), embedded and server."""
 
 import re
 import subprocess
@@ -11,7 +11,7 @@ from conftest import PROJECT
 
 @pytest.mark.parametrize("store", ["embedded", "server"])
 def test_scale_benchmark_smoke(store, tmp_path):
-    args = ["--sizes", "1", "--keep", str(tmp_path)] + (["--server"] if store == "server" else [])
+    args = ["--sizes", "1", "--questions", "5", "--keep", str(tmp_path)] + (["--server"] if store == "server" else [])
     done = subprocess.run([sys.executable, "benchmarks/scale.py", *args], cwd=PROJECT, capture_output=True,
                           text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
