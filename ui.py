@@ -9,12 +9,30 @@ chat's own HTML sanitising stays on behind that.
 
 from __future__ import annotations
 
+import sys
+
+from assistant.config import Settings, SettingsError
+
+
+def checked_settings() -> Settings:
+    """The page's settings, or exit 2 with the reason (in English, for whoever starts it)."""
+    try:
+        settings = Settings.from_env()
+        settings.check_exposure()
+    except SettingsError as bad:
+        print(f"Cannot start the page: {bad}", file=sys.stderr)
+        raise SystemExit(2) from None
+    return settings
+
+
+if __name__ == "__main__":
+    checked_settings()  # before the imports below (~5 s): a misconfigured page is refused at once
+
 import html
 import json
 import logging
 import os
 import re
-import sys
 import threading
 from pathlib import Path
 
@@ -26,7 +44,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from assistant.api import build_api
 from assistant.citations import QuoteFinder, QuoteMatch, passage_in_document
-from assistant.config import PROJECT_ROOT, Settings, SettingsError
+from assistant.config import PROJECT_ROOT
 from assistant.documents import SUPPORTED_SUFFIXES
 from assistant.export import answer_as_text, conversation_markdown
 from assistant.feedback import FeedbackLog
@@ -695,12 +713,7 @@ class ThrottledLoginForm:
 def main() -> None:
     setup_logging()
     dropped = without_gradio_variables()
-    try:
-        settings = Settings.from_env()
-        settings.check_exposure()
-    except SettingsError as bad:
-        print(f"Cannot start the page: {bad}", file=sys.stderr)
-        raise SystemExit(2) from None
+    settings = checked_settings()
     if dropped:
         log.warning("Ignored Gradio settings from the environment (the page sets its own): %s", ", ".join(dropped))
     try:
