@@ -38,9 +38,27 @@ class CountingEmbeddings(Embeddings):
         return self.inner.embed_query(text)
 
 
+class RememberedEmbeddings(Embeddings):
+    """The real embeddings, each distinct text embedded once for the module: these tests are about
+    what the store keeps, and their small corpus would otherwise be embedded again by each."""
+
+    def __init__(self, inner: Embeddings):
+        self.inner = inner
+        self.vectors: dict[str, list[float]] = {}
+
+    def embed_documents(self, texts):
+        new = [text for text in dict.fromkeys(texts) if text not in self.vectors]
+        if new:
+            self.vectors.update(zip(new, self.inner.embed_documents(new), strict=True))
+        return [self.vectors[text] for text in texts]
+
+    def embed_query(self, text):
+        return self.inner.embed_query(text)
+
+
 @pytest.fixture(scope="module")
 def real_embeddings():
-    return load_embeddings(make_settings())
+    return RememberedEmbeddings(load_embeddings(make_settings()))
 
 
 @pytest.fixture
