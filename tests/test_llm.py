@@ -23,7 +23,7 @@ from assistant.grounding import MARKERS
 from assistant.keywords import looks_dutch
 from assistant.llm import LLMWriter
 from assistant.prompts import ANSWER_LABELS, LLM_FAILED_NOTICE, LLM_NO_ANSWER_NOTICE, REFUSAL, RESIDENT_STYLE
-from assistant.types import Answer, Role, Trace, Turn
+from assistant.types import Answer, Question, Role, SearchResult, Trace, Turn
 
 from conftest import OUTPUT_DIR, PROJECT, REAL_LLM_TIMEOUT, ask, last_answer_text, llm_settings, running_page
 from stub_llm import FAULTS, StubLLM
@@ -56,18 +56,24 @@ def assert_citations_resolve(answer: Answer, documents) -> None:
         assert is_verbatim(citation.quote, documents[citation.source]), citation
 
 
+def rewritten_and_searched(answerer: Answerer, question: Question) -> tuple[list[dict], SearchResult]:
+    """The trace's rewrite steps for the question, and what the search finds with the rewrite."""
+    trace = Trace()
+    rewritten = answerer.rewritten(question, time.monotonic() + REAL_LLM_TIMEOUT, trace)
+    rewrites = [t.fields for t in trace.steps if t.step == "rewrite"]
+    result, _ = answerer._search(rewritten, None, trace)
+    return rewrites, result
+
+
 def test_follow_up_is_condensed_and_stays_on_topic(pipeline, llm_server):
     """The LLM rewrites the follow-up into a stand-alone question, and retrieval finds the
     conversation's topic with it (the answer itself is the other tests' part)."""
     history = [Turn(Role.USER, JEUGDHULP),
                Turn(Role.ASSISTANT, "Gemeenten vragen financiële zekerheid vanaf 2026 [1].")]
     answerer = llm_answerer(pipeline, llm_server)
-    trace = Trace()
-    question = answerer.reader.read("En hoe zit het met de administratieve lasten?", history)
-    rewritten = answerer.rewritten(question, time.monotonic() + REAL_LLM_TIMEOUT, trace)
-    rewrites = [t.fields for t in trace.steps if t.step == "rewrite"]
+    rewrites, result = rewritten_and_searched(
+        answerer, answerer.reader.read("En hoe zit het met de administratieve lasten?", history))
     assert [set(fields) for fields in rewrites] == [{"question"}], rewrites
-    result, _ = answerer._search(rewritten, None, trace)
     assert result.found
     assert any("jeugd" in p.chunk.text.lower() for p in result.passages[:3])
 
@@ -76,13 +82,10 @@ def test_a_question_in_english_is_searched_in_dutch(pipeline, llm_server):
     """The LLM's own part for a question in another language is its Dutch wording, for the search
     (the documents are Dutch); the answer is then written as for any question (the next tests)."""
     answerer = llm_answerer(pipeline, llm_server)
-    trace = Trace()
     question = answerer.reader.read("What do municipalities ask from the national government about youth care?")
     assert not question.dutch
-    rewritten = answerer.rewritten(question, time.monotonic() + REAL_LLM_TIMEOUT, trace)
-    rewrites = [t.fields["question"] for t in trace.steps if t.step == "rewrite"]
-    assert len(rewrites) == 1 and looks_dutch(rewrites[0]), rewrites
-    result, _ = answerer._search(rewritten, None, trace)
+    rewrites, result = rewritten_and_searched(answerer, question)
+    assert len(rewrites) == 1 and looks_dutch(rewrites[0]["question"]), rewrites
     assert result.found
     assert any("jeugd" in p.chunk.text.lower() for p in result.passages[:3])
 
