@@ -212,9 +212,12 @@ WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 def axe_violations(tab) -> list[dict]:
     """What axe-core finds against WCAG 2.1 A and AA on the page once it has settled: while an
     event runs, Gradio dims its outputs (`.pending`, opacity 0.2), and a result's text can be
-    there before the event ends (once under load axe then found the citation result's contrast
-    too low)."""
-    tab.wait_for_function("() => !document.querySelector('.pending')", timeout=60_000)
+    there before the event ends; when it ends the opacity goes back to 1 in a CSS transition
+    (0.15 s, longer under load). Measured before either, the citation result's contrast was too
+    low (twice under load)."""
+    tab.wait_for_function("""() => !document.querySelector('.pending')
+        && !document.getAnimations().some(a => a instanceof CSSTransition && a.playState === 'running')""",
+                          timeout=60_000)
     tab.add_script_tag(path=str(AXE))
     return tab.evaluate(
         """async tags => (await axe.run(document, {runOnly: {type: 'tag', values: tags}})).violations
