@@ -194,10 +194,14 @@ def feedback_file() -> Path:
     return session_dir() / "feedback.jsonl"
 
 
+REFERRAL = "Voor vragen over uw eigen situatie: bel 14 020 of kom langs bij het Stadsloket."
+
+
 @pytest.fixture(scope="session")
 def page_url(pipeline, feedback_file):
-    """The default chat page, started once for every test that needs no settings of its own."""
-    with running_page(pipeline, FEEDBACK_FILE=str(feedback_file)) as url:
+    """The default chat page, started once for every test that needs no settings of its own; with a
+    referral line for residents' answers, as a municipality sets it."""
+    with running_page(pipeline, FEEDBACK_FILE=str(feedback_file), REFERRAL_TEXT=REFERRAL) as url:
         yield url
 
 

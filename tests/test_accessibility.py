@@ -10,9 +10,8 @@ import pytest
 
 from assistant.prompts import GLOSSARY_HEADING
 
-from conftest import ANSWER_TIMEOUT_MS, AXE, ask, axe_violations, running_page, screenshot
+from conftest import ANSWER_TIMEOUT_MS, AXE, REFERRAL, ask, axe_violations, screenshot
 
-REFERRAL = "Voor vragen over uw eigen situatie: bel 14 020 of kom langs bij het Stadsloket."
 MAX_TABS = 120
 
 
@@ -75,58 +74,62 @@ def tab_to(tab, wanted, what: str, backwards: bool = False) -> dict:
     raise AssertionError(f"{what} cannot be reached with Tab")
 
 
-def test_every_function_works_with_the_keyboard_alone(browser, pipeline, tmp_path):
-    feedback = tmp_path / "feedback.jsonl"
-    with running_page(pipeline, REFERRAL_TEXT=REFERRAL, FEEDBACK_FILE=str(feedback)) as url:
-        context = browser.new_context(viewport={"width": 1280, "height": 1200},
-                                      permissions=["clipboard-read", "clipboard-write"])
-        page = context.new_page()
-        page.goto(url)
-        page.wait_for_selector("#vraag textarea")
+def stored_lines(path) -> list[str]:
+    return path.read_text(encoding="utf-8").splitlines() if path.exists() else []
 
-        # ask, for a resident: the checkbox with the space bar, the question with Enter
-        tab_to(page, lambda e: e["parentId"] == "uitleg-inwoner", "the resident checkbox")
-        page.keyboard.press("Space")
-        tab_to(page, lambda e: e["parentId"] == "vraag", "the question box", backwards=True)
-        page.keyboard.type("Mevrouw Jansen (BSN 111222333) kan de huur niet meer betalen. Wat doet de gemeente?")
-        page.keyboard.press("Enter")
-        page.wait_for_function("labels => labels.some(l => document.querySelector('#gesprek').innerText.includes(l))",
-                               arg=["Alleen passages"], timeout=ANSWER_TIMEOUT_MS)
-        chat = page.inner_text("#gesprek")
-        assert GLOSSARY_HEADING in chat and REFERRAL in chat, "a resident answer: hard words and the referral"
-        assert "Persoonsgegevens in uw vraag (BSN, naam) zijn weggelaten" in chat
-        assert "Jansen" not in chat and "111222333" not in chat and "Mevrouw [NAAM] (BSN [BSN])" in chat
 
-        # open a source
-        source = tab_to(page, lambda e: e["role"] == "button" and e["inSource"] and e["text"].startswith("[1]"),
-                        "the first source")
-        page.keyboard.press("Enter")
-        page.locator("#gesprek .thought-group mark").first.wait_for(state="visible")
-        assert page.locator("#gesprek .thought-group .title[aria-expanded='true']").count() >= 1, source
+def test_every_function_works_with_the_keyboard_alone(browser, page_url, feedback_file):
+    context = browser.new_context(viewport={"width": 1280, "height": 1200},
+                                  permissions=["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    page.goto(page_url)
+    page.wait_for_selector("#vraag textarea")
 
-        # copy its citation
-        tab_to(page, lambda e: e["tag"] == "BUTTON" and e["inCode"], "the citation's copy button")
-        page.keyboard.press("Enter")
-        page.wait_for_function("() => navigator.clipboard.readText().then(t => t.includes('VNG e.a.'))",
-                               timeout=10_000)
+    # ask, for a resident: the checkbox with the space bar, the question with Enter
+    tab_to(page, lambda e: e["parentId"] == "uitleg-inwoner", "the resident checkbox")
+    page.keyboard.press("Space")
+    tab_to(page, lambda e: e["parentId"] == "vraag", "the question box", backwards=True)
+    page.keyboard.type("Mevrouw Jansen (BSN 111222333) kan de huur niet meer betalen. Wat doet de gemeente?")
+    page.keyboard.press("Enter")
+    page.wait_for_function("labels => labels.some(l => document.querySelector('#gesprek').innerText.includes(l))",
+                           arg=["Alleen passages"], timeout=ANSWER_TIMEOUT_MS)
+    chat = page.inner_text("#gesprek")
+    assert GLOSSARY_HEADING in chat and REFERRAL in chat, "a resident answer: hard words and the referral"
+    assert "Persoonsgegevens in uw vraag (BSN, naam) zijn weggelaten" in chat
+    assert "Jansen" not in chat and "111222333" not in chat and "Mevrouw [NAAM] (BSN [BSN])" in chat
 
-        # thumbs up
-        tab_to(page, lambda e: e["label"] == "Like", "a Like button", backwards=True)
-        page.keyboard.press("Enter")
-        page.wait_for_function("() => document.querySelector('#melding').innerText.includes('opgeslagen')")
-        stored = feedback.read_text(encoding="utf-8")
-        assert json.loads(stored.splitlines()[0])["rating"] == "up"
-        assert "Jansen" not in stored and "111222333" not in stored, "nothing personal in the feedback file"
+    # open a source
+    source = tab_to(page, lambda e: e["role"] == "button" and e["inSource"] and e["text"].startswith("[1]"),
+                    "the first source")
+    page.keyboard.press("Enter")
+    page.locator("#gesprek .thought-group mark").first.wait_for(state="visible")
+    assert page.locator("#gesprek .thought-group .title[aria-expanded='true']").count() >= 1, source
 
-        # the other tab, and a citation looked up there
-        tab_to(page, lambda e: e["role"] == "tab" and "Citaat zoeken" in e["text"], "the citation tab",
-               backwards=True)
-        page.keyboard.press("Enter")
-        page.wait_for_selector("#citaat-zin textarea", state="visible")
-        tab_to(page, lambda e: e["parentId"] == "citaat-zin", "the phrase box")
-        page.keyboard.type("pleisters plakken op losse problemen")
-        page.keyboard.press("Enter")
-        page.wait_for_function("() => document.querySelector('#citaat-resultaat').innerText.includes('Citeer als')",
-                               timeout=ANSWER_TIMEOUT_MS)
-        screenshot(page, "keyboard-citation")
-        context.close()
+    # copy its citation
+    tab_to(page, lambda e: e["tag"] == "BUTTON" and e["inCode"], "the citation's copy button")
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => navigator.clipboard.readText().then(t => t.includes('VNG e.a.'))",
+                           timeout=10_000)
+
+    # thumbs up (the session's feedback file: other tests' ratings may stand above)
+    before = stored_lines(feedback_file)
+    tab_to(page, lambda e: e["label"] == "Like", "a Like button", backwards=True)
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.querySelector('#melding').innerText.includes('opgeslagen')")
+    stored = feedback_file.read_text(encoding="utf-8")
+    added = stored.splitlines()[len(before):]
+    assert [json.loads(line)["rating"] for line in added] == ["up"]
+    assert "Jansen" not in stored and "111222333" not in stored, "nothing personal in the feedback file"
+
+    # the other tab, and a citation looked up there
+    tab_to(page, lambda e: e["role"] == "tab" and "Citaat zoeken" in e["text"], "the citation tab",
+           backwards=True)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#citaat-zin textarea", state="visible")
+    tab_to(page, lambda e: e["parentId"] == "citaat-zin", "the phrase box")
+    page.keyboard.type("pleisters plakken op losse problemen")
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.querySelector('#citaat-resultaat').innerText.includes('Citeer als')",
+                           timeout=ANSWER_TIMEOUT_MS)
+    screenshot(page, "keyboard-citation")
+    context.close()

@@ -1,5 +1,5 @@
 """The JSON API on the real server (`python ui.py`): the batch interface's contract, bad input
-answered with a 4xx and a clear error, logins and tokens, and 20 users at once."""
+answered with a 4xx and a clear error, and 20 users at once (its logins and tokens: test_exposure.py)."""
 
 from __future__ import annotations
 
@@ -14,11 +14,9 @@ import pytest
 
 from assistant.prompts import EMPTY_QUESTION, REFUSAL
 
-from conftest import PROJECT, running_page
+from conftest import PROJECT
 
 JEUGDHULP = "Wat vragen gemeenten van het rijk voor de jeugdhulp?"
-LOGIN = ("medewerker", "een-lang-wachtwoord")
-TOKEN = "token-0123456789abcdef"
 
 
 @pytest.fixture(scope="module")
@@ -104,18 +102,3 @@ def test_twenty_users_at_once_all_get_their_answer(api):
         responses = list(pool.map(lambda n: api.post("/api/v1/ask", json={"question": questions[n % 4]}), range(40)))
     assert [r.status_code for r in responses] == [200] * 40
     assert all(r.json()["found"] and r.json()["citations"] for r in responses)
-
-
-def test_logins_and_tokens_guard_the_api(pipeline):
-    env = {"UI_AUTH": ":".join(LOGIN), "API_TOKENS": TOKEN}
-    with running_page(pipeline, **env) as url, httpx.Client(base_url=url, timeout=120) as client:
-        ask = {"question": JEUGDHULP}
-        assert client.post("/api/v1/ask", json=ask).status_code == 401
-        assert client.post("/api/v1/ask", json=ask, auth=(LOGIN[0], "fout")).status_code == 401
-        assert client.post("/api/v1/ask", json=ask, headers={"Authorization": "Bearer nope"}).status_code == 401
-        assert client.post("/api/v1/ask", json=ask, auth=LOGIN).json()["found"]
-        assert client.get("/api/v1/documents", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
-        # a password cannot be guessed at speed: after ten failed logins (two above) this address waits
-        statuses = [client.get("/api/v1/documents", auth=("raad", f"poging-{n}")).status_code for n in range(12)]
-        assert statuses == [401] * 8 + [429] * 4
-        assert client.get("/api/v1/documents", auth=LOGIN).status_code == 429, "until the window has passed"

@@ -1,4 +1,5 @@
-"""What the running page exposes, whatever its environment says (real server processes)."""
+"""What the running page exposes, whatever its environment says, and who may in: logins, tokens,
+throttled guessing (real server processes)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,30 @@ import subprocess
 import sys
 
 import httpx
+import pytest
 
-from conftest import PROJECT, running_page, wait_for_http  # noqa: F401 - running_page starts ui.py
+from conftest import PROJECT, running_page
 
 PASSWD = "/etc/passwd"
+JEUGDHULP = "Wat vragen gemeenten van het rijk voor de jeugdhulp?"
+DESK_LOGIN = ("balie", "geheim-wachtwoord")
+STAFF_LOGIN = ("medewerker", "een-lang-wachtwoord")
+TOKEN = "token-0123456789abcdef"
+
+
+@pytest.fixture(scope="module")
+def guarded_page(pipeline):
+    """A page as reachable from other machines: on 127.0.0.2 (still this machine, but not the loopback
+    name the page defaults to, so a login is needed and the Host list applies), with logins and an
+    API token. Failed logins are counted per client address, so each test that fails logins on
+    purpose connects from an address of its own (127.0.0.3, ...) and leaves the others unthrottled."""
+    logins = ",".join(":".join(login) for login in (DESK_LOGIN, STAFF_LOGIN))
+    with running_page(pipeline, UI_HOST="127.0.0.2", UI_AUTH=logins, API_TOKENS=TOKEN) as url:
+        yield url
+
+
+def client_from(url: str, address: str, timeout: float = 120) -> httpx.Client:
+    return httpx.Client(base_url=url, timeout=timeout, transport=httpx.HTTPTransport(local_address=address))
 
 
 def test_gradio_variables_in_the_environment_change_nothing(pipeline):
@@ -27,13 +48,23 @@ def test_gradio_variables_in_the_environment_change_nothing(pipeline):
         assert big.status_code == 413 or big.status_code >= 400, "uploads are bounded"
 
 
-def test_beyond_loopback_only_the_allowed_host_names_are_answered(pipeline):
-    # 127.0.0.2 is still this machine, but not the loopback name the page defaults to: it is treated as
-    # an address other machines could reach (a login is needed, and the Host list applies)
-    with running_page(pipeline, UI_HOST="127.0.0.2", UI_AUTH="balie:geheim-wachtwoord") as url, \
-            httpx.Client(base_url=url, timeout=30) as client:
+def test_beyond_loopback_only_the_allowed_host_names_are_answered(guarded_page):
+    with httpx.Client(base_url=guarded_page, timeout=30) as client:
         assert client.get("/").status_code == 200
         assert client.get("/", headers={"Host": "aanvaller.example"}).status_code == 400
+
+
+def test_login_is_asked_when_configured(guarded_page, browser):
+    context = browser.new_context()
+    tab = context.new_page()
+    tab.goto(guarded_page)
+    tab.wait_for_selector("input[type='password']")
+    assert tab.locator("#vraag").count() == 0, "nothing of the page before logging in"
+    tab.locator("input[type='text']").first.fill(DESK_LOGIN[0])
+    tab.locator("input[type='password']").fill(DESK_LOGIN[1])
+    tab.keyboard.press("Enter")
+    tab.wait_for_selector("#vraag textarea")
+    context.close()
 
 
 def start_refused(**env: str) -> subprocess.CompletedProcess:
@@ -50,11 +81,25 @@ def test_listening_on_every_address_without_a_login_is_refused():
     assert done.returncode == 2 and "TOP_K" in done.stderr and "Traceback" not in done.stderr
 
 
-def test_the_page_login_form_is_throttled(pipeline):
-    with running_page(pipeline, UI_AUTH="balie:geheim-wachtwoord") as url, \
-            httpx.Client(base_url=url, timeout=30) as client:
-        statuses = [client.post("/login", data={"username": "balie", "password": f"gok-{n}"}).status_code
+def test_the_page_login_form_is_throttled(guarded_page):
+    with client_from(guarded_page, "127.0.0.3", timeout=30) as client:
+        statuses = [client.post("/login", data={"username": DESK_LOGIN[0], "password": f"gok-{n}"}).status_code
                     for n in range(12)]
         assert statuses[:10] == [400] * 10 or all(s in (400, 401) for s in statuses[:10]), statuses
         assert statuses[10:] == [429, 429]
-        assert client.post("/login", data={"username": "balie", "password": "geheim-wachtwoord"}).status_code == 429
+        response = client.post("/login", data={"username": DESK_LOGIN[0], "password": DESK_LOGIN[1]})
+        assert response.status_code == 429
+
+
+def test_logins_and_tokens_guard_the_api(guarded_page):
+    with client_from(guarded_page, "127.0.0.4") as client:
+        ask = {"question": JEUGDHULP}
+        assert client.post("/api/v1/ask", json=ask).status_code == 401
+        assert client.post("/api/v1/ask", json=ask, auth=(STAFF_LOGIN[0], "fout")).status_code == 401
+        assert client.post("/api/v1/ask", json=ask, headers={"Authorization": "Bearer nope"}).status_code == 401
+        assert client.post("/api/v1/ask", json=ask, auth=STAFF_LOGIN).json()["found"]
+        assert client.get("/api/v1/documents", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
+        # a password cannot be guessed at speed: after ten failed logins (two above) this address waits
+        statuses = [client.get("/api/v1/documents", auth=("raad", f"poging-{n}")).status_code for n in range(12)]
+        assert statuses == [401] * 8 + [429] * 4
+        assert client.get("/api/v1/documents", auth=STAFF_LOGIN).status_code == 429, "until the window has passed"

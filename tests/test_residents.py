@@ -12,9 +12,8 @@ import sys
 from assistant.keywords import fold
 from assistant.prompts import EXPLAIN_NEEDS_LLM, REFUSAL
 
-from conftest import PROJECT
+from conftest import PROJECT, REFERRAL
 
-REFERRAL = "Voor vragen over uw eigen situatie: bel 14 020 of kom langs bij het Stadsloket."
 RESIDENT = "Mijn buurvrouw kan de huur niet meer betalen en heeft schulden. Wat doet de gemeente?"
 
 

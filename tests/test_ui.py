@@ -15,7 +15,7 @@ import pytest
 
 from assistant.prompts import EMPTY_QUESTION, MODE_LABELS, TRACE_STEPS, TRACE_TITLE
 
-from conftest import PROJECT, ask, last_answer_text, running_page, screenshot, submit_for_notice
+from conftest import PROJECT, ask, last_answer_text, screenshot, submit_for_notice
 
 XSS = "<img src=x onerror=alert(1)>"
 FOLLOW_UP = "En wat vraagt men daarvoor van het rijk?"
@@ -138,20 +138,6 @@ def test_load_benchmark_smoke(page_url):
     assert done.returncode == 0, done.stderr[-2000:]
     figures = dict(re.findall(r"(requests|errors) (\d+)", done.stdout))
     assert figures == {"requests": "8", "errors": "0"}, done.stdout + done.stderr[-2000:]
-
-
-def test_login_is_asked_when_configured(pipeline, browser):
-    with running_page(pipeline, UI_AUTH="balie:geheim-wachtwoord") as url:
-        context = browser.new_context()
-        tab = context.new_page()
-        tab.goto(url)
-        tab.wait_for_selector("input[type='password']")
-        assert tab.locator("#vraag").count() == 0, "nothing of the page before logging in"
-        tab.locator("input[type='text']").first.fill("balie")
-        tab.locator("input[type='password']").fill("geheim-wachtwoord")
-        tab.keyboard.press("Enter")
-        tab.wait_for_selector("#vraag textarea")
-        context.close()
 
 
 def _listening_addresses(port: int) -> set[str]:
