@@ -32,7 +32,8 @@ from stub_llm import FAULTS, StubLLM
 # holds them all, and it keeps the prompt it evaluated last, so the tests are in the order that
 # reuses most of it (prompt evaluation is most of an answer's time on two cores): the two
 # rewrites (one system prompt and its examples), then the answers with the staff instructions
-# (the three that ask JEUGDHULP one after another), then the explanation for a resident
+# (the three that ask JEUGDHULP one after another, and a question its passages do not answer),
+# then the explanation for a resident
 
 JEUGDHULP = "Wat vragen gemeenten van het rijk voor de jeugdhulp?"
 FALL_BACKS = (LLM_FAILED_NOTICE, LLM_NO_ANSWER_NOTICE)  # the passages answer stands, with one of these
@@ -147,16 +148,17 @@ def test_answer_streams_into_the_chat_page(pipeline, llm_server, browser):
 
 
 def test_when_the_real_llm_finds_no_answer_the_passages_stand_with_its_doubt(pipeline, llm_server):
-    """Relevance is told it found something; the LLM itself sees the passages do not answer, and
-    says the refusal. Relevance keeps the last word (the 1.5B model's refusals are wrong more
-    often than right on answerable questions), so the passages stand, with the LLM's doubt said."""
+    """Relevance let passages through that do not answer the question (here the jeugdhulp passages
+    of the tests above, for a question about a passport); the LLM sees it and says the refusal.
+    Relevance keeps the last word (the 1.5B model's refusals are wrong more often than right on
+    answerable questions), so the passages stand, with the LLM's doubt said."""
     answerer = llm_answerer(pipeline, llm_server)
-    question = answerer.reader.read("Hoeveel kost een paspoort bij de gemeente?")
-    result, vectors = answerer._search(question, None, Trace())
-    composition = answerer.composer.compose(question, result.passages, vectors, result.query_vector)
+    jeugdhulp = answerer.reader.read(JEUGDHULP)
+    result, vectors = answerer._search(jeugdhulp, None, Trace())
+    composition = answerer.composer.compose(jeugdhulp, result.passages, vectors, result.query_vector)
     trace = Trace()
-    steps = answerer.write(question, answerer.passages_answer(question, composition), False,
-                           time.monotonic() + 120, trace)
+    steps = answerer.write(answerer.reader.read("Hoeveel kost een paspoort bij de gemeente?"),
+                           answerer.passages_answer(jeugdhulp, composition), False, time.monotonic() + 120, trace)
     try:
         while True:
             next(steps)
