@@ -39,11 +39,11 @@ FAST_MODULES = {"test_question", "test_relevance", "test_compose", "test_groundi
                 "test_served", "test_own_questions", "test_citations"}
 # `make test` hands whole files to its two workers in collection order (--no-loadscope-reorder):
 # the longest first, so that neither worker is left running a long file that started last while
-# the other waits (pytest --durations=0, seconds on this 2-core machine: llm 158, chroma_server 87,
-# store 52, benchmarks 42, ui 37, grounding_probe 28, ...). Every other file follows, in name order.
-LONGEST_FILES = ("test_llm", "test_chroma_server", "test_store", "test_benchmarks", "test_ui", "test_grounding_probe",
-                 "test_embeddings", "test_bad_input", "test_api", "test_exposure", "test_documents_tab",
-                 "test_accessibility", "test_cli")
+# the other waits (seconds per file in `make test` on this 2-core machine: llm 124-144, chroma_server 78,
+# store 55, ui 32, embeddings 30, benchmarks 29, ...). Every other file follows, in name order.
+LONGEST_FILES = ("test_llm", "test_chroma_server", "test_store", "test_ui", "test_embeddings", "test_benchmarks",
+                 "test_grounding_probe", "test_documents_tab", "test_exposure", "test_cli", "test_bad_input",
+                 "test_api", "test_accessibility")
 
 
 def module_name(item: pytest.Item) -> str:
