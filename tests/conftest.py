@@ -194,6 +194,7 @@ def feedback_file() -> Path:
     return session_dir() / "feedback.jsonl"
 
 
+JEUGDHULP = "Wat vragen gemeenten van het rijk voor de jeugdhulp?"  # the question many tests ask
 REFERRAL = "Voor vragen over uw eigen situatie: bel 14 020 of kom langs bij het Stadsloket."
 
 

@@ -14,9 +14,7 @@ import pytest
 
 from assistant.prompts import EMPTY_QUESTION, REFUSAL
 
-from conftest import PROJECT
-
-JEUGDHULP = "Wat vragen gemeenten van het rijk voor de jeugdhulp?"
+from conftest import JEUGDHULP, PROJECT
 
 
 @pytest.fixture(scope="module")

@@ -10,10 +10,9 @@ import sys
 import httpx
 import pytest
 
-from conftest import PROJECT, running_page
+from conftest import JEUGDHULP, PROJECT, running_page
 
 PASSWD = "/etc/passwd"
-JEUGDHULP = "Wat vragen gemeenten van het rijk voor de jeugdhulp?"
 DESK_LOGIN = ("balie", "geheim-wachtwoord")
 STAFF_LOGIN = ("medewerker", "een-lang-wachtwoord")
 TOKEN = "token-0123456789abcdef"

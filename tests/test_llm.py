@@ -25,7 +25,7 @@ from assistant.llm import LLMWriter
 from assistant.prompts import ANSWER_LABELS, LLM_FAILED_NOTICE, LLM_NO_ANSWER_NOTICE, REFUSAL, RESIDENT_STYLE
 from assistant.types import Answer, Question, Role, SearchResult, Trace, Turn
 
-from conftest import OUTPUT_DIR, PROJECT, REAL_LLM_TIMEOUT, ask, last_answer_text, llm_settings, running_page
+from conftest import JEUGDHULP, OUTPUT_DIR, PROJECT, REAL_LLM_TIMEOUT, ask, last_answer_text, llm_settings, running_page
 from stub_llm import FAULTS, StubLLM
 
 # `make test` runs a file's tests on one worker, in order (--dist loadfile): one llama.cpp server
@@ -35,7 +35,6 @@ from stub_llm import FAULTS, StubLLM
 # (the three that ask JEUGDHULP one after another, and a question its passages do not answer),
 # then the explanation for a resident
 
-JEUGDHULP = "Wat vragen gemeenten van het rijk voor de jeugdhulp?"
 FALL_BACKS = (LLM_FAILED_NOTICE, LLM_NO_ANSWER_NOTICE)  # the passages answer stands, with one of these
 SECRET = "sk-test-do-not-log-0123456789"
 
