@@ -45,10 +45,11 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from assistant.api import build_api
 from assistant.citations import QuoteFinder, QuoteMatch, passage_in_document
 from assistant.config import PROJECT_ROOT
-from assistant.documents import SUPPORTED_SUFFIXES
 from assistant.export import answer_as_text, conversation_markdown
 from assistant.feedback import FeedbackLog
-from assistant.library import MANIFEST_FIELDS, DocumentLibrary, DocumentRefused
+from assistant.index.documents import SUPPORTED_SUFFIXES
+from assistant.index.library import MANIFEST_FIELDS, DocumentLibrary, DocumentRefused
+from assistant.index.store import IndexBusy, StoreUnavailable
 from assistant.login_throttle import LoginThrottle, login_ok
 from assistant.logs import setup_logging
 from assistant.pipeline import Pipeline, load_pipeline
@@ -64,7 +65,6 @@ from assistant.prompts import (
 )
 from assistant.question import BadQuestion, check_question
 from assistant.session import Session
-from assistant.store import IndexBusy, StoreUnavailable
 from assistant.types import Answer, Chunk, Document, Mode, NumberedPassage
 
 log = logging.getLogger("assistant.ui")

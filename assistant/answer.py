@@ -21,10 +21,11 @@ import logging
 import time
 from collections.abc import Iterator, Mapping
 
-from .chunking import sentence_spans
 from .citations import cite, normalize_for_match, numbered, verbatim_pieces
 from .compose import RERANK_DEPTH, Composer, Composition
 from .grounding import Claim, Grounder, claims
+from .index.chunking import sentence_spans
+from .index.store import PassageStore
 from .llm import LLMFailure, LLMWriter
 from .plain_language import Glossary, reading_level
 from .privacy import PersonalDataFilter
@@ -42,7 +43,6 @@ from .prompts import (
 from .question import QuestionReader
 from .relevance import holds_lookup, judge
 from .retrieval import HybridRetriever
-from .store import PassageStore
 from .types import (
     Answer,
     AnswerUpdate,

@@ -13,20 +13,20 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from .answer import Answerer
-from .chunking import stream_chunks
 from .compose import Composer
 from .config import Settings
-from .documents import document_paths, iter_documents
-from .embeddings import QueryBatcher, load_embeddings, model_identity
 from .grounding import Grounder
-from .index_build import IndexReport
+from .index.chunking import stream_chunks
+from .index.documents import document_paths, iter_documents
+from .index.embeddings import QueryBatcher, load_embeddings, model_identity
+from .index.index_build import IndexReport
+from .index.served import ServedChunks, ServedDocuments, serve
+from .index.store import IndexNotReady, PassageStore, StoreUnavailable, connect
 from .llm import LLMWriter
 from .plain_language import Glossary
 from .privacy import PersonalDataFilter
 from .question import QuestionReader
 from .retrieval import Corpus, HybridRetriever
-from .served import ServedChunks, ServedDocuments, serve
-from .store import IndexNotReady, PassageStore, StoreUnavailable, connect
 from .types import Chunk, Document, Mode
 from .vocabulary import DomainVocabulary
 

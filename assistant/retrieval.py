@@ -29,12 +29,12 @@ from langchain_core.documents import Document as LCDocument
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from .embeddings import embed_queries
-from .generations import fingerprint
+from .index.embeddings import embed_queries
+from .index.generations import fingerprint
+from .index.served import ServedChunks
+from .index.store import PassageStore
 from .keywords import DutchKeywordIndex, fold
 from .question import QuestionReader
-from .served import ServedChunks
-from .store import PassageStore
 from .types import Chunk, Passage, Question, SearchResult, Signals
 
 log = logging.getLogger(__name__)

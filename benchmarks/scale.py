@@ -47,9 +47,9 @@ from langchain_core.embeddings import Embeddings
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.chunking import chunk_documents  # noqa: E402
 from assistant.config import Settings  # noqa: E402
-from assistant.documents import document_paths, iter_documents, load_documents  # noqa: E402
+from assistant.index.chunking import chunk_documents  # noqa: E402
+from assistant.index.documents import document_paths, iter_documents, load_documents  # noqa: E402
 
 SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+|\n")
 SEARCHES = [
@@ -146,11 +146,11 @@ def folder_size(path: Path) -> int:
 
 def run_build(corpus: Path, store_dir: Path, vectors: str, host: str, port: int) -> dict:
     """One size's build in this process: chunk and index. Returns the figures."""
-    from assistant.chunking import stream_chunks
-    from assistant.embeddings import load_embeddings, model_identity
-    from assistant.generations import fingerprint
+    from assistant.index.chunking import stream_chunks
+    from assistant.index.embeddings import load_embeddings, model_identity
+    from assistant.index.generations import fingerprint
+    from assistant.index.store import PassageStore, connect
     from assistant.pipeline import build_index
-    from assistant.store import PassageStore, connect
 
     settings = Settings.from_env()
     model = load_embeddings(settings)

@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from assistant.chunking import sentence_spans
 from assistant.citations import normalize_for_match
 from assistant.grounding import ACTORS, MARKERS, NEGATIONS
+from assistant.index.chunking import sentence_spans
 from assistant.keywords import WORD, fold
 
 FORMS = ("faithful", "negated", "number changed", "clause added", "actors swapped", "unmarked invented")

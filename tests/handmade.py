@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from assistant.chunking import chunk_document
 from assistant.compose import Composer
-from assistant.documents import parse_blocks
 from assistant.grounding import Grounder
+from assistant.index.chunking import chunk_document
+from assistant.index.documents import parse_blocks
 from assistant.question import QuestionReader
 from assistant.retrieval import Corpus
 from assistant.types import Document, Passage, SearchResult, Signals

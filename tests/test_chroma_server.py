@@ -21,10 +21,10 @@ import chromadb
 import httpx
 import pytest
 
-from assistant.build_claim import LOCK_STALE_SECONDS
+from assistant.index.build_claim import LOCK_STALE_SECONDS
+from assistant.index.store import IndexBusy, PassageStore
 from assistant.pipeline import load_chunks
 from assistant.prompts import STORE_UNAVAILABLE
-from assistant.store import IndexBusy, PassageStore
 
 from conftest import (
     PROJECT,
@@ -157,7 +157,7 @@ def test_the_claim_of_a_killed_build_is_taken_over(pipeline, server_env, tmp_pat
     assert client.get_collection("killed_claim_build_lock").metadata["host"] == socket.gethostname()
     store = PassageStore(tmp_path / "b", "killed_claim", pipeline.store.embeddings, pipeline.store.model_identity,
                          client)
-    with caplog.at_level(logging.WARNING, logger="assistant.store"):
+    with caplog.at_level(logging.WARNING, logger="assistant.index.store"):
         store.sync(chunks, progress=False)  # its process is gone from this machine: no wait
     assert "Taking over the index build claim" in caplog.text
     store.check_ready([c.id for c in chunks])

@@ -1,8 +1,8 @@
 import re
 from dataclasses import replace
 
-from assistant.chunking import MAX_CHARS, chunk_document, chunk_documents
-from assistant.documents import SourceMap, load_documents
+from assistant.index.chunking import MAX_CHARS, chunk_document, chunk_documents
+from assistant.index.documents import SourceMap, load_documents
 
 from conftest import PROJECT
 

@@ -3,8 +3,8 @@
 from dataclasses import replace
 
 from assistant.answer import Answerer
-from assistant.chunking import chunk_document
 from assistant.compose import Composer, Tuning, Unit, _place_item, section_kind
+from assistant.index.chunking import chunk_document
 from assistant.question import QuestionReader
 from assistant.retrieval import Corpus
 from assistant.types import Passage, SectionKind
@@ -171,8 +171,8 @@ Gemeenten vragen het rijk om structureel geld voor het sociaal domein.
 
 
 def test_a_list_whose_items_are_headed_sections_brings_them_labelled():
-    from assistant.chunking import chunk_document
     from assistant.compose import Composer
+    from assistant.index.chunking import chunk_document
     from assistant.retrieval import Corpus
     from assistant.types import Passage
 

@@ -1,6 +1,6 @@
-from assistant.chunking import chunk_documents
 from assistant.citations import is_verbatim, verbatim_quote
-from assistant.documents import is_boilerplate, load_documents, parse_blocks
+from assistant.index.chunking import chunk_documents
+from assistant.index.documents import is_boilerplate, load_documents, parse_blocks
 
 from conftest import PROJECT
 

@@ -12,7 +12,7 @@ import pytest
 from langchain_huggingface import HuggingFaceEmbeddings
 from langchain_tests.integration_tests import EmbeddingsIntegrationTests
 
-from assistant.embeddings import (
+from assistant.index.embeddings import (
     OnnxEmbeddings,
     converted_model_dir,
     load_embeddings,
@@ -129,7 +129,7 @@ def test_two_processes_starting_together_convert_the_model_once(tmp_path, monkey
     replaced by a slow stand-in that writes what it would: the coordination is under test."""
     from threading import Thread
 
-    import assistant.embeddings as module
+    import assistant.index.embeddings as module
 
     calls, failures = [], []
 

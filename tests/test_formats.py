@@ -12,7 +12,7 @@ import docx
 import pytest
 
 from assistant.citations import is_verbatim
-from assistant.documents import load_document
+from assistant.index.documents import load_document
 from assistant.pipeline import load_pipeline
 
 from conftest import PROJECT, make_settings

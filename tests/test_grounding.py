@@ -3,8 +3,8 @@ sentences pass."""
 
 import pytest
 
-from assistant.chunking import sentence_spans
 from assistant.grounding import Claim, claims, numbers
+from assistant.index.chunking import sentence_spans
 
 from handmade import GROUNDER, chunk_with
 

@@ -9,8 +9,8 @@ import docx
 import pytest
 from pypdf import PdfWriter
 
-from assistant.documents import load_documents
-from assistant.library import LOCK_NAME, REMOVED_FOLDER, DocumentLibrary, DocumentRefused, safe_name
+from assistant.index.documents import load_documents
+from assistant.index.library import LOCK_NAME, REMOVED_FOLDER, DocumentLibrary, DocumentRefused, safe_name
 
 TEXT = "# Armoede\n\nGemeenten helpen inwoners met schulden. Dat doen ze vroeg.\n"
 DESCRIPTION = {"title": "Armoedebeleid", "organisation": "Gemeente Utrecht", "kind": "beleidsnota",

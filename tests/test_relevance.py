@@ -102,7 +102,7 @@ def test_a_duration_is_a_length_of_time(sentence, held):
 
 
 def test_a_sources_year_answers_only_a_question_about_a_source():
-    from assistant.chunking import chunk_document
+    from assistant.index.chunking import chunk_document
     from assistant.types import Passage, SearchResult, Signals
 
     from handmade import READER, document

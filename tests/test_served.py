@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.chunking import chunk_documents
-from assistant.documents import iter_documents, load_documents
-from assistant.served import CACHE_FILES_KEPT_DAYS, serve
+from assistant.index.chunking import chunk_documents
+from assistant.index.documents import iter_documents, load_documents
+from assistant.index.served import CACHE_FILES_KEPT_DAYS, serve
 
 from handmade import PROPOSITION
 

@@ -11,12 +11,12 @@ import pytest
 from filelock import FileLock
 from langchain_core.embeddings import Embeddings
 
-from assistant.chunking import chunk_documents
-from assistant.documents import load_documents
-from assistant.embeddings import load_embeddings, model_identity
-from assistant.index_build import BATCH_SIZE
+from assistant.index.chunking import chunk_documents
+from assistant.index.documents import load_documents
+from assistant.index.embeddings import load_embeddings, model_identity
+from assistant.index.index_build import BATCH_SIZE
+from assistant.index.store import LOCK_FILE, IndexBusy, IndexNotReady, PassageStore
 from assistant.pipeline import load_chunks, load_pipeline, open_store
-from assistant.store import LOCK_FILE, IndexBusy, IndexNotReady, PassageStore
 
 from conftest import PROJECT, kill_build_midway, make_settings, midway_seeds, running_page
 

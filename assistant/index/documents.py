@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from .types import Block, Document, SourceMap
+from ..types import Block, Document, SourceMap
 
 MANIFEST_NAME = "manifest.json"
 SUPPORTED_SUFFIXES = (".txt", ".md", ".pdf", ".docx")

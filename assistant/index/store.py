@@ -35,11 +35,11 @@ from chromadb.errors import ChromaError
 from langchain_chroma import Chroma
 from langchain_core.embeddings import Embeddings
 
+from ..logs import redact
+from ..types import Chunk
 from .build_claim import BuildClaim, IndexBusy  # noqa: F401 (IndexBusy: callers catch it from here)
 from .generations import COSINE, NO_GENERATION, Generation, Generations, fingerprint
 from .index_build import IndexReport, IndexWriter
-from .logs import redact
-from .types import Chunk
 
 log = logging.getLogger(__name__)
 

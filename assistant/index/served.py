@@ -21,9 +21,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from ..types import Chunk, Document
 from .chunking import CHUNKS, cached_chunks, chunk_cache_path, read_chunk_cache
 from .documents import parse_blocks
-from .types import Chunk, Document
 
 log = logging.getLogger(__name__)
 

