@@ -42,18 +42,8 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
-from assistant.api import build_api
-from assistant.citations import QuoteFinder, QuoteMatch, passage_in_document
-from assistant.config import PROJECT_ROOT
-from assistant.export import answer_as_text, conversation_markdown
-from assistant.feedback import FeedbackLog
-from assistant.index.documents import SUPPORTED_SUFFIXES
-from assistant.index.library import MANIFEST_FIELDS, DocumentLibrary, DocumentRefused
-from assistant.index.store import IndexBusy, StoreUnavailable
-from assistant.login_throttle import LoginThrottle, login_ok
-from assistant.logs import setup_logging
-from assistant.pipeline import Pipeline, load_pipeline
-from assistant.prompts import (
+from assistant.answering.citations import QuoteFinder, QuoteMatch, passage_in_document
+from assistant.answering.prompts import (
     ANSWER_LABELS,
     GLOSSARY_HEADING,
     MODE_LABELS,
@@ -63,7 +53,17 @@ from assistant.prompts import (
     TRACE_TITLE,
     personal_data_notice,
 )
-from assistant.question import BadQuestion, check_question
+from assistant.answering.question import BadQuestion, check_question
+from assistant.api import build_api
+from assistant.config import PROJECT_ROOT
+from assistant.export import answer_as_text, conversation_markdown
+from assistant.feedback import FeedbackLog
+from assistant.index.documents import SUPPORTED_SUFFIXES
+from assistant.index.library import MANIFEST_FIELDS, DocumentLibrary, DocumentRefused
+from assistant.index.store import IndexBusy, StoreUnavailable
+from assistant.login_throttle import LoginThrottle, login_ok
+from assistant.logs import setup_logging
+from assistant.pipeline import Pipeline, load_pipeline
 from assistant.session import Session
 from assistant.types import Answer, Chunk, Document, Mode, NumberedPassage
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from .citations import QuoteMatch
+from .answering.citations import QuoteMatch
 from .types import Answer, Role, SearchResult, Turn
 
 HISTORY_MAX_TURNS = 50

@@ -12,23 +12,23 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from .answer import Answerer
-from .compose import Composer
+from .answering.answer import Answerer
+from .answering.compose import Composer
+from .answering.grounding import Grounder
+from .answering.llm import LLMWriter
+from .answering.plain_language import Glossary
+from .answering.question import QuestionReader
+from .answering.retrieval import Corpus, HybridRetriever
+from .answering.vocabulary import DomainVocabulary
 from .config import Settings
-from .grounding import Grounder
 from .index.chunking import stream_chunks
 from .index.documents import document_paths, iter_documents
 from .index.embeddings import QueryBatcher, load_embeddings, model_identity
 from .index.index_build import IndexReport
 from .index.served import ServedChunks, ServedDocuments, serve
 from .index.store import IndexNotReady, PassageStore, StoreUnavailable, connect
-from .llm import LLMWriter
-from .plain_language import Glossary
 from .privacy import PersonalDataFilter
-from .question import QuestionReader
-from .retrieval import Corpus, HybridRetriever
 from .types import Chunk, Document, Mode
-from .vocabulary import DomainVocabulary
 
 log = logging.getLogger(__name__)
 

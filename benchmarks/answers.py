@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.compose import Tuning  # noqa: E402
+from assistant.answering.compose import Tuning  # noqa: E402
 from assistant.config import Settings  # noqa: E402
 from assistant.contract import answer_json  # noqa: E402
 from assistant.pipeline import load_pipeline  # noqa: E402

@@ -23,8 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from assistant.answering.llm import LLMWriter  # noqa: E402
 from assistant.config import Settings  # noqa: E402
-from assistant.llm import LLMWriter  # noqa: E402
 from assistant.pipeline import load_pipeline  # noqa: E402
 from assistant.types import Role, Turn  # noqa: E402
 

@@ -21,9 +21,9 @@ from statistics import median
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from assistant.answering.plain_language import reading_level  # noqa: E402
 from assistant.config import Settings  # noqa: E402
 from assistant.pipeline import load_pipeline  # noqa: E402
-from assistant.plain_language import reading_level  # noqa: E402
 from assistant.types import Mode  # noqa: E402
 
 

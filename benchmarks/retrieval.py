@@ -24,11 +24,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from assistant.answering.question import QuestionReader  # noqa: E402
+from assistant.answering.relevance import judge  # noqa: E402
+from assistant.answering.retrieval import HybridRetriever  # noqa: E402
 from assistant.config import Settings  # noqa: E402
 from assistant.pipeline import load_pipeline  # noqa: E402
-from assistant.question import QuestionReader  # noqa: E402
-from assistant.relevance import judge  # noqa: E402
-from assistant.retrieval import HybridRetriever  # noqa: E402
 from assistant.types import Role, Turn  # noqa: E402
 
 # name -> changes to the default retriever; {} is the default itself

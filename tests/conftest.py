@@ -25,9 +25,9 @@ from filelock import FileLock
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from assistant.answering.prompts import ANSWER_LABELS  # noqa: E402
 from assistant.config import Settings  # noqa: E402
 from assistant.pipeline import Pipeline, load_pipeline  # noqa: E402
-from assistant.prompts import ANSWER_LABELS  # noqa: E402
 
 PROJECT = Path(__file__).resolve().parent.parent
 # Tests that need the model, a server, a browser or an LLM: everything else is the fast tier

@@ -12,10 +12,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from assistant.citations import normalize_for_match
-from assistant.grounding import ACTORS, MARKERS, NEGATIONS
+from assistant.answering.citations import normalize_for_match
+from assistant.answering.grounding import ACTORS, MARKERS, NEGATIONS
+from assistant.answering.keywords import WORD, fold
 from assistant.index.chunking import sentence_spans
-from assistant.keywords import WORD, fold
 
 FORMS = ("faithful", "negated", "number changed", "clause added", "actors swapped", "unmarked invented")
 ALTERED = FORMS[1:]

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from assistant.compose import Composer
-from assistant.grounding import Grounder
+from assistant.answering.compose import Composer
+from assistant.answering.grounding import Grounder
+from assistant.answering.question import QuestionReader
+from assistant.answering.retrieval import Corpus
+from assistant.answering.vocabulary import DomainVocabulary
 from assistant.index.chunking import chunk_document
 from assistant.index.documents import parse_blocks
-from assistant.question import QuestionReader
-from assistant.retrieval import Corpus
 from assistant.types import Document, Passage, SearchResult, Signals
-from assistant.vocabulary import DomainVocabulary
 
 PROPOSITION = """# Bestaanszekerheid bieden
 

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from assistant.prompts import GLOSSARY_HEADING
+from assistant.answering.prompts import GLOSSARY_HEADING
 
 from conftest import ANSWER_TIMEOUT_MS, AXE, REFERRAL, ask, axe_violations, screenshot
 

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from assistant.prompts import EMPTY_QUESTION, REFUSAL
+from assistant.answering.prompts import EMPTY_QUESTION, REFUSAL
 
 from conftest import JEUGDHULP, PROJECT
 

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from assistant import cli
-from assistant.prompts import EMPTY_QUESTION, FOREIGN_QUESTION_NOTICE, REFUSAL
+from assistant.answering.prompts import EMPTY_QUESTION, FOREIGN_QUESTION_NOTICE, REFUSAL
 
 from conftest import PROJECT, ask, screenshot, submit_for_notice
 

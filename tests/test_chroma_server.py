@@ -21,10 +21,10 @@ import chromadb
 import httpx
 import pytest
 
+from assistant.answering.prompts import STORE_UNAVAILABLE
 from assistant.index.build_claim import LOCK_STALE_SECONDS
 from assistant.index.store import IndexBusy, PassageStore
 from assistant.pipeline import load_chunks
-from assistant.prompts import STORE_UNAVAILABLE
 
 from conftest import (
     PROJECT,

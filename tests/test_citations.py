@@ -1,6 +1,6 @@
 """Quotes that stand verbatim in their source, also where cleaning joined a sentence a page break cut."""
 
-from assistant.citations import is_verbatim, verbatim_pieces, verbatim_quote
+from assistant.answering.citations import is_verbatim, verbatim_pieces, verbatim_quote
 from assistant.index.chunking import chunk_document
 
 from handmade import DOCUMENT, chunk_with, document

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from assistant.citations import is_verbatim
+from assistant.answering.citations import is_verbatim
 
 from conftest import PROJECT
 

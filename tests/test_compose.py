@@ -2,11 +2,11 @@
 
 from dataclasses import replace
 
-from assistant.answer import Answerer
-from assistant.compose import Composer, Tuning, Unit, _place_item, section_kind
+from assistant.answering.answer import Answerer
+from assistant.answering.compose import Composer, Tuning, Unit, _place_item, section_kind
+from assistant.answering.question import QuestionReader
+from assistant.answering.retrieval import Corpus
 from assistant.index.chunking import chunk_document
-from assistant.question import QuestionReader
-from assistant.retrieval import Corpus
 from assistant.types import Passage, SectionKind
 
 from handmade import COMPOSER, DOCUMENT, READER, chunk_with, document, result_for
@@ -171,9 +171,9 @@ Gemeenten vragen het rijk om structureel geld voor het sociaal domein.
 
 
 def test_a_list_whose_items_are_headed_sections_brings_them_labelled():
-    from assistant.compose import Composer
+    from assistant.answering.compose import Composer
+    from assistant.answering.retrieval import Corpus
     from assistant.index.chunking import chunk_document
-    from assistant.retrieval import Corpus
     from assistant.types import Passage
 
     from handmade import READER, document

@@ -1,4 +1,4 @@
-from assistant.citations import is_verbatim, verbatim_quote
+from assistant.answering.citations import is_verbatim, verbatim_quote
 from assistant.index.chunking import chunk_documents
 from assistant.index.documents import is_boilerplate, load_documents, parse_blocks
 

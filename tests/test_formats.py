@@ -11,7 +11,7 @@ import sys
 import docx
 import pytest
 
-from assistant.citations import is_verbatim
+from assistant.answering.citations import is_verbatim
 from assistant.index.documents import load_document
 from assistant.pipeline import load_pipeline
 

@@ -3,7 +3,7 @@ sentences pass."""
 
 import pytest
 
-from assistant.grounding import Claim, claims, numbers
+from assistant.answering.grounding import Claim, claims, numbers
 from assistant.index.chunking import sentence_spans
 
 from handmade import GROUNDER, chunk_with

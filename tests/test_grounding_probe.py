@@ -10,8 +10,8 @@ from dataclasses import replace
 
 import pytest
 
-from assistant.llm import LLMWriter
-from assistant.prompts import ANSWER_LABELS
+from assistant.answering.llm import LLMWriter
+from assistant.answering.prompts import ANSWER_LABELS
 
 from conftest import ask, last_answer_text, running_page
 from grounding_probe import ALTERED, CLAUSES, best_sentence, clause_added, scripted, shown, with_marker

@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 
-from assistant.keywords import DutchKeywordIndex, stem
-from assistant.retrieval import Corpus
+from assistant.answering.keywords import DutchKeywordIndex, stem
+from assistant.answering.retrieval import Corpus
 
 from handmade import CHUNKS, CORPUS
 

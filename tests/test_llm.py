@@ -17,12 +17,12 @@ import time
 
 import pytest
 
-from assistant.answer import Answerer
-from assistant.citations import is_verbatim
-from assistant.grounding import MARKERS
-from assistant.keywords import looks_dutch
-from assistant.llm import LLMWriter
-from assistant.prompts import ANSWER_LABELS, LLM_FAILED_NOTICE, LLM_NO_ANSWER_NOTICE, REFUSAL, RESIDENT_STYLE
+from assistant.answering.answer import Answerer
+from assistant.answering.citations import is_verbatim
+from assistant.answering.grounding import MARKERS
+from assistant.answering.keywords import looks_dutch
+from assistant.answering.llm import LLMWriter
+from assistant.answering.prompts import ANSWER_LABELS, LLM_FAILED_NOTICE, LLM_NO_ANSWER_NOTICE, REFUSAL, RESIDENT_STYLE
 from assistant.types import Answer, Question, Role, SearchResult, Trace, Turn
 
 from conftest import JEUGDHULP, OUTPUT_DIR, PROJECT, REAL_LLM_TIMEOUT, ask, last_answer_text, llm_settings, running_page

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-from assistant.citations import normalize_for_match
+from assistant.answering.citations import normalize_for_match
 
 from conftest import PROJECT
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.plain_language import Glossary, reading_level, syllables
+from assistant.answering.plain_language import Glossary, reading_level, syllables
 
 
 @pytest.mark.parametrize("word, count", [("huur", 1), ("gemeente", 3), ("bestaanszekerheid", 5), ("uit", 1),

@@ -2,7 +2,7 @@
 
 import pytest
 
-from assistant.question import BadQuestion, check_question, follow_up_text
+from assistant.answering.question import BadQuestion, check_question, follow_up_text
 from assistant.types import Intent, Role, SectionKind, Turn
 
 from handmade import READER

@@ -3,9 +3,9 @@ passages lack it and answers when they hold it; names are context unless asked a
 
 import pytest
 
-from assistant.answer_types import holds
-from assistant.keywords import fold
-from assistant.relevance import judge
+from assistant.answering.answer_types import holds
+from assistant.answering.keywords import fold
+from assistant.answering.relevance import judge
 from assistant.types import ExpectedFact, Role, Turn
 
 from handmade import result_for

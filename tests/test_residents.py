@@ -9,8 +9,8 @@ import os
 import subprocess
 import sys
 
-from assistant.keywords import fold
-from assistant.prompts import EXPLAIN_NEEDS_LLM, REFUSAL
+from assistant.answering.keywords import fold
+from assistant.answering.prompts import EXPLAIN_NEEDS_LLM, REFUSAL
 
 from conftest import PROJECT, REFERRAL
 

@@ -3,10 +3,10 @@
 import pytest
 from langchain_tests.integration_tests import RetrieversIntegrationTests
 
-from assistant.citations import is_verbatim
-from assistant.prompts import REFUSAL
-from assistant.question import QuestionReader
-from assistant.retrieval import HybridRetriever
+from assistant.answering.citations import is_verbatim
+from assistant.answering.prompts import REFUSAL
+from assistant.answering.question import QuestionReader
+from assistant.answering.retrieval import HybridRetriever
 from assistant.types import Role, Turn
 
 from conftest import shared_pipeline

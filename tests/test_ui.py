@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.prompts import EMPTY_QUESTION, MODE_LABELS, TRACE_STEPS, TRACE_TITLE
+from assistant.answering.prompts import EMPTY_QUESTION, MODE_LABELS, TRACE_STEPS, TRACE_TITLE
 
 from conftest import PROJECT, ask, last_answer_text, screenshot, submit_for_notice
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from assistant.vocabulary import DomainVocabulary
+from assistant.answering.vocabulary import DomainVocabulary
 
 
 @pytest.fixture(scope="module")

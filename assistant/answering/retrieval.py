@@ -29,13 +29,13 @@ from langchain_core.documents import Document as LCDocument
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from .index.embeddings import embed_queries
-from .index.generations import fingerprint
-from .index.served import ServedChunks
-from .index.store import PassageStore
+from ..index.embeddings import embed_queries
+from ..index.generations import fingerprint
+from ..index.served import ServedChunks
+from ..index.store import PassageStore
+from ..types import Chunk, Passage, Question, SearchResult, Signals
 from .keywords import DutchKeywordIndex, fold
 from .question import QuestionReader
-from .types import Chunk, Passage, Question, SearchResult, Signals
 
 log = logging.getLogger(__name__)
 

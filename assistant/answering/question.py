@@ -15,11 +15,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from ..privacy import without_placeholders
+from ..types import ExpectedFact, Intent, Question, Role, SectionKind, Turn
 from .answer_types import expected_facts
 from .keywords import WORD, DutchKeywordIndex, fold, looks_dutch, quoted_phrase, word_stems
-from .privacy import without_placeholders
 from .prompts import EMPTY_QUESTION, QUESTION_TOO_LONG
-from .types import ExpectedFact, Intent, Question, Role, SectionKind, Turn
 from .vocabulary import DomainVocabulary, terms
 
 FOCUS_MAX_SHARE = 0.2  # a focus word is in at most this share of the passages

@@ -32,8 +32,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from ..types import Chunk, Intent, Passage, Question, SectionKind, is_reference_entry, sentence_id
 from .keywords import DutchKeywordIndex, fold
-from .types import Chunk, Intent, Passage, Question, SectionKind, is_reference_entry, sentence_id
 
 RERANK_DEPTH = 10  # how many of the best passages the best sentence may re-order
 MIN_WORDS = 4  # shorter sentences are labels or fragments, never chosen alone

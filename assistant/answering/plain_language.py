@@ -17,8 +17,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..types import GlossaryEntry, ReadingLevel
 from .keywords import WORD, fold
-from .types import GlossaryEntry, ReadingLevel
 from .vocabulary import read_table
 
 DEFAULT_GLOSSARY = Path(__file__).with_name("data") / "glossary.toml"

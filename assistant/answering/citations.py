@@ -10,8 +10,8 @@ from functools import lru_cache
 import numpy as np
 from rapidfuzz import fuzz
 
+from ..types import SECTION_SEPARATOR, Block, Chunk, Citation, Document, NumberedPassage, Passage, sentence_id
 from .keywords import fold, quoted_phrase
-from .types import SECTION_SEPARATOR, Block, Chunk, Citation, Document, NumberedPassage, Passage, sentence_id
 
 COPIES_CITED = 4  # other documents that repeat a quote, cited beside the passage's own
 

@@ -21,14 +21,28 @@ import logging
 import time
 from collections.abc import Iterator, Mapping
 
+from ..index.chunking import sentence_spans
+from ..index.store import PassageStore
+from ..privacy import PersonalDataFilter
+from ..types import (
+    Answer,
+    AnswerUpdate,
+    Citation,
+    Document,
+    Mode,
+    NumberedPassage,
+    Passage,
+    Question,
+    Redaction,
+    SearchResult,
+    Trace,
+    Turn,
+)
 from .citations import cite, normalize_for_match, numbered, verbatim_pieces
 from .compose import RERANK_DEPTH, Composer, Composition
 from .grounding import Claim, Grounder, claims
-from .index.chunking import sentence_spans
-from .index.store import PassageStore
 from .llm import LLMFailure, LLMWriter
 from .plain_language import Glossary, reading_level
-from .privacy import PersonalDataFilter
 from .prompts import (
     CLOSEST_TOPICS,
     EXPLAIN_NEEDS_LLM,
@@ -43,20 +57,6 @@ from .prompts import (
 from .question import QuestionReader
 from .relevance import holds_lookup, judge
 from .retrieval import HybridRetriever
-from .types import (
-    Answer,
-    AnswerUpdate,
-    Citation,
-    Document,
-    Mode,
-    NumberedPassage,
-    Passage,
-    Question,
-    Redaction,
-    SearchResult,
-    Trace,
-    Turn,
-)
 
 log = logging.getLogger(__name__)
 

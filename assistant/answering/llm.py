@@ -16,7 +16,8 @@ from collections.abc import Callable, Iterator
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
-from .config import Settings
+from ..config import Settings
+from ..types import Role, Turn
 from .prompts import (
     ANSWER_EXAMPLES,
     ANSWER_SYSTEM,
@@ -28,7 +29,6 @@ from .prompts import (
     RESIDENT_STYLE,
     STAFF_STYLE,
 )
-from .types import Role, Turn
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .types import ExpectedFact
+from ..types import ExpectedFact
 
 MONTHS = r"januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december"
 DAYS_AND_SEASONS = r"maandag|dinsdag|woensdag|donderdag|vrijdag|zaterdag|zondag|voorjaar|zomer|najaar|winter"

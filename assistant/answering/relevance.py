@@ -35,9 +35,9 @@ from __future__ import annotations
 
 from rapidfuzz import fuzz
 
+from ..types import Passage, Question, SearchResult, Verdict, is_reference_entry
 from .answer_types import holds
 from .keywords import fold, plain, word_stems
-from .types import Passage, Question, SearchResult, Verdict, is_reference_entry
 
 KEYWORD_EVIDENCE = 2.0  # a BM25 score that only real keyword matches reach
 KEYWORD_BONUS = 0.03
