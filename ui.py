@@ -54,17 +54,17 @@ from assistant.answering.prompts import (
     personal_data_notice,
 )
 from assistant.answering.question import BadQuestion, check_question
-from assistant.api import build_api
 from assistant.config import PROJECT_ROOT
-from assistant.export import answer_as_text, conversation_markdown
-from assistant.feedback import FeedbackLog
 from assistant.index.documents import SUPPORTED_SUFFIXES
 from assistant.index.library import MANIFEST_FIELDS, DocumentLibrary, DocumentRefused
 from assistant.index.store import IndexBusy, StoreUnavailable
-from assistant.login_throttle import LoginThrottle, login_ok
+from assistant.interfaces.api import build_api
+from assistant.interfaces.export import answer_as_text, conversation_markdown
+from assistant.interfaces.feedback import FeedbackLog
+from assistant.interfaces.login_throttle import LoginThrottle, login_ok
+from assistant.interfaces.session import Session
 from assistant.logs import setup_logging
 from assistant.pipeline import Pipeline, load_pipeline
-from assistant.session import Session
 from assistant.types import Answer, Chunk, Document, Mode, NumberedPassage
 
 log = logging.getLogger("assistant.ui")

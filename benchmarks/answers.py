@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from assistant.answering.compose import Tuning  # noqa: E402
 from assistant.config import Settings  # noqa: E402
-from assistant.contract import answer_json  # noqa: E402
+from assistant.interfaces.contract import answer_json  # noqa: E402
 from assistant.pipeline import load_pipeline  # noqa: E402
 from assistant.types import Role, Turn  # noqa: E402
 

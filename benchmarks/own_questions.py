@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 from answers import load_score_module  # noqa: E402
 
 from assistant.config import Settings  # noqa: E402
-from assistant.contract import answer_json  # noqa: E402
+from assistant.interfaces.contract import answer_json  # noqa: E402
 from assistant.pipeline import load_pipeline  # noqa: E402
 
 SPLITS = ("calibration", "test")

@@ -10,8 +10,8 @@ import sys
 
 import pytest
 
-from assistant import cli
 from assistant.answering.prompts import EMPTY_QUESTION, FOREIGN_QUESTION_NOTICE, REFUSAL
+from assistant.interfaces import cli
 
 from conftest import PROJECT, ask, screenshot, submit_for_notice
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from assistant.answering.citations import passage_in_document, reference
-from assistant.export import answer_as_text, conversation_markdown
-from assistant.session import Session
+from assistant.interfaces.export import answer_as_text, conversation_markdown
+from assistant.interfaces.session import Session
 from assistant.types import Answer, Citation, GlossaryEntry, Mode, NumberedPassage, Passage
 
 from handmade import DOCUMENT, chunk_with

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from assistant.feedback import FeedbackLog, FeedbackRecord
+from assistant.interfaces.feedback import FeedbackLog, FeedbackRecord
 
 
 def record(question: str = "Wat doet de gemeente bij schulden?", days_ago: int = 0) -> FeedbackRecord:

@@ -1,6 +1,6 @@
 """Failed logins slowed down per address, with a clock we move by hand."""
 
-from assistant.login_throttle import LoginThrottle
+from assistant.interfaces.login_throttle import LoginThrottle
 
 
 def test_ten_failures_in_a_minute_make_an_address_wait_and_only_that_one():

@@ -9,8 +9,8 @@ import os
 import subprocess
 import sys
 
-from assistant.feedback import FeedbackLog
-from assistant.session import Session
+from assistant.interfaces.feedback import FeedbackLog
+from assistant.interfaces.session import Session
 
 from conftest import PROJECT
 from stub_llm import StubLLM

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.session import Session
+from assistant.interfaces.session import Session
 from assistant.types import Answer, Mode, PersonalData, Role
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from .answering.citations import QuoteMatch
-from .types import Answer, Role, SearchResult, Turn
+from ..answering.citations import QuoteMatch
+from ..types import Answer, Role, SearchResult, Turn
 
 HISTORY_MAX_TURNS = 50
 HISTORY_TURN_MAX_CHARS = 10_000

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from .privacy import PersonalDataFilter
+from ..privacy import PersonalDataFilter
 
 log = logging.getLogger(__name__)
 

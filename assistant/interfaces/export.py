@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from .answering.prompts import ANSWER_LABELS, CONVERSATION_HEADING, GLOSSARY_HEADING, QUESTION_LABEL, SOURCES_HEADING
-from .types import Answer
+from ..answering.prompts import ANSWER_LABELS, CONVERSATION_HEADING, GLOSSARY_HEADING, QUESTION_LABEL, SOURCES_HEADING
+from ..types import Answer
 
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>])")
 

@@ -18,15 +18,15 @@ import logging
 import sys
 from dataclasses import dataclass
 
-from .answering.prompts import GLOSSARY_HEADING, SOURCES_HEADING, personal_data_notice
-from .answering.question import BadQuestion, check_question
-from .config import Settings, SettingsError
+from ..answering.prompts import GLOSSARY_HEADING, SOURCES_HEADING, personal_data_notice
+from ..answering.question import BadQuestion, check_question
+from ..config import Settings, SettingsError
+from ..index.store import IndexBusy, StoreUnavailable
+from ..logs import setup_logging
+from ..pipeline import Pipeline, build_index, load_pipeline
+from ..types import Answer, SearchResult
 from .contract import answer_json, error_line, parse_history, search_json
-from .index.store import IndexBusy, StoreUnavailable
-from .logs import setup_logging
-from .pipeline import Pipeline, build_index, load_pipeline
 from .session import Session
-from .types import Answer, SearchResult
 
 log = logging.getLogger("assistant")
 

@@ -26,14 +26,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from .answering.citations import QuoteFinder
-from .answering.prompts import SOMETHING_WENT_WRONG, STORE_UNAVAILABLE
-from .answering.question import BadQuestion, check_question
+from ..answering.citations import QuoteFinder
+from ..answering.prompts import SOMETHING_WENT_WRONG, STORE_UNAVAILABLE
+from ..answering.question import BadQuestion, check_question
+from ..index.store import StoreUnavailable
+from ..pipeline import Pipeline
+from ..types import Role, Turn
 from .contract import HISTORY_MAX_TURNS, HISTORY_TURN_MAX_CHARS, answer_json, lookup_json, search_json
-from .index.store import StoreUnavailable
 from .login_throttle import LoginThrottle, login_ok
-from .pipeline import Pipeline
-from .types import Role, Turn
 
 log = logging.getLogger(__name__)
 
