@@ -7,7 +7,7 @@ question of the set (passages mode) with each composition configuration, printin
 stated (`point_coverage`), the median answer length in words, the share of answerable questions
 with a supporting citation and the verbatim share (`citation_metrics`), hit@1 / MRR@10 of the
 re-ranked passages (`rank_metrics`), and refused / found (`abstention`). The row marked * is
-the default (assistant/compose.py: Tuning()).
+the default (assistant/answering/compose.py: Tuning()).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ passages answer, with the glossary terms each answer explains.
 Asks the answerable resident questions of our own question set with explain on and prints, for
 the LLM leads and for the passages answers: how many were measured, the share at B1, and the
 medians of words per sentence, Flesch-Douma reading ease and rare-word share
-(assistant/plain_language.py), and the median number of glossary terms under an answer.
+(assistant/answering/plain_language.py), and the median number of glossary terms under an answer.
 """
 
 from __future__ import annotations

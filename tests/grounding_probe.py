@@ -3,7 +3,7 @@ was sent, faithful or altered, and the probe reads off whether the answer shows 
 
 The forms are the ways an LLM's claim can drift from its citation: a negation put in (or taken
 out), a number changed, a clause appended, the actors swapped, and a sentence invented without a
-marker. Shared by tests/test_grounding_probe.py (a few dev questions) and
+marker. Shared by tests/llm/test_grounding_probe.py (a few dev questions) and
 benchmarks/grounding_probe.py (the whole question set, a table per form).
 """
 

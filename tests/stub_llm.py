@@ -4,7 +4,7 @@ The happy path runs against the real llama.cpp server; this stub stands in for f
 that stalls, answers HTTP 500, sends malformed JSON, or cites a passage that does not exist) and,
 given a `script`, for a scripted LLM: the script reads the request (the numbered passages the
 assistant sent) and returns the pieces to stream, so a probe can answer with altered sentences
-of the very passages it was given (benchmarks/grounding_probe.py, tests/test_grounding_probe.py).
+of the very passages it was given (benchmarks/grounding_probe.py, tests/llm/test_grounding_probe.py).
 """
 
 from __future__ import annotations
