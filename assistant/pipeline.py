@@ -180,7 +180,8 @@ def assemble(settings: Settings, documents: ServedDocuments, chunks: ServedChunk
              writer: LLMWriter | None) -> Pipeline:
     """The answer path around a store and the documents it was built from."""
     corpus = Corpus(chunks, settings.cache_dir / "keywords")
-    reader = QuestionReader(corpus.keywords, DomainVocabulary.load())
+    titles = tuple(d.title for d in documents.descriptions())
+    reader = QuestionReader(corpus.keywords, DomainVocabulary.load(), titles)
     retriever = HybridRetriever(store=store, corpus=corpus, reader=reader, k=settings.top_k)
     answerer = Answerer(reader, retriever, store, Composer(corpus.keywords, corpus.following, corpus.preceding),
                         Grounder(corpus.keywords), documents, writer, settings.found_threshold, settings.llm_timeout,

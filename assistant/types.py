@@ -36,6 +36,15 @@ class Intent(StrEnum):
     GENERAL = "general"
 
 
+class QuoteRole(StrEnum):
+    """What a phrase in quotes is to the question (question.py): only a lookup must stand in a passage."""
+
+    LOOKUP = "lookup"  # "waar staat 'pleisters plakken'?": a phrase to find
+    TITLE = "title"  # "in het pamflet 'Investeer in de samenleving'": a document's title
+    WORDS = "words"  # "'ik slaap niet meer van de geldzorgen' zegt mevrouw": someone's own words
+    NONE = "none"  # nothing quoted
+
+
 class SectionKind(StrEnum):
     """What a section of a policy proposition does (compose.py derives it from its heading)."""
 
@@ -250,7 +259,9 @@ class Question:
     first_person: bool
     about_sources: bool  # it asks about a source, a report, a publication ("uit welk jaar is dat rapport?")
     asks_where: bool  # it asks where a passage stands ("in welk stuk staat dat?"): the answer names it
-    quoted: str = ""  # the phrase it quotes ("waar staat 'pleisters plakken'?"): it must stand in a passage
+    quoted: str = ""  # the phrase it looks up ("waar staat 'pleisters plakken'?"): it must stand in a passage
+    quote_role: QuoteRole = QuoteRole.NONE  # what its quoted phrase is (a lookup is in `quoted`)
+    title: str = ""  # the document title it quotes ("in het pamflet 'Investeer in de samenleving'")
     topic: str = ""  # what a lookup without quotes names ("de passage over windmolens"): a passage holds it
     claim: str = ""  # what a lookup says a passage says ("waar stond dat gemeenten ... zijn?"): a sentence holds it
     rewritten: bool = False  # retrieval_text is an LLM's stand-alone rewrite

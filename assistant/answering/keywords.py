@@ -71,7 +71,9 @@ def words(text: str) -> list[str]:
     return out
 
 
-QUOTED = re.compile(r"['‘’\"“”„«»]([^'‘’\"“”„«»]{6,})['‘’\"“”„«»]")
+# a quote opens after a non-letter and closes before one: the apostrophe of "thema's" or "'s-Hertogenbosch"
+# opens nothing
+QUOTED = re.compile(r"(?<![^\W_])['‘’\"“”„«»]([^'‘’\"“”„«»]{6,}?)['‘’\"“”„«»](?![^\W_])")
 
 
 def quoted_phrase(text: str) -> str:

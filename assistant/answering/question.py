@@ -7,7 +7,8 @@ the documents' terms, its language, its intent (a definition, a list of points, 
 kind of section that answers it (what municipalities do, what is asked of the rijk, the problem),
 the kinds of fact it asks for (answer_types.py), and the names in it that no document contains,
 with whether the question asks about such a name or only mentions it ("mevrouw Jansen uit
-Zwolle" is context; "minister Verhoeven" and "wie is X" are the subject).
+Zwolle" is context; "minister Verhoeven" and "wie is X" are the subject), and what a phrase in
+quotes is: a phrase to look up, a document's title, or a resident's own words.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from rapidfuzz import fuzz
+
 from ..privacy import without_placeholders
-from ..types import ExpectedFact, Intent, Question, Role, SectionKind, Turn
+from ..types import ExpectedFact, Intent, Question, QuoteRole, Role, SectionKind, Turn
 from .answer_types import expected_facts
-from .keywords import WORD, DutchKeywordIndex, fold, looks_dutch, quoted_phrase, word_stems
+from .keywords import WORD, DutchKeywordIndex, fold, looks_dutch, plain, quoted_phrase, word_stems
 from .prompts import EMPTY_QUESTION, QUESTION_TOO_LONG
 from .vocabulary import DomainVocabulary, terms
 
@@ -66,6 +69,38 @@ WHICH_YEAR = re.compile(r"\b(in|uit|van) welk jaar\b")
 ASKS_WHERE = re.compile(r"\bwaar (?:staat|stond|stonden|staan|was|kwam|komt)\b(?!.*\bvoor\W*$)"
                         r"|\b(?:in|uit) welk(?:e)? (?:stuk|stukken|document|documenten|deel|hoofdstuk|paragraaf"
                         r"|artikel|pamflet|publicatie)\b|\bwelk(?:e)? (?:stuk|document)\b|\bvindplaats\b")
+
+# A quote is a document's title when a publication's name stands right before it ("in het pamflet
+# 'Investeer in de samenleving'") or it is most of a title; someone's own words when it is said
+# ("zegt mevrouw", "is boos:") or speaks in the first or second person, and the question does not
+# ask where it stands; otherwise it is a phrase to look up.
+PUBLICATION_BEFORE = re.compile(r"\b(?:pamflet|pagina|webpagina|propositie|document|stuk|rapport|notitie|nota|brief"
+                                r"|artikel|webartikel|publicatie|titel|kop)\s*:?\s*$")
+SPOKEN = re.compile(r"\b(?:zegt|zei|zeggen|vraagt|vroeg|roept|schrijft|mailt|belt|klaagt|boos|bang|vindt)\b|:\s*$")
+SPEAKING_WORDS = frozenset("ik mijn me mij we wij ons onze je jij jou jouw u uw".split())
+LOOKING_UP = re.compile(r"\b(?:citaat|citeren|citeer|letterlijk\w*|zin|passage|tekst|formulering|vindplaats"
+                        r"|staat|stond|staan|stonden)\b")
+TITLE_MATCH = 90  # rapidfuzz partial_ratio (0-100) from which a quoted phrase is a document's title
+TITLE_MIN_WORDS = 2
+
+
+def quote_role(text: str, phrase: str, asks_where: bool, titles: tuple[str, ...]) -> QuoteRole:
+    """What the quoted phrase is to the question: a title, someone's own words, or a lookup."""
+    if not phrase:
+        return QuoteRole.NONE
+    start = text.find(phrase)
+    before, after = fold(text[:max(0, start - 1)]), fold(text[start + len(phrase) + 1:])
+    if PUBLICATION_BEFORE.search(before) or (
+            len(phrase.split()) >= TITLE_MIN_WORDS
+            and any(fuzz.partial_ratio(plain(phrase), plain(title)) >= TITLE_MATCH for title in titles)):
+        return QuoteRole.TITLE
+    if asks_where or LOOKING_UP.search(fold(text.replace(phrase, " "))):
+        return QuoteRole.LOOKUP
+    sentence_before = re.split(r"(?<=[.!?])\s+", before)[-1]
+    said = (SPOKEN.search(sentence_before) or SPOKEN.match(after.lstrip(" ,"))
+            or SPEAKING_WORDS & set(WORD.findall(fold(phrase))))
+    return QuoteRole.WORDS if said else QuoteRole.LOOKUP
+
 
 INTENTS = (  # first match wins; on folded text
     (Intent.REASON, re.compile(r"\bwaarom\b|\bhoe komt het\b|\bwat is de reden\b")),
@@ -204,9 +239,11 @@ def lookup_claim(folded_question: str) -> str:
 class QuestionReader:
     """Reads questions against the documents' vocabulary (which words are known, which rare)."""
 
-    def __init__(self, keywords: DutchKeywordIndex, vocabulary: DomainVocabulary | None):
+    def __init__(self, keywords: DutchKeywordIndex, vocabulary: DomainVocabulary | None,
+                 titles: tuple[str, ...] = ()):
         self.keywords = keywords
         self.vocabulary = vocabulary
+        self.titles = titles  # the documents' titles: a quoted title is no lookup
         self.asking_stems = frozenset(word_stems(" ".join(ASKING_WORDS)))
 
     def read(self, text: str, history: tuple[Turn, ...] | list[Turn] = (), rewritten: str = "") -> Question:
@@ -223,6 +260,9 @@ class QuestionReader:
         first_person = any(w in FIRST_PERSON for w in WORD.findall(folded))
         intent = next((intent for intent, pattern in INTENTS if pattern.search(folded)), Intent.GENERAL)
         expected = expected_facts(folded)
+        asks_where = bool(ASKS_WHERE.search(folded))
+        phrase = quoted_phrase(text)
+        role = quote_role(text, phrase, asks_where, self.titles)
         return Question(
             text=asked, history=history, retrieval_text=retrieval_text, stems=stems,
             focus=self.focus(text), topic_focus=self.focus(retrieval_text),
@@ -233,8 +273,9 @@ class QuestionReader:
             unknown_words=tuple(self.unknown_words(text, entries)),
             asks_about_name=self.asks_about(text, unknown, first_person), first_person=first_person,
             unknown_subjects=tuple(self.unknown_subjects(text, first_person)),
-            about_sources=about_sources(folded, expected), asks_where=bool(ASKS_WHERE.search(folded)),
-            quoted=quoted_phrase(text), topic=lookup_topic(folded), claim=lookup_claim(folded),
+            about_sources=about_sources(folded, expected), asks_where=asks_where,
+            quoted=phrase if role == QuoteRole.LOOKUP else "", quote_role=role,
+            title=phrase if role == QuoteRole.TITLE else "", topic=lookup_topic(folded), claim=lookup_claim(folded),
             rewritten=bool(rewritten),
         )
 

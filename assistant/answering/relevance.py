@@ -73,7 +73,7 @@ def judge(result: SearchResult, found_threshold: float) -> Verdict:
         found = found and looked_up
         reasons.append(f"looks up {phrase!r}: best match {match:.0f}, words {share:.2f} "
                        + ("- a passage holds it" if looked_up else "- no passage says it"))
-    if not question.focus and not question.cues and question.unknown_words and not looked_up:
+    if not question.topic_focus and not question.cues and question.unknown_words and not looked_up:
         # a lookup that a passage holds is about the documents, a misremembered word notwithstanding
         found = False
         reasons.append(f"about {', '.join(question.unknown_words)}: no document holds those words")

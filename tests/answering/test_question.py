@@ -2,8 +2,9 @@
 
 import pytest
 
-from assistant.answering.question import BadQuestion, check_question, follow_up_text
-from assistant.types import Intent, Role, SectionKind, Turn
+from assistant.answering.keywords import quoted_phrase
+from assistant.answering.question import BadQuestion, QuestionReader, check_question, follow_up_text
+from assistant.types import Intent, QuoteRole, Role, SectionKind, Turn
 
 from handmade import READER
 
@@ -228,3 +229,28 @@ def test_whose_meaning_is_asked_and_how_many_points_are_not_searched_for(questio
                                       "Wat zijn de drie thema's van de propositie?"])
 def test_a_view_or_a_plain_question_is_searched_as_asked(question):
     assert READER.read(question).retrieval_text == question
+
+
+TITLED = QuestionReader(READER.keywords, READER.vocabulary, ("Investeer in de samenleving", "De propositie"))
+
+
+@pytest.mark.parametrize("question, role, looked_up", [
+    # someone's own words: said, or in the first person, and not asked where they stand
+    ("Mevrouw zegt: 'ik slaap niet meer van de geldzorgen'. Zien gemeenten dat?", QuoteRole.WORDS, ""),
+    ("Een collega zegt dat het niet mag 'vanwege de privacyregels'. Klopt dat?", QuoteRole.WORDS, ""),
+    ("Meneer is boos: 'in die andere wijk krijgen ze alles'. Waarom is dat?", QuoteRole.WORDS, ""),
+    # a document's title: a publication named before it, or most of a title
+    ("Wat vragen gemeenten in het pamflet 'Investeer in de samenleving' van het rijk?", QuoteRole.TITLE, ""),
+    ("Wat zegt de pagina 'Sociaal - speerpunten gemeenten' over wonen?", QuoteRole.TITLE, ""),
+    # a phrase to look up, also in the first person when it is asked where it stands
+    ("Waar stond 'je kansen mogen niet afhangen van je postcode'?", QuoteRole.LOOKUP,
+     "je kansen mogen niet afhangen van je postcode"),
+    ("Ik zoek het citaat 'voldoende en voorspelbaar inkomen'", QuoteRole.LOOKUP, "voldoende en voorspelbaar inkomen"),
+    ("Where does it mention 'health in all policies'?", QuoteRole.LOOKUP, "health in all policies"),
+    # an apostrophe opens no quote
+    ("Welke thema's noemt de propositie en welke aanpak's?", QuoteRole.NONE, ""),
+])
+def test_a_quote_is_a_lookup_a_title_or_someones_words(question, role, looked_up):
+    read = TITLED.read(question)
+    assert (read.quote_role, read.quoted) == (role, looked_up)
+    assert read.title == ("" if role != QuoteRole.TITLE else quoted_phrase(question))

@@ -155,3 +155,17 @@ def test_a_question_about_a_word_no_document_holds_is_refused_even_when_the_voca
     compound = "Wat zeggen de stukken over inkomensbegeleiding?"
     assert judge(result_for(compound, "voorspelbaar inkomen"), THRESHOLD).found
     assert not judge(result_for(compound, "schuldhulp"), THRESHOLD).found
+
+
+def test_a_residents_words_in_quotes_are_no_lookup_but_the_same_words_looked_up_must_stand():
+    said = "Mevrouw zegt: 'ik kan mijn rekeningen niet meer betalen en slaap er slecht van'. Kan de gemeente helpen?"
+    assert judge(result_for(said, "schuldhulp"), THRESHOLD).found
+    looked_up = "Waar staat 'ik kan mijn rekeningen niet meer betalen en slaap er slecht van'?"
+    assert not judge(result_for(looked_up, "schuldhulp"), THRESHOLD).found
+
+
+def test_a_follow_ups_own_words_need_not_be_the_documents():
+    """"Wat gebeurt daar dan?" is about its topic: its verb is no subject the documents lack."""
+    history = (Turn(Role.USER, "Wat doen gemeenten aan schulden?"), Turn(Role.ASSISTANT, "Schuldhulp [1]."))
+    assert judge(result_for("Wat gebeurt daar dan?", "schuldhulp", history=history), THRESHOLD).found
+    assert not judge(result_for("Wat gebeurt er met de grofvuilophaling?", "schuldhulp"), THRESHOLD).found
