@@ -71,8 +71,8 @@ class Settings:
     chroma_token: str = field(default="", repr=False)  # sent as "Authorization: Bearer ..." (never logged)
     chroma_ssl: bool = False  # https to the server
     top_k: int = 5
-    # Below this confidence (cosine similarity + keyword bonus, see retrieval.py): found=false.
-    found_threshold: float = 0.84
+    # The probability (answering/answerability.py: ANSWER_THRESHOLD) from which a question counts as answered
+    found_threshold: float = 0.5
     max_question_chars: int = 2000
     # The chat page (ui.py)
     ui_host: str = "127.0.0.1"

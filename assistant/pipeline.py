@@ -13,11 +13,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from .answering.answer import Answerer
+from .answering.answerability import AnswerabilityModel
 from .answering.compose import Composer
 from .answering.grounding import Grounder
 from .answering.llm import LLMWriter
 from .answering.plain_language import Glossary
 from .answering.question import QuestionReader
+from .answering.relevance import Relevance
 from .answering.retrieval import Corpus, HybridRetriever
 from .answering.vocabulary import DomainVocabulary
 from .config import Settings
@@ -85,7 +87,8 @@ class Pipeline:
             log.warning("The index switched to generation %d, but it does not match the documents here (%s): "
                         "answering from it with the documents read before", self.store.generation.number, reason)
             return True
-        fresh = assemble(self.settings, documents, chunks, self.store, self.answerer.writer)
+        fresh = assemble(self.settings, documents, chunks, self.store, self.answerer.writer,
+                         self.answerer.relevance.model)
         self.documents, self.chunks, self.retriever, self.answerer = (
             fresh.documents, fresh.chunks, fresh.retriever, fresh.answerer)
         log.info("Serving index generation %d (%d passages)", self.store.generation.number, len(chunks))
@@ -161,8 +164,10 @@ def _counted(documents: Iterator[Document], total: int,
     on_document(total, total)
 
 
-def load_pipeline(settings: Settings, build_if_needed: bool = True, progress: bool = True) -> Pipeline:
-    """Everything needed to answer; builds (or finishes) the index when it is not ready."""
+def load_pipeline(settings: Settings, build_if_needed: bool = True, progress: bool = True,
+                  answerability: AnswerabilityModel | None = None) -> Pipeline:
+    """Everything needed to answer; builds (or finishes) the index when it is not ready.
+    `answerability`: the model relevance weighs its evidence with (default: the one shipped)."""
     documents, chunks = read_served(settings, progress)
     store = open_store(settings)
     try:
@@ -173,18 +178,19 @@ def load_pipeline(settings: Settings, build_if_needed: bool = True, progress: bo
         log.info("Index not ready (%s): building it", reason)
         build_index(settings, progress=progress, store=store)
     writer = LLMWriter(settings) if settings.llm_configured else None
-    return assemble(settings, documents, chunks, store, writer)
+    return assemble(settings, documents, chunks, store, writer, answerability)
 
 
 def assemble(settings: Settings, documents: ServedDocuments, chunks: ServedChunks, store: PassageStore,
-             writer: LLMWriter | None) -> Pipeline:
+             writer: LLMWriter | None, answerability: AnswerabilityModel | None = None) -> Pipeline:
     """The answer path around a store and the documents it was built from."""
     corpus = Corpus(chunks, settings.cache_dir / "keywords")
     titles = tuple(d.title for d in documents.descriptions())
     reader = QuestionReader(corpus.keywords, DomainVocabulary.load(), titles)
     retriever = HybridRetriever(store=store, corpus=corpus, reader=reader, k=settings.top_k)
     answerer = Answerer(reader, retriever, store, Composer(corpus.keywords, corpus.following, corpus.preceding),
-                        Grounder(corpus.keywords), documents, writer, settings.found_threshold, settings.llm_timeout,
+                        Grounder(corpus.keywords), documents, writer,
+                        Relevance(corpus.keywords, answerability, settings.found_threshold), settings.llm_timeout,
                         privacy=PersonalDataFilter(names=settings.redact_names), glossary=Glossary.load(),
                         referral=settings.referral_text)
     return Pipeline(settings, documents, chunks, store, retriever, answerer)

@@ -306,8 +306,9 @@ class Verdict:
     """Is the answer in the documents? With the reasons, in English, for the trace."""
 
     found: bool
-    confidence: float
+    confidence: float  # the probability that the documents answer it (answerability.py)
     reasons: tuple[str, ...]
+    evidence: dict[str, float] = field(default_factory=dict, compare=False)  # the measures it weighed
 
 
 NOT_JUDGED = Verdict(False, 0.0, ("not judged yet",))

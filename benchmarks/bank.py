@@ -1,17 +1,19 @@
-"""The question bank, writer by writer, beside the dev set and our own set, with the eval kit's functions.
+"""The question bank, leaving one writer out, beside the dev set and our own set, with the eval kit's functions.
 
-    python benchmarks/bank.py [--bank ../shared/eval/bank] [--show]
+    python benchmarks/bank.py [--eval ../shared/eval] [--show]
 
-Prints, for each writer of the bank (five writers who never saw the code), then their mean, then
-the dev set and our own set: unanswerable refused, answerable found, answer points stated with
-the median answer length in words (over the answerable questions), answerable with a supporting
-citation, and hit@1 / recall@5 of the search (k=10), as `score.py --ask` computes them.
+What is fitted (the answerability model: scripts/train_answerability.py) is fitted on four writers
+of the bank (five writers who never saw the code), the dev set and our own set, and scored on the
+fifth writer, five times; the dev set and our own set are each scored with a model fitted on
+everything else too, and the dev set also with the shipped model (fitted on everything). Prints
+per set: unanswerable refused, answerable found, answer points stated with the median answer
+length in words (over the answerable questions), answerable with a supporting citation, and
+hit@1 / recall@5 of the search (k=10), as `score.py --ask` computes them; and the writers' mean.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 from pathlib import Path
@@ -19,18 +21,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from answers import load_score_module  # noqa: E402
+sys.path.insert(0, str(ROOT / "scripts"))
 
+from answers import load_score_module  # noqa: E402
+from train_answerability import evidence_pipeline, measured, question_sets, train  # noqa: E402
+
+from assistant.answering.answerability import AnswerabilityModel  # noqa: E402
+from assistant.answering.relevance import FEATURES, Relevance  # noqa: E402
 from assistant.config import Settings  # noqa: E402
 from assistant.interfaces.contract import answer_json, parse_history  # noqa: E402
-from assistant.pipeline import load_pipeline  # noqa: E402
 
 SEARCH_DEPTH = 10  # as score.py asks the batch mode
 COLUMNS = ("refused", "found", "points", "words", "supported", "hit@1", "recall@5")
-
-
-def read_items(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def figures(answerer, items: list[dict], score, show: bool = False) -> dict[str, float]:
@@ -60,23 +62,36 @@ def row(name: str, values: dict[str, float]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bank", type=Path, default=ROOT.parent / "shared" / "eval" / "bank")
-    parser.add_argument("--dev", type=Path, default=ROOT.parent / "shared" / "eval" / "dev.jsonl")
+    parser.add_argument("--eval", type=Path, default=ROOT.parent / "shared" / "eval")
     parser.add_argument("--own", type=Path, default=ROOT / "benchmarks" / "own_questions.jsonl")
     parser.add_argument("--show", action="store_true", help="print each question refused or answered wrongly")
     args = parser.parse_args()
-    score = load_score_module(args.bank.parent / "score.py")
-    answerer = load_pipeline(Settings.from_env()).answerer
-    print(f"{'question set':22}{'refused':>8}{'found':>7}{'points':>8}{'words':>6}{'supported':>10}{'hit@1':>7}"
+    score = load_score_module(args.eval / "score.py")
+    settings = Settings.from_env()
+    sets = question_sets(args.eval, args.own)
+    pipeline = evidence_pipeline(settings)
+    rows = {name: measured(pipeline, items) for name, items in sets.items()}
+    answerer, keywords = pipeline.answerer, pipeline.retriever.corpus.keywords
+
+    def scored_without(held_out: str) -> dict[str, float]:
+        others = [name for name in sets if name != held_out]
+        model = train([row for name in others for row in rows[name]],
+                      [item for name in others for item in sets[name]], others)
+        answerer.relevance = Relevance(keywords, model, settings.found_threshold)
+        return figures(answerer, sets[held_out], score, args.show)
+
+    print(f"{'held out':22}{'refused':>8}{'found':>7}{'points':>8}{'words':>6}{'supported':>10}{'hit@1':>7}"
           f"{'recall@5':>9}")
     writers = {}
-    for path in sorted(args.bank.glob("*.jsonl")):
-        writers[path.stem] = figures(answerer, read_items(path), score, args.show)
-        print(row(path.stem, writers[path.stem]), flush=True)
-    if writers:
-        print(row("mean of the writers", {c: statistics.mean(w[c] for w in writers.values()) for c in COLUMNS}))
-    for name, path in (("dev set", args.dev), ("own set", args.own)):
-        print(row(name, figures(answerer, read_items(path), score, args.show)), flush=True)
+    for name in (name for name in sets if name not in ("dev", "own")):
+        writers[name] = scored_without(name)
+        print(row(name, writers[name]), flush=True)
+    print(row("mean of the writers", {c: statistics.mean(w[c] for w in writers.values()) for c in COLUMNS}))
+    print(row("dev set", scored_without("dev")))
+    print(row("own set", scored_without("own")), flush=True)
+    answerer.relevance = Relevance(keywords, AnswerabilityModel.load(features=tuple(FEATURES)),
+                                   settings.found_threshold)
+    print(row("dev set, shipped model", figures(answerer, sets["dev"], score, args.show)))
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
     python benchmarks/own_questions.py [--questions benchmarks/own_questions.jsonl]
 
-`own_questions.jsonl` holds 70 questions the documents answer and 63 they do not, in the three
+`own_questions.jsonl` holds 70 questions the documents answer and 87 they do not (24 of them off topic), in the three
 users' styles (staff; front desk passing on a resident's words, with names and towns; citation
 lookup from a half-remembered phrase), written from our own reading of the documents and of
 municipal practice, not from the eval set. Each line has the eval set's fields plus `split`:

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from assistant.answering.question import QuestionReader  # noqa: E402
-from assistant.answering.relevance import judge  # noqa: E402
+from assistant.answering.relevance import Relevance  # noqa: E402
 from assistant.answering.retrieval import HybridRetriever  # noqa: E402
 from assistant.config import Settings  # noqa: E402
 from assistant.pipeline import load_pipeline  # noqa: E402
@@ -47,7 +47,7 @@ CONFIGURATIONS: dict[str, dict] = {
     "  same + sentence vectors (small to big)": {"sentence_weight": 1.0},
     "  same + sentence vectors at half weight": {"sentence_weight": 0.5},
 }
-THRESHOLDS = (0.80, 0.82, 0.83, 0.84, 0.85, 0.86, 0.88)
+THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7)  # the answerability probability (FOUND_THRESHOLD)
 
 
 def load_score_module(path: Path):
@@ -58,14 +58,14 @@ def load_score_module(path: Path):
 
 
 def run(retriever: HybridRetriever, items: list[dict], reader: QuestionReader,
-        threshold: float) -> tuple[list[list[dict]], list[dict], list[float]]:
+        relevance: Relevance) -> tuple[list[list[dict]], list[dict], list[float]]:
     """Retrieval and the relevance verdict alone (no re-ranking by composition: see answers.py)."""
     ranked, outs, seconds = [], [], []
     for item in items:
         history = [Turn(Role(t["role"]), t["content"]) for t in item.get("history", [])]
         start = time.perf_counter()
         result = retriever.search(reader.read(item["question"], history), k=10)
-        result.verdict = judge(result, threshold)
+        result.verdict = relevance.judge(result)
         seconds.append(time.perf_counter() - start)
         ranked.append([{"source": p.chunk.source, "text": p.chunk.text} for p in result.passages])
         outs.append({"found": result.found, "confidence": result.confidence})
@@ -84,6 +84,7 @@ def main() -> None:
     pipeline = load_pipeline(Settings.from_env().checked())
     default = pipeline.retriever
     threshold = pipeline.settings.found_threshold
+    relevance = pipeline.answerer.relevance
     readers = {True: default.reader, False: QuestionReader(default.corpus.keywords, None)}
     default.search(default.reader.read("opwarmen"))  # the first call loads the model's lazy parts
 
@@ -95,7 +96,7 @@ def main() -> None:
     for name, changes in CONFIGURATIONS.items():
         with_vocabulary = changes.get("vocabulary", True) is not None
         retriever = default.model_copy(update={k: v for k, v in changes.items() if k != "vocabulary"})
-        ranked, outs, seconds = run(retriever, items, readers[with_vocabulary], threshold)
+        ranked, outs, seconds = run(retriever, items, readers[with_vocabulary], relevance)
         metrics = score.rank_metrics(ranked, items)
         refused, found = score.abstention(outs, items)
         median_ms = statistics.median(seconds) * 1000
@@ -107,7 +108,7 @@ def main() -> None:
 
     print(f"\nfound threshold (default {threshold}): refused / found of the default")
     for other in THRESHOLDS:
-        _, outs, _ = run(default, items, default.reader, other)
+        _, outs, _ = run(default, items, default.reader, Relevance(relevance.keywords, relevance.model, other))
         refused, found = score.abstention(outs, items)
         print(f"  {other:.2f}: refused {refused:.2f}, found {found:.2f}")
         figures[f"threshold {other:.2f}"] = {"refused": refused, "found": found}

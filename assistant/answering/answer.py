@@ -55,7 +55,7 @@ from .prompts import (
     REFUSAL_CORE,
 )
 from .question import QuestionReader
-from .relevance import holds_lookup, judge
+from .relevance import Relevance, holds_lookup
 from .retrieval import HybridRetriever
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ class Answerer:
 
     def __init__(self, reader: QuestionReader, retriever: HybridRetriever, store: PassageStore,
                  composer: Composer, grounder: Grounder, documents: Mapping[str, Document],
-                 writer: LLMWriter | None, found_threshold: float, timeout: float = 60.0,
+                 writer: LLMWriter | None, relevance: Relevance, timeout: float = 60.0,
                  privacy: PersonalDataFilter | None = None, glossary: Glossary | None = None, referral: str = ""):
         self.privacy = privacy or PersonalDataFilter()
         self.glossary = glossary or Glossary([])
@@ -80,7 +80,7 @@ class Answerer:
         self.grounder = grounder
         self.documents = documents
         self.writer = writer
-        self.found_threshold = found_threshold
+        self.relevance = relevance
         self.timeout = timeout
 
     @property
@@ -113,7 +113,7 @@ class Answerer:
         candidates = self.composer.candidates(question, result.passages, vectors, result.query_vector, RERANK_DEPTH)
         result.passages = self.composer.rerank(question, result.passages, candidates)[:k]
         trace.add("rerank", passages=[_label(p) for p in result.passages[:5]])
-        result.verdict = judge(result, self.found_threshold)
+        result.verdict = self.relevance.judge(result)
         trace.add("relevance", found=result.found, confidence=round(result.confidence, 4),
                   reasons=list(result.verdict.reasons))
         return result, vectors

@@ -1,109 +1,189 @@
 """Is the answer in the documents? A verdict with its reasons.
 
-Five rules, each a reason in the verdict (and so in the answer's trace):
+The stage measures the evidence (`Relevance.evidence`) and a learned model weighs it
+(answerability.py): no single measure vetoes. What it measures:
 
-1. **Confidence.** e5's cosine similarities are compressed (off-topic Dutch questions still reach
-   0.75-0.83), so the best similarity, plus a bonus when BM25 found clear keyword evidence, must
-   reach FOUND_THRESHOLD. This keeps out what is off topic ("Hoe bak ik pannenkoeken?").
-2. **The asked-for fact.** A question that asks for an amount, a date, a duration, a contact, a
-   procedure, a place or a person (answer_types.py) needs such a fact in a sentence about its
-   focus among the best passages (a follow-up's focus includes its topic's). On-topic questions
-   the documents cannot answer are mostly of this kind ("hoeveel euro is die 2%?", "tot wanneer
-   kan ik ... aanvragen?"). A bibliography entry's year answers only a question about a source
-   ("uit welk jaar is dat rapport?").
-3. **Names.** A question about a name no document contains ("wat vindt minister X", "wie is X")
-   is not answered; a name that is only context (a resident's name, their town) does not count.
-4. **The subject.** A question with no distinctive word the documents hold, no everyday word the
-   vocabulary translates, but words no document contains ("kat laten chippen", "grofvuil",
-   "herindeling") is about something the documents do not cover, however close its phrasing. So
-   is a question about a word no document holds ("wat is de rol van de huisarts?", "wat staat er
-   over eenzaamheid?"), even where the vocabulary translates it for a resident's story, unless
-   one of the best passages holds the words it is a compound of.
-5. **A quoted phrase.** A citation lookup that quotes a phrase ("waar staat 'de burger als
-   klant'?") is answered only when the phrase stands in one of the best passages, as typed or
-   half-remembered: a sentence matches it closely character by character (a word misremembered
-   still matches), or holds most of its words (the words in another order). A phrase made of
-   the documents' vocabulary but said nowhere is close in meaning to many passages, so
-   similarity alone would find it. A lookup that names its topic instead ("de passage over
-   windmolens en zonneparken") needs a passage that holds most of the topic's words; one that says
-   what the passage says ("waar stond dat gemeenten geen uitvoeringsloket zijn?") needs a sentence
-   that holds most of its words. A lookup
-   that a passage holds is not refused by rule 4 for a misremembered word no document holds.
+- **Closeness.** e5's best cosine similarity of a passage or sentence (compressed: off-topic Dutch
+  questions still reach 0.75-0.83), the best BM25 score of the question's own words, and how far the
+  best passage stands ahead of the fifth.
+- **The asked-for fact.** A question that asks for an amount, a date, a duration, a contact, a
+  procedure, a place or a person (answer_types.py) needs such a fact in a sentence about its focus
+  among the best passages (a follow-up's focus includes its topic's); measured is whether one holds
+  it and how much of the question's focus stands beside it ("hoeveel kinderen ..." held by a number
+  of adults is a near miss). A bibliography entry's year answers only a question about a source.
+- **A looked-up phrase.** A citation lookup ("waar staat 'de burger als klant'?") should stand in
+  one of the best passages, as typed or half-remembered: the best character match of a sentence and
+  the share of its words one sentence holds (for a topic: one passage). A resident's words or a
+  document's title in quotes are no lookup (question.py).
+- **What the documents do not hold.** A question whose words no document holds ("kat laten
+  chippen"), a subject no document names ("de rol van de huisarts") unless a passage holds the words
+  of its compound, a name it asks about that no document contains ("wat vindt minister X"), the
+  share of its rarer words no best passage holds, and what happened after the documents were written
+  ("is dat inmiddels overgenomen?").
+
+How the question is put (a follow-up, a first-person story, a resident's name or town, English) is
+not measured: it says nothing about whether the documents hold the answer, and a model given it
+learned who wrote the questions it was trained on.
 """
 
 from __future__ import annotations
 
+import math
+import re
+
 from rapidfuzz import fuzz
 
-from ..types import Passage, Question, SearchResult, Verdict, is_reference_entry
+from ..types import Passage, Question, QuoteRole, SearchResult, Verdict, is_reference_entry
 from .answer_types import holds
-from .keywords import fold, plain, word_stems
+from .answerability import ANSWER_THRESHOLD, DEFAULT_MODEL, AnswerabilityModel
+from .keywords import DutchKeywordIndex, fold, plain, word_stems
 
 KEYWORD_EVIDENCE = 2.0  # a BM25 score that only real keyword matches reach
-KEYWORD_BONUS = 0.03
 EVIDENCE_PASSAGES = 3  # how many of the best passages may hold the asked-for fact
 QUOTE_PASSAGES = 5  # how many of the best passages may hold a quoted phrase
 QUOTE_MATCH = 75  # rapidfuzz partial_ratio (0-100) from which a sentence holds the phrase as remembered
 QUOTE_WORDS = 0.75  # or the share of the phrase's content words a sentence holds (a topic's: a passage)
 CLAIM_WORDS = 0.6  # the share of a claim's content words one sentence must hold (a word misremembered)
+COVERAGE_PASSAGES = 3  # the passages whose words count as holding the question's words
+GAP_RANK = 5  # the passage the best one is measured against
+PUNCTUATION = "?.,!:;'\"()"
+# What happened after the documents were written: a reaction, an outcome, "inmiddels"
+# (no year: the documents' own plans and projections run to 2026 and 2040)
+AFTER_PUBLICATION = re.compile(r"\b(?:inmiddels|uiteindelijk|sindsdien|intussen|nog steeds|reageerde\w*|reactie"
+                               r"|overgenomen|regeerakkoord|nieuwe kabinet)\b")
+
+# The measures, in the model's order, each with the words a person reads in the trace
+FEATURES = {
+    "similarity": "closeness of the best passage (e5)",
+    "keyword_best": "keyword score of the question's own words",
+    "keyword_evidence": "clear keyword evidence",
+    "dense_gap": "lead of the best passage over the fifth",
+    "asks_fact": "asks for a specific fact",
+    "fact_missing": "no sentence about its focus holds the fact",
+    "fact_focus": "share of the focus beside the fact",
+    "lookup": "looks up a phrase",
+    "lookup_held": "a passage holds the phrase",
+    "lookup_match": "character match of the phrase",
+    "lookup_share": "share of the phrase's words in one sentence",
+    "quoted_title": "quotes a document's title",
+    "quoted_words": "quotes someone's own words",
+    "unknown_only": "only words no document holds",
+    "unknown_subject": "asks about a word no document holds",
+    "asks_about_name": "asks about a name no document holds",
+    "uncovered": "share of its rarer words no best passage holds",
+    "uncovered_rarest": "rarity of the rarest word no best passage holds",
+    "after_publication": "asks what happened after the documents",
+}
 
 
-def judge(result: SearchResult, found_threshold: float) -> Verdict:
-    question, signals = result.question, result.signals
-    confidence = signals.similarity + (KEYWORD_BONUS if signals.keyword_best >= KEYWORD_EVIDENCE else 0.0)
-    reasons, found = [], True
-    if confidence >= found_threshold:
-        reasons.append(f"confidence {confidence:.3f} >= {found_threshold}")
-    else:
-        found = False
-        reasons.append(f"confidence {confidence:.3f} < {found_threshold}: not about these documents")
-    if question.expected:
-        wanted = ", ".join(f.name + (f" ({f.role})" if f.role else "") for f in question.expected)
-        sentence = fact_sentence(result)
-        if sentence is None:
-            found = False
-            reasons.append(f"asks for {wanted}: no sentence about its focus holds one")
-        else:
-            reasons.append(f"asks for {wanted}: held by {sentence[:120]!r}")
-    looked_up = None  # a lookup's verdict: a passage says what it looks up, or none does
-    if question.lookup:
-        phrase = question.lookup
-        match, share = quote_match(phrase, result.passages, whole_passage=phrase == question.topic)
-        looked_up = _holds(question, match, share)
-        found = found and looked_up
-        reasons.append(f"looks up {phrase!r}: best match {match:.0f}, words {share:.2f} "
-                       + ("- a passage holds it" if looked_up else "- no passage says it"))
-    if not question.topic_focus and not question.cues and question.unknown_words and not looked_up:
-        # a lookup that a passage holds is about the documents, a misremembered word notwithstanding
-        found = False
-        reasons.append(f"about {', '.join(question.unknown_words)}: no document holds those words")
-    unheld = [word for word, parts in question.unknown_subjects if not _held_as_parts(parts, result.passages)]
-    if unheld and not looked_up:
-        found = False
-        reasons.append(f"asks about {', '.join(unheld)}: no document holds the word")
-    if question.asks_about_name:
-        found = False
-        reasons.append(f"asks about a name no document contains: {', '.join(question.unknown_names)}")
-    elif question.unknown_names:
-        reasons.append(f"names taken as context: {', '.join(question.unknown_names)}")
-    return Verdict(found, confidence, tuple(reasons))
+class Relevance:
+    """The relevance stage: the evidence of a search result, weighed by the answerability model."""
+
+    def __init__(self, keywords: DutchKeywordIndex, model: AnswerabilityModel | None = None,
+                 threshold: float = ANSWER_THRESHOLD):
+        self.keywords = keywords
+        self.model = model or AnswerabilityModel.load(DEFAULT_MODEL, tuple(FEATURES))
+        self.threshold = threshold
+
+    def judge(self, result: SearchResult) -> Verdict:
+        values, notes = self.evidence(result)
+        probability = self.model.probability(values)
+        found = probability >= self.threshold
+        weighed = ", ".join(f"{FEATURES[name]} {values[name]:.2f} ({share:+.1f})"
+                            for name, share in self.model.weighed_most(values))
+        reasons = (f"answerable with probability {probability:.2f} {'>=' if found else '<'} {self.threshold:.2f}"
+                   + ("" if found else ": not in these documents"), f"weighed most: {weighed}", *notes)
+        return Verdict(found, probability, reasons, values)
+
+    def evidence(self, result: SearchResult) -> tuple[dict[str, float], list[str]]:
+        """The measures the model weighs, and notes a person reads in the trace."""
+        question, signals = result.question, result.signals
+        notes = []
+        fact, fact_focus = fact_sentence(result) if question.expected else (None, 0.0)
+        if question.expected:
+            wanted = ", ".join(f.name + (f" ({f.role})" if f.role else "") for f in question.expected)
+            notes.append(f"asks for {wanted}: " + (f"held by {fact[:120]!r}" if fact else
+                                                   "no sentence about its focus holds one"))
+        match = share = 0.0
+        looked_up = False
+        if question.lookup:
+            match, share = quote_match(question.lookup, result.passages,
+                                       whole_passage=question.lookup == question.topic)
+            looked_up = _holds(question, match, share)
+            notes.append(f"looks up {question.lookup!r}: best match {match:.0f}, words {share:.2f} "
+                         + ("- a passage holds it" if looked_up else "- no passage says it"))
+        if question.quote_role in (QuoteRole.TITLE, QuoteRole.WORDS):
+            notes.append(f"quotes {'a title' if question.quote_role == QuoteRole.TITLE else 'own words'}, "
+                         "not a phrase to look up")
+        unknown_only = not question.topic_focus and not question.cues and bool(question.unknown_words)
+        if unknown_only:
+            notes.append(f"about {', '.join(question.unknown_words)}: no document holds those words")
+        unheld = [word for word, parts in question.unknown_subjects if not _held_as_parts(parts, result.passages)]
+        if unheld:
+            notes.append(f"asks about {', '.join(unheld)}: no document holds the word")
+        if question.asks_about_name:
+            notes.append(f"asks about a name no document contains: {', '.join(question.unknown_names)}")
+        elif question.unknown_names:
+            notes.append(f"names taken as context: {', '.join(question.unknown_names)}")
+        after = bool(AFTER_PUBLICATION.search(fold(question.text)))
+        if after:
+            notes.append("asks what happened after the documents were written")
+        dense = [score for _, score in signals.dense_top]
+        uncovered, rarest = self.uncovered(question, result.passages)
+        values = {
+            "similarity": signals.similarity, "keyword_best": math.log1p(signals.keyword_best),
+            "keyword_evidence": float(signals.keyword_best >= KEYWORD_EVIDENCE),
+            "dense_gap": dense[0] - dense[GAP_RANK - 1] if len(dense) >= GAP_RANK else 0.0,
+            "asks_fact": float(bool(question.expected)), "fact_missing": float(bool(question.expected) and not fact),
+            "fact_focus": fact_focus, "lookup": float(bool(question.lookup)), "lookup_held": float(looked_up),
+            "lookup_match": match / 100, "lookup_share": share,
+            "quoted_title": float(question.quote_role == QuoteRole.TITLE),
+            "quoted_words": float(question.quote_role == QuoteRole.WORDS),
+            "unknown_only": float(unknown_only), "unknown_subject": float(bool(unheld)),
+            "asks_about_name": float(question.asks_about_name),
+            "uncovered": uncovered, "uncovered_rarest": rarest, "after_publication": float(after),
+        }
+        return values, notes
+
+    def uncovered(self, question: Question, passages: list[Passage]) -> tuple[float, float]:
+        """The rarity-weighted share of the question's words that none of the best passages holds,
+        and the rarity of the rarest such word (as a share of the rarity of a word no text holds).
+        Names no document holds are left out: a resident's name or town is context, and a name asked
+        about is measured apart."""
+        names = {fold(name) for name in question.unknown_names}
+        kept = [word for word in question.text.split() if fold(word.strip(PUNCTUATION)) not in names]
+        wanted = set(self.keywords.tokens(" ".join(kept)))
+        if not wanted:
+            return 0.0, 0.0
+        held = set()
+        for chunk in _evidence_chunks(passages, COVERAGE_PASSAGES):
+            held.update(self.keywords.tokens(chunk.text))
+        rarity = {token: self.keywords.rarity(token) for token in wanted}
+        missing = [rarity[token] for token in wanted - held]
+        unseen = self.keywords.rarity("")  # a token no text holds: rarest of all
+        return sum(missing) / sum(rarity.values()), max(missing, default=0.0) / unseen
 
 
-def fact_sentence(result: SearchResult) -> str | None:
-    """The first sentence among the best passages that is about the question's focus and holds
-    every kind of fact it asks for; None when there is none."""
+def fact_sentence(result: SearchResult) -> tuple[str | None, float]:
+    """The sentence among the best passages that is about the question's focus and holds every kind
+    of fact it asks for, the one with most of the focus beside it, with that share; (None, 0.0)
+    when there is none."""
     question = result.question
+    best, best_share = None, 0.0
     for chunk in _evidence_chunks(result.passages):
         for sentence in chunk.sentence_texts():
             if not question.about_sources and is_reference_entry(sentence):
                 continue  # "VNG, 'Titel' (2023)": the year a source appeared answers no other question
             # a follow-up's fact may be about its topic ("hoe groot is dat verband?" after a
             # question about debts and domestic violence)
-            about_subject = not question.topic_focus or question.topic_focus & word_stems(sentence)
+            stems = word_stems(sentence)
+            about_subject = not question.topic_focus or question.topic_focus & stems
             folded = fold(sentence)
             if about_subject and all(holds(fact, sentence, folded) for fact in question.expected):
-                return sentence
-    return None
+                share = len(question.topic_focus & stems) / len(question.topic_focus) if question.topic_focus else 1.0
+                if best is None or share > best_share:
+                    best, best_share = sentence, share
+    return best, best_share
 
 
 def _evidence_chunks(passages: list[Passage], depth: int = EVIDENCE_PASSAGES):
