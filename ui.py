@@ -222,8 +222,7 @@ def answer_messages(answer: Answer, tell_personal_data: bool = False) -> list[di
     if tell_personal_data:
         body = f"*{as_text(personal_data_notice(answer.personal_data))}*\n\n{body}"
     messages = [{"role": "assistant", "content": body}]
-    if answer.found:
-        messages += [source_message(passage) for passage in answer.cited_passages]
+    messages += [source_message(passage) for passage in answer.cited_passages]
     return messages + ([trace_message(answer)] if answer.trace else [])
 
 
@@ -367,7 +366,7 @@ def build_page(pipeline: Pipeline, throttle: LoginThrottle | None = None) -> gr.
         if not conversation.exchanges:
             return "", "", gr.update(choices=[], value=None)
         last = conversation.answers[-1]
-        sources = [(source_label(p), p.number) for p in last.cited_passages] if last.found else []
+        sources = [(source_label(p), p.number) for p in last.cited_passages]
         return (answer_as_text(last), conversation_markdown(conversation.answers, TITLE),
                 gr.update(choices=sources, value=sources[0][1] if sources else None))
 

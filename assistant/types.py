@@ -395,6 +395,8 @@ class Answer:
     glossary: list[GlossaryEntry] = field(default_factory=list)  # resident answers: the hard words explained
     reading_level: ReadingLevel | None = None  # resident answers written by an LLM: its lead measured
     referral: str = ""  # the municipality's own line for the resident (REFERRAL_TEXT)
+    # not found, but the documents speak about the topic: what they leave out, then the closest passage
+    partial: bool = False
 
     @property
     def cited_passages(self) -> list[NumberedPassage]:

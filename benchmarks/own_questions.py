@@ -2,11 +2,14 @@
 
     python benchmarks/own_questions.py [--questions benchmarks/own_questions.jsonl]
 
-`own_questions.jsonl` holds 70 questions the documents answer and 87 they do not (24 of them off topic), in the three
-users' styles (staff; front desk passing on a resident's words, with names and towns; citation
-lookup from a half-remembered phrase), written from our own reading of the documents and of
-municipal practice, not from the eval set. Each line has the eval set's fields plus `split`:
-thresholds are looked at on the calibration half only; the test half is reported beside it.
+`own_questions.jsonl` holds 80 questions the documents answer (10 of them a resident's situation
+told without a question) and 87 they do not (24 of them off topic), in the three users' styles
+(staff; front desk passing on a resident's words, with names and towns; citation lookup from a
+half-remembered phrase), written from our own reading of the documents and of municipal practice,
+not from the eval set. Each line has the eval set's fields plus `split`: rules were looked at on
+the calibration half only; the test half is reported beside it. The answerability model is
+trained on both halves (scripts/train_answerability.py); benchmarks/bank.py scores the set with
+a model trained without it.
 Prints per half: refused (unanswerable), found (answerable), hit@1, recall@5 and MRR@10 of the
 answers' passages, answerable with a supporting citation, quotes verbatim.
 """

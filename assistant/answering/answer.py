@@ -4,7 +4,7 @@
     llm.py        with an LLM: a follow-up or a foreign question rewritten for retrieval
     retrieval.py  dense + Dutch keywords, fused; near-duplicates grouped
     compose.py    the best passages re-ranked by their best sentence
-    relevance.py  is it in the documents? a verdict with its reasons; if not: the refusal
+    relevance.py  is it in the documents? the evidence, weighed by a learned model; if not: the refusal
     compose.py    the passages answer: the sentences and list items that answer
     llm.py        with an LLM: a short lead written from the passages, streamed ...
     grounding.py  ... of which only the claims their cited passage supports are shown
@@ -44,13 +44,17 @@ from .grounding import Claim, Grounder, claims
 from .llm import LLMFailure, LLMWriter
 from .plain_language import Glossary, reading_level
 from .prompts import (
+    CLOSEST_PASSAGE,
     CLOSEST_TOPICS,
     EXPLAIN_NEEDS_LLM,
+    FACT_NAMES,
     FOREIGN_QUESTION_NOTICE,
     LLM_FAILED_NOTICE,
     LLM_NO_ANSWER_NOTICE,
     LOCATION,
     NOT_B1_NOTICE,
+    NOT_STATED,
+    NOT_STATED_SINCE,
     REFUSAL,
     REFUSAL_CORE,
 )
@@ -61,6 +65,12 @@ from .retrieval import HybridRetriever
 log = logging.getLogger(__name__)
 
 LLM_PASSAGES = 5  # at most this many of the passages answer's passages are sent to the LLM
+# From this e5 similarity the documents speak about the question's topic: a refused question that
+# asks for a fact they lack, or for what happened later, gets the closest passage (a partial answer)
+PARTIAL_MIN_SIMILARITY = 0.84
+PARTIAL_SENTENCES = 1
+# the question is about something the documents do not cover at all: no closest passage then
+OFF_TOPIC_EVIDENCE = ("unknown_only", "unknown_subject", "asks_about_name")
 
 
 class Answerer:
@@ -145,7 +155,14 @@ class Answerer:
                   personal_data_left_out=[kind.name for kind in redaction.kinds])
         question = self.rewritten(question, deadline, trace)
         result, vectors = self._search(question, None, trace)
-        if not result.found:
+        missing = not result.found and what_is_missing(question, result.verdict.evidence)
+        if missing:
+            composition = self.composer.compose(question, result.passages, vectors, result.query_vector)
+            composition.units = composition.units[:PARTIAL_SENTENCES]
+            answer = self.partial_answer(question, composition, missing)
+            trace.add("composition", partial=missing, kept=[_unit_label(u.chunk, u.span, u.item)
+                                                            for u in composition.units])
+        elif not result.found:
             answer = self.refusal(question, result.passages, self.mode)
         else:
             composition = self.composer.compose(question, result.passages, vectors, result.query_vector)
@@ -205,6 +222,14 @@ class Answerer:
         topics = list(dict.fromkeys(p.chunk.section_path or p.chunk.title for p in passages[:3]))
         text = REFUSAL + ("\n\n" + CLOSEST_TOPICS + "\n" + "\n".join(f"- {t}" for t in topics) if topics else "")
         return Answer(question.text, False, mode, text, [], numbered(passages, self.documents))
+
+    def partial_answer(self, question: Question, composition: Composition, missing: str) -> Answer:
+        """What the documents leave out first, then the closest passage they do hold, cited."""
+        closest = self.passages_answer(question, composition)
+        if not closest.citations:
+            return self.refusal(question, [p.passage for p in closest.passages], self.mode)
+        text = f"{missing}\n\n{CLOSEST_PASSAGE}\n{closest.text}"
+        return Answer(question.text, False, Mode.PASSAGES, text, closest.citations, closest.passages, partial=True)
 
     def passages_answer(self, question: Question, composition: Composition) -> Answer:
         """The composed sentences as verbatim quotes, each with the number of its passage; a list
@@ -295,6 +320,18 @@ class Answerer:
         passage.highlights.append(grounding.span)
         citations += [c for c in cite(passage, pieces, self.documents) if c not in citations]
         kept.append(with_marker(grounding.claim.text, grounding.number))  # a quotation may stand for the claim
+
+
+def what_is_missing(question: Question, evidence: Mapping[str, float]) -> str:
+    """For a refused question the documents do speak about: what they leave out, in Dutch ("" for
+    a question about something they do not cover, or a lookup)."""
+    if (question.lookup or evidence.get("similarity", 0.0) < PARTIAL_MIN_SIMILARITY
+            or any(evidence.get(name) for name in OFF_TOPIC_EVIDENCE)):
+        return ""
+    if evidence.get("fact_missing"):
+        names = list(dict.fromkeys(FACT_NAMES.get(fact.name, fact.name) for fact in question.expected))
+        return NOT_STATED.format(what=" of ".join(names))
+    return NOT_STATED_SINCE if evidence.get("after_publication") else ""
 
 
 def excerpt(passage: NumberedPassage) -> str:

@@ -9,6 +9,13 @@ lending them content.
 REFUSAL = "Dat staat niet in de documenten die ik kan doorzoeken."
 REFUSAL_CORE = "staat niet in de documenten"  # small models vary the first word ("Het staat niet …")
 CLOSEST_TOPICS = "Wel staat er iets over:"
+# A partial answer: the documents speak about the topic, not about what is asked
+NOT_STATED = "De documenten noemen geen {what}."
+NOT_STATED_SINCE = "De documenten zeggen niet wat er na hun verschijnen is gebeurd."
+CLOSEST_PASSAGE = "Wel staat er:"
+FACT_NAMES = {"bedrag": "bedrag", "kloktijd": "tijden", "datum": "datum", "duur": "termijn", "aantal": "aantal",
+              "contact": "contactgegevens", "procedure": "aanvraagprocedure", "plaats": "plaats",
+              "persoon": "naam", "namen": "namen"}
 LOCATION = "Vindplaats"  # opens the answer to "in welk stuk staat dat?": the document and section
 EMPTY_QUESTION = "Typ eerst een vraag, bijvoorbeeld: Wat vragen gemeenten van het rijk voor de jeugdhulp?"
 QUESTION_TOO_LONG = "Uw vraag is te lang ({length} tekens). Houd het bij maximaal {limit} tekens."

@@ -37,6 +37,7 @@ from ..types import Passage, Question, QuoteRole, SearchResult, Verdict, is_refe
 from .answer_types import holds
 from .answerability import ANSWER_THRESHOLD, DEFAULT_MODEL, AnswerabilityModel
 from .keywords import DutchKeywordIndex, fold, plain, word_stems
+from .vocabulary import key_matches
 
 KEYWORD_EVIDENCE = 2.0  # a BM25 score that only real keyword matches reach
 EVIDENCE_PASSAGES = 3  # how many of the best passages may hold the asked-for fact
@@ -47,6 +48,7 @@ CLAIM_WORDS = 0.6  # the share of a claim's content words one sentence must hold
 COVERAGE_PASSAGES = 3  # the passages whose words count as holding the question's words
 GAP_RANK = 5  # the passage the best one is measured against
 PUNCTUATION = "?.,!:;'\"()"
+CUES_COUNTED = 3  # vocabulary cues count up to this many
 # What happened after the documents were written: a reaction, an outcome, "inmiddels"
 # (no year: the documents' own plans and projections run to 2026 and 2040)
 AFTER_PUBLICATION = re.compile(r"\b(?:inmiddels|uiteindelijk|sindsdien|intussen|nog steeds|reageerde\w*|reactie"
@@ -57,6 +59,7 @@ FEATURES = {
     "similarity": "closeness of the best passage (e5)",
     "keyword_best": "keyword score of the question's own words",
     "keyword_evidence": "clear keyword evidence",
+    "cues": "everyday words the vocabulary translates into the documents' terms",
     "dense_gap": "lead of the best passage over the fifth",
     "asks_fact": "asks for a specific fact",
     "fact_missing": "no sentence about its focus holds the fact",
@@ -133,6 +136,7 @@ class Relevance:
         values = {
             "similarity": signals.similarity, "keyword_best": math.log1p(signals.keyword_best),
             "keyword_evidence": float(signals.keyword_best >= KEYWORD_EVIDENCE),
+            "cues": float(min(len(question.cues), CUES_COUNTED)),
             "dense_gap": dense[0] - dense[GAP_RANK - 1] if len(dense) >= GAP_RANK else 0.0,
             "asks_fact": float(bool(question.expected)), "fact_missing": float(bool(question.expected) and not fact),
             "fact_focus": fact_focus, "lookup": float(bool(question.lookup)), "lookup_held": float(looked_up),
@@ -148,10 +152,12 @@ class Relevance:
     def uncovered(self, question: Question, passages: list[Passage]) -> tuple[float, float]:
         """The rarity-weighted share of the question's words that none of the best passages holds,
         and the rarity of the rarest such word (as a share of the rarity of a word no text holds).
-        Names no document holds are left out: a resident's name or town is context, and a name asked
-        about is measured apart."""
+        Left out: names no document holds (a resident's name or town is context, a name asked about
+        is measured apart) and the everyday words the vocabulary translates into the documents' terms."""
         names = {fold(name) for name in question.unknown_names}
-        kept = [word for word in question.text.split() if fold(word.strip(PUNCTUATION)) not in names]
+        keys = [key for cue in question.cues for key in cue.split()]
+        kept = [word for word in question.text.split() if (folded := fold(word.strip(PUNCTUATION))) not in names
+                and not any(key_matches(key, folded) for key in keys)]
         wanted = set(self.keywords.tokens(" ".join(kept)))
         if not wanted:
             return 0.0, 0.0

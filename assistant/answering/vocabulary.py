@@ -29,9 +29,14 @@ class Expansion:
 
 
 def _word_present(key: str, question_words: set[str]) -> bool:
+    return any(key_matches(key, word) for word in question_words)
+
+
+def key_matches(key: str, word: str) -> bool:
+    """Whether a folded word is the key word: the same, an inflection, or a word it begins ("huur*")."""
     if key.endswith("*"):
-        return any(w.startswith(key[:-1]) for w in question_words)
-    return any(key + ending in question_words for ending in INFLECTIONS)
+        return word.startswith(key[:-1])
+    return any(word == key + ending for ending in INFLECTIONS)
 
 
 class DomainVocabulary:

@@ -73,6 +73,8 @@ class CitationOut(BaseModel):
 class AskResponse(BaseModel):
     model_config = ConfigDict(extra="allow")  # notice, glossary, referral, personal_data_left_out, ...
     found: bool
+    partial: bool = Field(description="Not found, but the documents speak about the topic: the answer says "
+                                      "what they leave out and cites the closest passage")
     mode: Literal["llm", "passages"]
     answer: str
     citations: list[CitationOut]

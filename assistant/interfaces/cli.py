@@ -52,7 +52,9 @@ def render_answer(answer: Answer) -> str:
         lines += [answer.referral, ""]
     if answer.personal_data:
         lines += [f"({personal_data_notice(answer.personal_data)})", ""]
-    if answer.found and answer.passages:
+    if answer.partial:
+        lines += [f"{SOURCES_HEADING}:"] + [f"[{p.number}] {p.reference}" for p in answer.cited_passages] + [""]
+    elif answer.found and answer.passages:
         lines.append(f"{SOURCES_HEADING}:")
         for p in answer.passages:
             text = p.chunk.text

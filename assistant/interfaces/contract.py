@@ -52,6 +52,7 @@ def search_json(result: SearchResult) -> dict:
 def answer_json(answer: Answer) -> dict:
     out = {
         "found": answer.found,
+        "partial": answer.partial,
         "mode": answer.mode.value,
         "answer": answer.text,
         "citations": [{"source": c.source, "quote": c.quote, "number": c.number} for c in answer.citations],

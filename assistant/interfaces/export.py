@@ -25,7 +25,7 @@ def answer_as_text(answer: Answer) -> str:
         lines += ["", f"{GLOSSARY_HEADING}:"] + [f"- {e.term}: {e.explanation}" for e in answer.glossary]
     if answer.referral:
         lines += ["", answer.referral]
-    if answer.found and answer.cited_passages:
+    if answer.cited_passages:
         lines += ["", f"{SOURCES_HEADING}:"] + [f"[{p.number}] {p.reference}" for p in answer.cited_passages]
     return "\n".join(lines).strip() + "\n"
 
@@ -46,7 +46,7 @@ def conversation_markdown(answers: list[Answer], title: str, now: datetime | Non
                 f"- **{_escaped(e.term)}**: {_escaped(e.explanation)}" for e in answer.glossary))
         if answer.referral:
             parts.append(_escaped(answer.referral))
-        if answer.found and answer.cited_passages:
+        if answer.cited_passages:
             parts.append(f"**{SOURCES_HEADING}**\n\n" + "\n".join(
                 f"- \\[{p.number}\\] {_escaped(p.reference)}" for p in answer.cited_passages))
         parts.append(f"*{ANSWER_LABELS[answer.mode]}*")

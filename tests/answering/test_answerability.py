@@ -6,11 +6,12 @@ import json
 
 import pytest
 
+from assistant.answering.answer import what_is_missing
 from assistant.answering.answerability import DEFAULT_MODEL, AnswerabilityModel, ModelError, fit
 from assistant.answering.relevance import FEATURES
 from assistant.types import Role, Turn
 
-from handmade import RELEVANCE, result_for
+from handmade import READER, RELEVANCE, result_for
 
 
 def test_the_shipped_model_weighs_the_measures_the_code_computes():
@@ -73,3 +74,22 @@ def test_a_follow_up_that_starts_a_new_topic_is_judged_on_its_own_words():
     history = (Turn(Role.USER, "Wat doen gemeenten aan schulden?"), Turn(Role.ASSISTANT, "Schuldhulp [1]."))
     verdict = RELEVANCE.judge(result_for("Hoe hoog is de hondenbelasting in Utrecht?", "schuldhulp", history=history))
     assert not verdict.found, verdict.reasons
+
+
+@pytest.mark.parametrize("question, passage, similarity, missing", [
+    # the documents speak about the topic, not about what is asked: said first, then the closest passage
+    ("Hoeveel euro is die 2% van de zorgbegroting?", "2% van de zorgbegroting", 0.88,
+     "De documenten noemen geen bedrag."),
+    ("Welk telefoonnummer heeft de schuldhulp?", "schuldhulp", 0.88, "De documenten noemen geen contactgegevens."),
+    ("Is de 2% van de zorgbegroting inmiddels overgenomen door het kabinet?", "2% van de zorgbegroting", 0.88,
+     "De documenten zeggen niet wat er na hun verschijnen is gebeurd."),
+    # not the documents' topic at all, or a phrase looked up: the plain refusal
+    ("Hoeveel euro kost een pannenkoek?", "sociale basis", 0.78, ""),
+    ("Waar staat 'elke euro in de sociale basis levert zeven euro op'?", "sociale basis", 0.88, ""),
+    ("Wat kost het om je hond te laten chippen?", "schuldhulp", 0.88, ""),
+])
+def test_a_refusal_says_what_is_missing_when_the_documents_speak_about_the_topic(question, passage, similarity,
+                                                                                 missing):
+    verdict = RELEVANCE.judge(result_for(question, passage, similarity=similarity))
+    assert not verdict.found
+    assert what_is_missing(READER.read(question), verdict.evidence) == missing

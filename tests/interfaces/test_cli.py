@@ -18,6 +18,7 @@ LINES = [
     {"question": "   "},
     {"history": []},
     {"question": "Hoe bak ik pannenkoeken?"},
+    {"question": "Hoeveel euro is die 2% van de zorgbegroting?"},  # the topic is there, the amount is not
 ]
 
 
@@ -46,7 +47,7 @@ def test_search_batch_gives_one_json_line_per_input_line(pipeline, batch_input):
     assert any("wmo" in p["text"].lower() for p in outputs[1]["passages"])  # history is used
     assert outputs[2]["found"] is False and "vraag" in outputs[2]["error"].lower()  # whitespace question
     assert "error" in outputs[3] and "error" in outputs[4]  # bad JSON, missing question: the batch goes on
-    assert outputs[5]["found"] is False
+    assert outputs[5]["found"] is False and outputs[6]["found"] is False
 
 
 def test_ask_batch_cites_verbatim(pipeline, batch_input, documents):
@@ -59,8 +60,13 @@ def test_ask_batch_cites_verbatim(pipeline, batch_input, documents):
     assert answer["citations"]
     for citation in answer["citations"]:
         assert is_verbatim(citation["quote"], documents[citation["source"]])
-    assert outputs[5]["found"] is False and outputs[5]["citations"] == []
+    assert outputs[5]["found"] is False and outputs[5]["partial"] is False and outputs[5]["citations"] == []
     assert outputs[5]["answer"].startswith("Dat staat niet in de documenten")
+    partial = outputs[6]
+    assert partial["found"] is False and partial["partial"] is True
+    assert partial["answer"].startswith("De documenten noemen geen bedrag.") and "Wel staat er:" in partial["answer"]
+    assert partial["citations"] and "2%" in partial["citations"][0]["quote"]
+    assert is_verbatim(partial["citations"][0]["quote"], documents[partial["citations"][0]["source"]])
 
 
 def test_human_answer_in_the_terminal(pipeline):
