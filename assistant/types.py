@@ -265,6 +265,7 @@ class Question:
     topic: str = ""  # what a lookup without quotes names ("de passage over windmolens"): a passage holds it
     claim: str = ""  # what a lookup says a passage says ("waar stond dat gemeenten ... zijn?"): a sentence holds it
     rewritten: bool = False  # retrieval_text is an LLM's stand-alone rewrite
+    new_topic: bool = False  # asked in a conversation, but about a subject of its own: searched alone
 
     @property
     def follow_up(self) -> bool:

@@ -161,13 +161,45 @@ def check_question(question: object, limit: int) -> str:
     return cleaned
 
 
+# A question that says it changes the subject ("Iets anders: ...", "Een andere vraag: ...")
+NEW_TOPIC = re.compile(r"^\W*(?:iets anders|(?:een )?andere? (?:onderwerp|vraag)|nieuwe vraag|los daarvan"
+                       r"|nog een (?:andere )?vraag)\b")
+# What points back into the conversation: "daar", "ook", "hun bron", "En ...?", a demonstrative at
+# the start of a clause or after a preposition or a verb ("over die regeling", "moet dat geld"; not
+# "rekeningen die hij ..."),
+# and "hij" or "ze" in a question that names no person of its own
+POINTS_BACK = re.compile(r"\b(?:daar\w*|hier(?:van|over|bij|mee|voor|in|aan|op|door)|dezelfde|zo'n|hun|ook|nog"
+                         r"|eerder\w*|vorige|genoemde|ervan|erover|zoiets|simpeler|korter|uitleggen|bedoel\w*)\b"
+                         r"|^\W*(?:en|maar|of|dus|nee)\b"
+                         r"|(?:^|[.?!:;,]\s*|\b(?:van|over|bij|voor|met|in|op|aan|om|uit|door|naar|is|zijn|was|wordt"
+                         r"|worden|moet|moeten|kan|kunnen|mag|mogen|wil|willen|zal|zullen|heeft|hebben|gaat|gaan|doet"
+                         r"|doen|krijgt|krijgen|komt|komen)\s+)(?:dat|die|dit|deze)\b")
+PERSONAL_PRONOUNS = re.compile(r"\b(?:hij|zij|ze|hem|hen)\b")
+STANDALONE_MIN_WORDS = 7
+
+
+def starts_new_topic(question: str) -> bool:
+    """Whether a question in a conversation is about a subject of its own: it says so ("Iets
+    anders: ..."), or it is a complete question that points back at nothing."""
+    folded = fold(question).strip()
+    if NEW_TOPIC.search(folded):
+        return True
+    words = WORD.findall(folded)
+    names_a_person = any(word in CONTEXT_WORDS for word in words) or any(
+        word[0].isupper() for sentence, found in _sentences(question) for word in found[1:])
+    return (len(words) >= STANDALONE_MIN_WORDS and not POINTS_BACK.search(folded)
+            and (names_a_person or not PERSONAL_PRONOUNS.search(folded)))
+
+
 def follow_up_text(question: str, history: tuple[Turn, ...]) -> str:
     """Without an LLM, a follow-up carries its topic through the previous user question; one that
     points at a point of the previous answer ("dat laatste punt", "het tweede niveau") carries
-    that point instead."""
+    that point instead; a question that starts a new topic carries none."""
     pointed = pointed_item(question, history)
     if pointed:
         return f"{pointed} {question}".strip()
+    if starts_new_topic(question):
+        return question.strip()
     earlier = [t.content for t in history if t.role == Role.USER and t.content.strip()]
     return " ".join(earlier[-1:] + [question]).strip()
 
@@ -276,7 +308,7 @@ class QuestionReader:
             about_sources=about_sources(folded, expected), asks_where=asks_where,
             quoted=phrase if role == QuoteRole.LOOKUP else "", quote_role=role,
             title=phrase if role == QuoteRole.TITLE else "", topic=lookup_topic(folded), claim=lookup_claim(folded),
-            rewritten=bool(rewritten),
+            rewritten=bool(rewritten), new_topic=bool(history) and not rewritten and starts_new_topic(text),
         )
 
     def focus(self, text: str) -> frozenset[str]:

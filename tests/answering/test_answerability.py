@@ -85,7 +85,7 @@ def test_a_follow_up_that_starts_a_new_topic_is_judged_on_its_own_words():
      "De documenten zeggen niet wat er na hun verschijnen is gebeurd."),
     # not the documents' topic at all, or a phrase looked up: the plain refusal
     ("Hoeveel euro kost een pannenkoek?", "sociale basis", 0.78, ""),
-    ("Waar staat 'elke euro in de sociale basis levert zeven euro op'?", "sociale basis", 0.88, ""),
+    ("Waar staat 'elke euro in de sociale basis levert zeven euro op'?", "sociale basis", 0.85, ""),
     ("Wat kost het om je hond te laten chippen?", "schuldhulp", 0.88, ""),
 ])
 def test_a_refusal_says_what_is_missing_when_the_documents_speak_about_the_topic(question, passage, similarity,

@@ -254,3 +254,24 @@ def test_a_quote_is_a_lookup_a_title_or_someones_words(question, role, looked_up
     read = TITLED.read(question)
     assert (read.quote_role, read.quoted) == (role, looked_up)
     assert read.title == ("" if role != QuoteRole.TITLE else quoted_phrase(question))
+
+
+@pytest.mark.parametrize("question, new", [
+    # says so, or a complete question that points back at nothing
+    ("Iets anders: welke pijnpunten noemt de VNG bij de decentralisaties?", True),
+    ("Een meneer aan de balie heeft een stapel rekeningen die hij niet kan betalen. Hoe helpt de gemeente?", True),
+    ("Wat doen gemeenten voor jongeren die 18 worden en uit de jeugdhulp gaan?", True),
+    # points back: a pronoun, "daar", "ook", a demonstrative, "En ...", or too short to stand alone
+    ("Waar moet dat geld dan precies voor gebruikt worden?", False),
+    ("Hoe groot is dat verband volgens hun bron, en van welk instituut komt dat?", False),
+    ("Wordt er ook een verband met huiselijk geweld gelegd?", False),
+    ("En wat vragen gemeenten op het gebied van kinderopvang van het rijk?", False),
+    ("Moeten daar wetten voor veranderen?", False),
+    ("Wat vinden ze van de plannen van het kabinet voor de zorg?", False),
+    ("Wat gebeurt daar dan?", False),
+])
+def test_a_question_in_a_conversation_starts_a_new_topic_or_follows_up(question, new):
+    history = (Turn(Role.USER, "Wat zegt de propositie over overgewicht?"), Turn(Role.ASSISTANT, "..."))
+    read = READER.read(question, history)
+    assert read.new_topic is new
+    assert (read.retrieval_text == question) is new, read.retrieval_text
