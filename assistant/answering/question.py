@@ -131,9 +131,10 @@ PUBLIC_TITLES = frozenset("""minister staatssecretaris wethouder burgemeester in
 gedeputeerde commissaris partij fractie voorzitter directeur ombudsman rapport wet regeling programma
 ministerie commissie instituut""".split())
 # Words after which a name is the asker's context: who they are, where they live or come from.
-CONTEXT_WORDS = frozenset("""mevrouw meneer mw mevr dhr heer familie fam buurvrouw buurman moeder vader zoon dochter
-oma opa zus broer tante oom vriend vriendin cliënt client inwoner uit in te naar bij gemeente dorp stad wijk
-straat""".split())
+# The people of a resident's story ("mijn buurvrouw", "een meneer aan de balie")
+STORY_PEOPLE = frozenset("""mevrouw meneer mw mevr dhr heer familie fam buurvrouw buurman moeder vader zoon dochter
+oma opa zus broer tante oom vriend vriendin cliënt client inwoner""".split())
+CONTEXT_WORDS = STORY_PEOPLE | frozenset("uit in te naar bij gemeente dorp stad wijk straat".split())
 ASKS_ABOUT = re.compile(  # "wie is X", "wat vindt X", "volgens X", "over (de) X": X is the subject
     r"\bwie (is|was|zijn|waren)\s+(?P<a>\S+)"
     r"|\bwat (vindt|vond|zegt|zei|denkt|dacht|wil|vinden|zeggen)\s+(de\s+|het\s+)?(?P<b>\S+)"
@@ -176,6 +177,13 @@ POINTS_BACK = re.compile(r"\b(?:daar\w*|hier(?:van|over|bij|mee|voor|in|aan|op|d
                          r"|doen|krijgt|krijgen|komt|komen)\s+)(?:dat|die|dit|deze)\b")
 PERSONAL_PRONOUNS = re.compile(r"\b(?:hij|zij|ze|hem|hen)\b")
 STANDALONE_MIN_WORDS = 7
+
+
+def wanted_sections(folded_question: str, resident_story: bool) -> tuple[SectionKind, ...]:
+    """The kinds of section that answer the question; a resident's story that asks for none gets
+    what municipalities do first (the help before the problem it describes)."""
+    wants = tuple(kind for kind, pattern in WANTS if pattern.search(folded_question))
+    return wants or ((SectionKind.MUNICIPALITY,) if resident_story else ())
 
 
 def starts_new_topic(question: str) -> bool:
@@ -300,7 +308,7 @@ class QuestionReader:
             focus=self.focus(text), topic_focus=self.focus(retrieval_text),
             cues=tuple(" ".join(e.key) for e in entries), expansion=expansion,
             expansion_stems=frozenset(word_stems(expansion)), dutch=looks_dutch(text), intent=intent,
-            wants=tuple(kind for kind, pattern in WANTS if pattern.search(fold(retrieval_text))),
+            wants=wanted_sections(fold(retrieval_text), first_person or bool(STORY_PEOPLE & set(WORD.findall(folded)))),
             expected=expected, unknown_names=tuple(unknown),
             unknown_words=tuple(self.unknown_words(text, entries)),
             asks_about_name=self.asks_about(text, unknown, first_person), first_person=first_person,

@@ -275,3 +275,15 @@ def test_a_question_in_a_conversation_starts_a_new_topic_or_follows_up(question,
     read = READER.read(question, history)
     assert read.new_topic is new
     assert (read.retrieval_text == question) is new, read.retrieval_text
+
+
+@pytest.mark.parametrize("question, wants", [
+    # a resident's story that asks for no kind of section gets what municipalities do first
+    ("Mijn buurvrouw kan haar huur niet meer betalen en krijgt aanmaningen.", (SectionKind.MUNICIPALITY,)),
+    ("Ik heb rekeningen die ik niet meer kan betalen", (SectionKind.MUNICIPALITY,)),
+    # a staff question that asks for no kind stays open; one that asks for a kind keeps it
+    ("Wat zegt de propositie over bestaanszekerheid?", ()),
+    ("Mijn buurman vraagt waarom het zo lastig is om rond te komen", (SectionKind.PROBLEM,)),
+])
+def test_a_residents_story_wants_the_help_before_the_problem(question, wants):
+    assert READER.read(question).wants == wants
