@@ -2,9 +2,11 @@
 was sent, faithful or altered, and the probe reads off whether the answer shows it.
 
 The forms are the ways an LLM's claim can drift from its citation: a negation put in (or taken
-out), a number changed, a clause appended, the actors swapped, and a sentence invented without a
-marker. Shared by tests/llm/test_grounding_probe.py (a few dev questions) and
-benchmarks/grounding_probe.py (the whole question set, a table per form).
+out), a number changed, a clause appended, the actors swapped, a sentence invented without a
+marker, and one meaning-bearing word changed: the modality, an antonym, a group or entity, a time
+expression, a quantifier. The word changes are this probe's own table (CHANGES), written as an LLM
+would drift, apart from the grounding check's data. Shared by tests/llm/test_grounding_probe.py
+(a few dev questions) and benchmarks/grounding_probe.py (the whole question set, a table per form).
 """
 
 from __future__ import annotations
@@ -17,8 +19,29 @@ from assistant.answering.grounding import ACTORS, MARKERS, NEGATIONS
 from assistant.answering.keywords import WORD, fold
 from assistant.index.chunking import sentence_spans
 
-FORMS = ("faithful", "negated", "number changed", "clause added", "actors swapped", "unmarked invented")
+# one meaning-bearing word changed: the first word of the sentence in the form's table is replaced
+CHANGES = {
+    "modality changed": {"moet": "kan", "moeten": "kunnen", "kunnen": "moeten", "kan": "moet", "wil": "hoeft",
+                         "willen": "hoeven", "mag": "moet", "mogen": "moeten", "zal": "kan", "zullen": "kunnen"},
+    "antonym": {"meer": "minder", "minder": "meer", "vroeg": "laat", "structureel": "tijdelijk",
+                "structurele": "tijdelijke", "voldoende": "onvoldoende", "grote": "kleine", "groot": "klein",
+                "hoge": "lage", "sterke": "zwakke", "betere": "slechtere", "goed": "slecht", "goede": "slechte",
+                "nieuwe": "oude", "belangrijk": "onbelangrijk", "duidelijk": "onduidelijk",
+                "eenvoudiger": "ingewikkelder", "lokale": "landelijke", "zeker": "onzeker", "gelijke": "ongelijke",
+                "stijgt": "daalt"},
+    "entity swapped": {"armoede": "criminaliteit", "jongeren": "ouderen", "ouderen": "jongeren",
+                       "kinderen": "volwassenen", "wmo": "Jeugdwet", "schulden": "verslaving", "gezinnen": "bedrijven",
+                       "jeugdhulp": "ouderenzorg", "participatiewet": "Omgevingswet", "onderwijs": "defensie",
+                       "statushouders": "studenten", "mantelzorgers": "werkgevers"},
+    "time changed": {"vanaf": "tot", "sinds": "tot", "langjarige": "eenmalige", "nu": "vroeger",
+                     "structureel": "eenmalig", "jaarlijks": "eenmalig", "tot": "vanaf", "altijd": "soms"},
+    "quantifier changed": {"alle": "sommige", "elke": "enkele", "veel": "weinig", "meeste": "enkele",
+                           "iedereen": "sommigen", "ieder": "enkele"},
+}
+FORMS = ("faithful", "negated", "number changed", "clause added", "actors swapped", "unmarked invented", *CHANGES)
 ALTERED = FORMS[1:]
+# the forms every sentence can be put in; the others need a word of their own (an actor, a modal verb, ...)
+ALWAYS_APPLIES = ("faithful", "negated", "number changed", "clause added", "unmarked invented")
 CLAUSES = (
     ", en daarvoor trekt het rijk volgend jaar 7,5 miljard euro extra uit",
     ", zodat de wachtlijsten in de wijk binnen een jaar verdwenen zijn",
@@ -36,7 +59,7 @@ FINITE_VERBS = frozenset(
     "vragen vraagt krijgen krijgt gaan gaat blijft blijven staat staan maakt maken zien ziet biedt bieden "
     "helpt helpen doen doet levert leveren draagt dragen".split())
 SWAP = {"gemeenten": "het rijk", "gemeente": "het rijk", "rijk": "gemeenten", "kabinet": "gemeenten",
-        "inwoners": "gemeenten", "inwoner": "gemeente", "wij": "het rijk"}
+        "inwoners": "gemeenten", "inwoner": "gemeente", "wij": "het rijk", "we": "zij"}
 
 
 def negated(sentence: str) -> str:
@@ -63,6 +86,18 @@ def number_changed(sentence: str) -> str:
 
 def clause_added(sentence: str, index: int) -> str:
     return sentence.rstrip(".!?:; ") + CLAUSES[index % len(CLAUSES)] + "."
+
+
+def word_changed(sentence: str, changes: dict[str, str]) -> str | None:
+    """The first word of the sentence that the table changes, changed (capitalised as it was);
+    None when the sentence holds none."""
+    for match in re.finditer(r"\w+", sentence):
+        replacement = changes.get(fold(match.group()))
+        if replacement:
+            if match.group()[0].isupper():
+                replacement = replacement[0].upper() + replacement[1:]
+            return sentence[:match.start()] + replacement + sentence[match.end():]
+    return None
 
 
 def actors_swapped(sentence: str) -> str | None:
@@ -93,6 +128,8 @@ def altered(form: str, sentence: str, index: int) -> str | None:
         return clause_added(sentence, index)
     if form == "actors swapped":
         return actors_swapped(sentence)
+    if form in CHANGES:
+        return word_changed(sentence, CHANGES[form])
     return INVENTED[index % len(INVENTED)]
 
 

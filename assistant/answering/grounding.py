@@ -10,6 +10,13 @@ judged against that passage's best-matching sentence and its neighbours:
 - **actors**: the claim's actors (gemeenten, het rijk, inwoners, an organisation) appear in the
   cited text, in the same order (a swapped "het rijk vraagt gemeenten" fails); an actor someone
   acts *with* ("samen met het rijk") may stand anywhere, but must be a partner in the text too;
+- **oppositions**: no word of the claim stands where the cited sentence has its opposite or
+  another member of its group (`data/oppositions.toml`): another modality ("kan" for "moet"), an
+  antonym ("minder" for "meer", "tijdelijk" for "structureel"), another time ("tot" for "vanaf"),
+  quantifier ("sommige" for "alle"), group of people ("ouderen" for "jongeren") or entity
+  ("criminaliteit" for "armoede", "Jeugdwet" for "Wmo"). One changed word among fifteen is within
+  the share of new words the content check allows, and a word that stands elsewhere in the
+  documents is not new to them: the opposition itself is what gives it away;
 - **content**: almost all of the claim's content words, weighted by rarity, stand in the cited
   text, and what it adds weighs at most one rare word (an appended clause, a new name or sum
   fails).
@@ -26,10 +33,15 @@ rules are unit-tested on hand-made passages.
 from __future__ import annotations
 
 import re
+import tomllib
 from dataclasses import dataclass
+from pathlib import Path
 
 from .keywords import WORD, DutchKeywordIndex, fold, plain, quoted_phrase
 
+DEFAULT_OPPOSITIONS = Path(__file__).with_name("data") / "oppositions.toml"
+UN_PREFIX = "on"  # "onzeker", "onvoldoende", "ongelijk": the opposite of the word it is put before
+UN_MIN_CHARS = 4  # the word without the prefix is a word of its own ("onder" is no "der")
 MARKERS = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
 GROUNDED_MIN = 0.6  # rarity-weighted share of a marked claim's content words the cited text holds
 VERBATIM_MIN = 0.9  # the same for an unmarked sentence, to be given a citation
@@ -114,11 +126,76 @@ def partners(text: str) -> set[str]:
     return {ACTORS[word] for word in PARTNER.findall(fold(text)) if word in ACTORS}
 
 
+@dataclass(frozen=True)
+class OppositionGroup:
+    """Words that stand in the same place of a sentence and exclude each other."""
+
+    kind: str  # modality, antonym, time, quantifier, group, entity
+    members: tuple[tuple[str, ...], ...]  # each member's folded forms ("*" ends a prefix)
+
+    def present(self, folded_text: str, words: set[str]) -> dict[int, str]:
+        """The members the text holds, each with the form found."""
+        found = {}
+        for index, forms in enumerate(self.members):
+            form = next((f for f in forms if _form_in(f, folded_text, words)), None)
+            if form is not None:
+                found[index] = form
+        return found
+
+
+def _form_in(form: str, folded_text: str, words: set[str]) -> bool:
+    if " " in form:
+        return f" {form} " in folded_text
+    if form.endswith("*"):
+        return any(word.startswith(form[:-1]) for word in words)
+    return form in words
+
+
+class Oppositions:
+    """The groups of mutually exclusive words (data/oppositions.toml)."""
+
+    def __init__(self, groups: list[OppositionGroup]):
+        self.groups = groups
+
+    @classmethod
+    def load(cls, path: Path = DEFAULT_OPPOSITIONS) -> Oppositions:
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))["group"]
+            groups = [OppositionGroup(entry["kind"], tuple(tuple(fold(form) for form in member)
+                                                            for member in entry["members"])) for entry in raw]
+        except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError) as error:
+            raise ValueError(f"Cannot read the oppositions {path}: {error}") from error
+        return cls(groups)
+
+    def contradiction(self, claim: str, sentence: str, window: str) -> str | None:
+        """Why the claim contradicts its cited sentence: a word of one member of a group that the
+        cited text (`window`: the sentence and its neighbours) nowhere holds, where the sentence
+        holds another member the claim leaves out; or a word made the opposite with "on-"
+        ("onzeker" for "zeker", and back). None when there is none."""
+        texts = {name: " " + " ".join(WORD.findall(fold(text))) + " " for name, text in
+                 (("claim", claim), ("sentence", sentence), ("window", window))}
+        words = {name: set(text.split()) for name, text in texts.items()}
+        for word in words["claim"] - words["window"]:
+            opposite = word[len(UN_PREFIX):] if word.startswith(UN_PREFIX) else UN_PREFIX + word
+            if len(opposite) >= UN_MIN_CHARS and opposite in words["sentence"] - words["claim"]:
+                return f"antonym changed: '{word}' where the cited sentence says '{opposite}'"
+        for group in self.groups:
+            claimed = group.present(texts["claim"], words["claim"])
+            cited = group.present(texts["window"], words["window"])
+            in_sentence = group.present(texts["sentence"], words["sentence"])
+            added = [claimed[i] for i in claimed if i not in cited]
+            replaced = [in_sentence[i] for i in in_sentence if i not in claimed]
+            if added and replaced:
+                return f"{group.kind} changed: '{added[0]}' where the cited sentence says '{replaced[0]}'"
+        return None
+
+
 class Grounder:
     """Holds claims against numbered passages; `keywords` weighs words by rarity."""
 
-    def __init__(self, keywords: DutchKeywordIndex):
+    def __init__(self, keywords: DutchKeywordIndex, oppositions: Oppositions | None = None):
         self.keywords = keywords
+        self.oppositions = oppositions or Oppositions.load()
 
     def ground(self, claim: Claim, passages: list[tuple[str, list[tuple[int, int]]]], given: str = "") -> Grounding:
         """`passages[n - 1]` is passage n's text and sentence spans; `given` is what the claim may
@@ -204,6 +281,9 @@ class Grounder:
         order = [a for a in actors(window) if a in acting and a not in with_cited]
         if len(order) > 1 and order != [a for a in acting if a in order]:
             return f"actors swapped: {acting} against {order}"
+        changed = self.oppositions.contradiction(claim, sentence, window)
+        if changed:
+            return changed
         coverage = self.keywords.weighted_recall(claim, window)
         if coverage < minimum:
             return f"content words not in the cited text (coverage {coverage:.2f} < {minimum})"

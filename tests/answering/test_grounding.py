@@ -3,7 +3,7 @@ sentences pass."""
 
 import pytest
 
-from assistant.answering.grounding import Claim, claims, numbers
+from assistant.answering.grounding import Claim, Oppositions, claims, numbers
 from assistant.index.chunking import sentence_spans
 
 from handmade import GROUNDER, chunk_with
@@ -110,3 +110,53 @@ def test_a_title_quoted_inside_an_altered_claim_does_not_stand_for_it():
     claim = Claim("In de propositie 'De waarde van het sociaal domein' beschrijven wij niet hoe gemeenten werken.",
                   (1,))
     assert GROUNDER.ground(claim, passage).number is None
+
+
+OPPOSITIONS = Oppositions.load()
+
+
+def test_every_pair_of_opposed_words_is_caught_both_ways_and_the_same_word_passes():
+    failures = []
+    for group in OPPOSITIONS.groups:
+        forms = [member[0] for member in group.members]
+        for said in forms:
+            sentence = f"Volgens de propositie geldt {said} voor de ondersteuning in de wijk."
+            if OPPOSITIONS.contradiction(sentence, sentence, sentence) is not None:
+                failures.append(f"{group.kind}: '{said}' against itself")
+            for claimed in forms:
+                claim = f"Volgens de propositie geldt {claimed} voor de ondersteuning in de wijk."
+                if claimed != said and OPPOSITIONS.contradiction(claim, sentence, sentence) is None:
+                    failures.append(f"{group.kind}: '{claimed}' where the text says '{said}'")
+    assert not failures, failures
+
+
+@pytest.mark.parametrize("text, shown", [
+    # one meaning-bearing word changed, the citation right
+    ("Inwoners moeten kunnen rekenen op onvoldoende en voorspelbaar inkomen.", False),  # an antonym
+    ("Inwoners willen kunnen rekenen op voldoende en voorspelbaar inkomen.", False),  # the modality
+    ("Zorg tot 2026 voor financiële zekerheid voor de jeugdhulp met 2% van de zorgbegroting.", False),  # time
+    ("Bij ongewijzigd beleid heeft in 2040 naar verwachting 62% van de jongeren overgewicht.", False),  # a group
+    ("We voorkomen dat verslavingen stijgen door boetes en incassokosten.", False),  # an entity
+    # the words as written, and a neighbouring sentence's word where it stands
+    ("Inwoners moeten kunnen rekenen op voldoende en voorspelbaar inkomen.", True),
+    ("Bij ongewijzigd beleid heeft in 2040 naar verwachting 62% van de volwassenen overgewicht.", True),
+    ("We voorkomen dat schulden stijgen door boetes en incassokosten.", True),
+])
+def test_one_changed_word_with_the_right_citation_is_caught(text, shown):
+    cited = ("voorspelbaar inkomen", "62%", "2% van de zorgbegroting", "incassokosten")
+    chunks = [chunk_with(words) for words in cited]
+    passages = [(c.text, list(c.sentences)) for c in dict.fromkeys(chunks)]
+    grounding = GROUNDER.ground(Claim(text, tuple(range(1, len(passages) + 1))), passages)
+    assert (grounding.number is not None) is shown, grounding.reason
+    if not shown:
+        assert "changed" in grounding.reason
+
+
+@pytest.mark.parametrize("claim, sentence, changed", [
+    ("Inwoners ervaren zekerheid over wonen.", "Inwoners ervaren onzekerheid over wonen.", True),
+    ("Inwoners ervaren onzekerheid over wonen.", "Inwoners ervaren zekerheid over wonen.", True),
+    ("Er is onvoldoende geld.", "Er is voldoende geld.", True),
+    ("Gemeenten ondersteunen inwoners.", "Gemeenten ondersteunen inwoners.", False),
+])
+def test_a_word_made_its_opposite_with_on_is_caught_both_ways(claim, sentence, changed):
+    assert (OPPOSITIONS.contradiction(claim, sentence, sentence) is not None) is changed
