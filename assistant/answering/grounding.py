@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -133,22 +134,19 @@ class OppositionGroup:
     kind: str  # modality, antonym, time, quantifier, group, entity
     members: tuple[tuple[str, ...], ...]  # each member's folded forms ("*" ends a prefix)
 
-    def present(self, folded_text: str, words: set[str]) -> dict[int, str]:
-        """The members the text holds, each with the form found."""
-        found = {}
+    def counts(self, words: list[str]) -> Counter:
+        """How often the text (its folded words, in order) uses each member, by member index."""
+        found: Counter = Counter()
+        joined = f" {' '.join(words)} "
         for index, forms in enumerate(self.members):
-            form = next((f for f in forms if _form_in(f, folded_text, words)), None)
-            if form is not None:
-                found[index] = form
-        return found
-
-
-def _form_in(form: str, folded_text: str, words: set[str]) -> bool:
-    if " " in form:
-        return f" {form} " in folded_text
-    if form.endswith("*"):
-        return any(word.startswith(form[:-1]) for word in words)
-    return form in words
+            for form in forms:
+                if " " in form:
+                    found[index] += joined.count(f" {form} ")
+                elif form.endswith("*"):
+                    found[index] += sum(1 for word in words if word.startswith(form[:-1]))
+                else:
+                    found[index] += words.count(form)
+        return +found
 
 
 class Oppositions:
@@ -168,25 +166,25 @@ class Oppositions:
         return cls(groups)
 
     def contradiction(self, claim: str, sentence: str, window: str) -> str | None:
-        """Why the claim contradicts its cited sentence: a word of one member of a group that the
-        cited text (`window`: the sentence and its neighbours) nowhere holds, where the sentence
-        holds another member the claim leaves out; or a word made the opposite with "on-"
-        ("onzeker" for "zeker", and back). None when there is none."""
-        texts = {name: " " + " ".join(WORD.findall(fold(text))) + " " for name, text in
+        """Why the claim contradicts its cited sentence: it uses one member of a group more often
+        than the sentence does, where the sentence uses another member more often than the claim
+        ("moet" where the sentence says "kan"; a claim that joins the sentence and its neighbour
+        keeps the sentence's own words, so it has no such member); or a word the cited text
+        (`window`: the sentence and its neighbours) nowhere holds that is the opposite with "on-"
+        of a word of the sentence ("onzeker" for "zeker", and back). None when there is none."""
+        words = {name: WORD.findall(fold(text)) for name, text in
                  (("claim", claim), ("sentence", sentence), ("window", window))}
-        words = {name: set(text.split()) for name, text in texts.items()}
-        for word in words["claim"] - words["window"]:
+        for word in set(words["claim"]) - set(words["window"]):
             opposite = word[len(UN_PREFIX):] if word.startswith(UN_PREFIX) else UN_PREFIX + word
-            if len(opposite) >= UN_MIN_CHARS and opposite in words["sentence"] - words["claim"]:
+            if len(opposite) >= UN_MIN_CHARS and opposite in set(words["sentence"]) - set(words["claim"]):
                 return f"antonym changed: '{word}' where the cited sentence says '{opposite}'"
         for group in self.groups:
-            claimed = group.present(texts["claim"], words["claim"])
-            cited = group.present(texts["window"], words["window"])
-            in_sentence = group.present(texts["sentence"], words["sentence"])
-            added = [claimed[i] for i in claimed if i not in cited]
-            replaced = [in_sentence[i] for i in in_sentence if i not in claimed]
+            claimed, said = group.counts(words["claim"]), group.counts(words["sentence"])
+            added = [i for i in claimed if claimed[i] > said[i]]
+            replaced = [i for i in said if said[i] > claimed[i]]
             if added and replaced:
-                return f"{group.kind} changed: '{added[0]}' where the cited sentence says '{replaced[0]}'"
+                return (f"{group.kind} changed: '{group.members[added[0]][0]}' where the cited sentence says "
+                        f"'{group.members[replaced[0]][0]}'")
         return None
 
 
