@@ -61,6 +61,7 @@ from assistant.index.store import IndexBusy, StoreUnavailable
 from assistant.interfaces.api import build_api
 from assistant.interfaces.export import answer_as_text, conversation_markdown
 from assistant.interfaces.feedback import FeedbackLog
+from assistant.interfaces.headers import SecurityHeaders
 from assistant.interfaces.login_throttle import LoginThrottle, login_ok
 from assistant.interfaces.session import Session
 from assistant.logs import setup_logging
@@ -665,8 +666,8 @@ def without_gradio_variables() -> list[str]:
 
 def build_app(pipeline: Pipeline) -> FastAPI:
     """The JSON API under /api/v1 and the page at /, on one port, with the exposure pinned down:
-    no files served, no monitoring, uploads bounded, failed logins throttled, and beyond
-    loopback only the allowed Host names."""
+    no files served, no monitoring, uploads bounded, failed logins throttled, beyond loopback
+    only the allowed Host names, and the browser security headers on every response."""
     settings = pipeline.settings
     throttle = LoginThrottle()
     app = build_api(pipeline, throttle)
@@ -675,6 +676,7 @@ def build_app(pipeline: Pipeline) -> FastAPI:
     uploads = f"{settings.document_max_mb}mb" if settings.admin_logins else UPLOAD_MAX
     if settings.beyond_loopback:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_host_list)
+    app.add_middleware(SecurityHeaders, https=settings.tls_terminated)  # outermost: every response
     return gr.mount_gradio_app(
         app, build_page(pipeline, throttle), path="/", server_name=settings.ui_host, server_port=settings.ui_port,
         footer_links=[], auth=settings.ui_logins or None, auth_message=LOGIN_MESSAGE, show_error=False,

@@ -92,6 +92,8 @@ class Settings:
     # Beyond loopback: the Host names the page answers to, and whether it may run without a login
     ui_allowed_hosts: str = ""
     ui_open_without_login: bool = False
+    # A reverse proxy in front terminates TLS: the browser is told to keep to https (HSTS)
+    tls_terminated: bool = False
     # The LLM (any OpenAI-compatible chat API); no LLM_MODEL = passages-only answers
     llm_base_url: str = ""
     llm_model: str = ""
@@ -177,6 +179,7 @@ class Settings:
             document_max_mb=_env_int("DOCUMENT_MAX_MB", defaults.document_max_mb),
             ui_allowed_hosts=os.environ.get("UI_ALLOWED_HOSTS", "").strip(),
             ui_open_without_login=_env_bool("UI_OPEN_WITHOUT_LOGIN", defaults.ui_open_without_login),
+            tls_terminated=_env_bool("TLS_TERMINATED", defaults.tls_terminated),
             llm_base_url=os.environ.get("LLM_BASE_URL", "").strip(),
             llm_model=os.environ.get("LLM_MODEL", "").strip(),
             llm_api_key=os.environ.get("LLM_API_KEY", "").strip(),
