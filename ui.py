@@ -110,6 +110,7 @@ INDEXING = ("Bezig met indexeren: document {done} van {total}. Tot het klaar is,
 INDEXED = "De index is bijgewerkt ({added} passages nieuw, {removed} weg, {kept} ongewijzigd) en wordt nu gebruikt."
 INDEX_BUSY = "Er loopt al een indexering; probeer het straks opnieuw met Opnieuw indexeren."
 PROGRESS_SECONDS = 0.5  # how often the Documenten tab says how far a rebuild is
+SKIPPED_KIND = "overgeslagen"  # a file of the documents folder that could not be read
 # Accessibility (WCAG 2.1 AA): contrast of at least 4.5:1 for the primary buttons, highlights and
 # citation blocks, and a focus ring that is always visible.
 CSS = """
@@ -281,7 +282,9 @@ def source_label(passage: NumberedPassage) -> str:
 
 
 def document_rows(pipeline: Pipeline) -> list[list]:
-    return [[d["source"], d["title"], d["kind"], d["chunks"], d["indexed_at"] or ""] for d in pipeline.document_list()]
+    """The documents in the index, then the folder's files that could not be read, with why."""
+    rows = [[d["source"], d["title"], d["kind"], d["chunks"], d["indexed_at"] or ""] for d in pipeline.document_list()]
+    return rows + [[f.name, f"Niet geïndexeerd: {f.dutch}", SKIPPED_KIND, 0, ""] for f in pipeline.documents.skipped]
 
 
 def document_choices(pipeline: Pipeline) -> list[tuple[str, str]]:

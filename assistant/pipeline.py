@@ -24,7 +24,7 @@ from .answering.retrieval import Corpus, HybridRetriever
 from .answering.vocabulary import DomainVocabulary
 from .config import Settings
 from .index.chunking import stream_chunks
-from .index.documents import document_paths, iter_documents
+from .index.documents import SkippedFile, document_paths, iter_documents
 from .index.embeddings import QueryBatcher, load_embeddings, model_identity
 from .index.index_build import IndexReport
 from .index.served import ServedChunks, ServedDocuments, serve
@@ -132,8 +132,12 @@ def load_chunks(settings: Settings, progress: bool = False) -> list[Chunk]:
 
 def read_served(settings: Settings, progress: bool = False) -> tuple[ServedDocuments, ServedChunks]:
     """The documents of SEEDS_DIR and their chunks, read one document at a time and kept on disk
-    (served.py): the answer path reads their text when it needs it."""
-    return serve(iter_documents(settings.seeds_dir, progress), settings.cache_dir)
+    (served.py): the answer path reads their text when it needs it. Files that cannot be read are
+    left out, and listed with their reasons (`ServedDocuments.skipped`)."""
+    skipped: list[SkippedFile] = []
+    documents, chunks = serve(iter_documents(settings.seeds_dir, progress, skipped=skipped), settings.cache_dir)
+    documents.skipped = tuple(skipped)
+    return documents, chunks
 
 
 def open_store(settings: Settings) -> PassageStore:
@@ -146,10 +150,12 @@ def open_store(settings: Settings) -> PassageStore:
 
 def build_index(settings: Settings, rebuild: bool = False, progress: bool = True,
                 store: PassageStore | None = None,
-                on_document: Callable[[int, int], None] | None = None) -> IndexReport:
+                on_document: Callable[[int, int], None] | None = None,
+                skipped: list[SkippedFile] | None = None) -> IndexReport:
     """Read, chunk and store the documents one at a time (a per-document progress bar, and
-    `on_document(done, total)` before each), so the build's memory does not grow with the corpus."""
-    documents = iter_documents(settings.seeds_dir, progress, description="Indexeren")
+    `on_document(done, total)` before each), so the build's memory does not grow with the corpus.
+    Files that cannot be read are skipped and added to `skipped`."""
+    documents = iter_documents(settings.seeds_dir, progress, description="Indexeren", skipped=skipped)
     if on_document is not None:
         documents = _counted(documents, len(document_paths(settings.seeds_dir)), on_document)
     store = store or open_store(settings)

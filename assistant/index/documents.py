@@ -10,14 +10,25 @@ verbatim in its source file.
 from __future__ import annotations
 
 import json
+import logging
 import re
+import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..types import Block, Document, SourceMap
 
+log = logging.getLogger(__name__)
+
 MANIFEST_NAME = "manifest.json"
 SUPPORTED_SUFFIXES = (".txt", ".md", ".pdf", ".docx")
+# A documents folder may hold a file that cannot be read, or should not be: it is skipped with its
+# reason, and every other document is indexed. Memory stays bounded: sizes are checked before reading.
+FILE_MAX_MB = 100  # a file larger than this is not read
+UNPACKED_MAX_MB = 200  # a Word file whose parts would unpack to more (a zip bomb), by the zip's own directory
+LINE_MAX_CHARS = 200_000  # a text with a longer line is not a document (one 6 MB line)
+MB = 1024 * 1024
 PARAGRAPH_BREAK = re.compile(r"(?<=[.!?:])\n(?=[A-Z\d•-])")  # in extracted PDF text
 
 # Whole lines that are web-page furniture, not content (matched on the stripped line).
@@ -166,18 +177,42 @@ def load_manifest(folder: Path) -> dict[str, dict]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+class UnreadableDocument(ValueError):
+    """A file that is not read into the index: the reason in English (`str`) and in Dutch (`dutch`)."""
+
+    def __init__(self, reason: str, dutch: str):
+        super().__init__(reason)
+        self.dutch = dutch
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    name: str
+    reason: str  # English, for the log
+    dutch: str  # for the Documenten tab
+
+
 def read_source(path: Path) -> str:
     """The document's text: the file itself, or the text extracted from a PDF or Word file
     (which is then what passages and citations refer to)."""
     suffix = path.suffix.lower()
+    size = path.stat().st_size
+    if size > FILE_MAX_MB * MB:
+        raise UnreadableDocument(f"{path} is larger than {FILE_MAX_MB} MB ({size // MB} MB)",
+                                 f"groter dan {FILE_MAX_MB} MB")
     if suffix == ".pdf":
         return _pdf_text(path)
     if suffix == ".docx":
         return _docx_text(path)
     try:
-        return path.read_text(encoding="utf-8")
+        text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ValueError(f"{path} is not valid UTF-8 text: {exc}") from exc
+        raise UnreadableDocument(f"{path} is not valid UTF-8 text: {exc}", "geen geldige UTF-8-tekst") from exc
+    longest = max((len(line) for line in text.splitlines()), default=0)
+    if longest > LINE_MAX_CHARS:
+        raise UnreadableDocument(f"{path} has a line of {longest} characters (at most {LINE_MAX_CHARS})",
+                                 f"een regel van meer dan {LINE_MAX_CHARS} tekens")
+    return text
 
 
 def _pdf_text(path: Path) -> str:
@@ -185,9 +220,14 @@ def _pdf_text(path: Path) -> str:
     from pypdf.errors import PdfReadError
 
     try:
-        pages = [page.extract_text() or "" for page in PdfReader(path).pages]
-    except (PdfReadError, OSError, ValueError) as exc:
-        raise ValueError(f"{path} is not a readable PDF: {exc}") from exc
+        reader = PdfReader(path)
+        if reader.is_encrypted:
+            raise UnreadableDocument(f"{path} is an encrypted PDF", "een beveiligde (versleutelde) PDF")
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except (PdfReadError, OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        if isinstance(exc, UnreadableDocument):
+            raise
+        raise UnreadableDocument(f"{path} is not a readable PDF: {exc}", "geen leesbare PDF") from exc
     # lines inside a paragraph stay together; a line that ends a sentence before a capital starts one
     return "\n\n".join(PARAGRAPH_BREAK.sub("\n\n", page.strip()) for page in pages if page.strip()) + "\n"
 
@@ -198,9 +238,19 @@ def _docx_text(path: Path) -> str:
     from docx.opc.exceptions import PackageNotFoundError
 
     try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise UnreadableDocument(f"{path} is not a readable Word (.docx) file: {exc}",
+                                 "geen leesbaar Word-bestand") from exc
+    if unpacked > UNPACKED_MAX_MB * MB:
+        raise UnreadableDocument(f"{path} would unpack to {unpacked // MB} MB (at most {UNPACKED_MAX_MB} MB)",
+                                 f"pakt uit tot meer dan {UNPACKED_MAX_MB} MB")
+    try:
         paragraphs = docx.Document(str(path)).paragraphs
-    except (PackageNotFoundError, OSError, ValueError, KeyError) as exc:
-        raise ValueError(f"{path} is not a readable Word (.docx) file: {exc}") from exc
+    except (PackageNotFoundError, OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+        raise UnreadableDocument(f"{path} is not a readable Word (.docx) file: {exc}",
+                                 "geen leesbaar Word-bestand") from exc
     parts = []
     for paragraph in paragraphs:
         text = paragraph.text.strip()
@@ -234,22 +284,57 @@ def load_document(path: Path, meta: dict | None = None) -> Document:
     )
 
 
-def document_paths(folder: Path) -> list[Path]:
-    """Every .txt/.md/.pdf/.docx file in `folder`, in file-name order."""
+def folder_files(folder: Path) -> tuple[list[Path], list[SkippedFile]]:
+    """The .txt/.md/.pdf/.docx files of `folder` that may be read, in file-name order, and the
+    other files with why they are not: another type, or a link that leads outside the folder.
+    The manifest and hidden files and folders (`.removed/`) are neither."""
     if not folder.is_dir():
         raise FileNotFoundError(f"Document folder not found: {folder}")
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in SUPPORTED_SUFFIXES and p.is_file())
+    inside = folder.resolve()
+    paths, skipped = [], []
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith(".") or path.name == MANIFEST_NAME:
+            continue
+        if path.is_symlink() and not path.resolve().is_relative_to(inside):
+            skipped.append(SkippedFile(path.name, "a link that leads outside the documents folder",
+                                       "een koppeling naar buiten de documentenmap"))
+        elif not path.is_file():
+            continue
+        elif path.suffix.lower() not in SUPPORTED_SUFFIXES:
+            skipped.append(SkippedFile(path.name, f"an unknown type (not {', '.join(SUPPORTED_SUFFIXES)})",
+                                       f"onbekend bestandstype (geen {', '.join(SUPPORTED_SUFFIXES)})"))
+        else:
+            paths.append(path)
+    return paths, skipped
 
 
-def iter_documents(folder: Path, progress: bool = False, description: str = "Documenten lezen") -> Iterator[Document]:
+def document_paths(folder: Path) -> list[Path]:
+    """Every .txt/.md/.pdf/.docx file in `folder` that may be read, in file-name order."""
+    return folder_files(folder)[0]
+
+
+def iter_documents(folder: Path, progress: bool = False, description: str = "Documenten lezen",
+                   skipped: list[SkippedFile] | None = None) -> Iterator[Document]:
     """The documents of `folder` one at a time (an index build holds one in memory), with a
-    per-document progress bar."""
+    per-document progress bar. A file that cannot be read is skipped with one warning line naming
+    it and the reason, and added to `skipped`; every other document is read."""
     from tqdm import tqdm
 
-    paths = document_paths(folder)
+    paths, refused = folder_files(folder)
     manifest = load_manifest(folder)
+    for entry in refused:
+        log.warning("Skipped %s: %s", entry.name, entry.reason)
+    if skipped is not None:
+        skipped.extend(refused)
     for path in tqdm(paths, desc=description, unit="document", disable=not progress):
-        yield load_document(path, manifest.get(path.name))
+        try:
+            document = load_document(path, manifest.get(path.name))
+        except UnreadableDocument as reason:
+            log.warning("Skipped %s: %s", path.name, reason)
+            if skipped is not None:
+                skipped.append(SkippedFile(path.name, str(reason), reason.dutch))
+            continue
+        yield document
 
 
 def load_documents(folder: Path, progress: bool = False) -> list[Document]:

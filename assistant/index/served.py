@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ..types import Chunk, Document
 from .chunking import CHUNKS, cached_chunks, chunk_cache_path, read_chunk_cache
-from .documents import parse_blocks
+from .documents import SkippedFile, parse_blocks
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +86,7 @@ class ServedDocuments(Mapping[str, Document]):
     def __init__(self, entries: Iterable[ServedDocument] = (), kept: int = DOCUMENT_CHARS_KEPT):
         self._entries = {e.description.name: e for e in entries}
         self._recent = Recent(kept, lambda document: len(document.source))
+        self.skipped: tuple[SkippedFile, ...] = ()  # the folder's files that could not be read, with why
 
     def __getitem__(self, name: str) -> Document:
         entry = self._entries[name]

@@ -7,6 +7,10 @@
 
 Batch mode reads one JSON object per line on stdin ({"question": ..., "history": [...]}) and
 writes exactly one JSON line per input line on stdout, flushed; logs go to stderr.
+
+Exit codes: 0 done, 2 a bad question or setting, 3 another index build is running, 4 the Chroma
+server cannot be reached, 5 the index was built but some files were skipped (each named on
+stderr and stdout with its reason).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from dataclasses import dataclass
 from ..answering.prompts import GLOSSARY_HEADING, SOURCES_HEADING, personal_data_notice
 from ..answering.question import BadQuestion, check_question
 from ..config import Settings, SettingsError
+from ..index.documents import SkippedFile
 from ..index.store import IndexBusy, StoreUnavailable
 from ..logs import setup_logging
 from ..pipeline import Pipeline, build_index, load_pipeline
@@ -29,6 +34,7 @@ from .contract import answer_json, error_line, parse_history, search_json
 from .session import Session
 
 log = logging.getLogger("assistant")
+EXIT_SKIPPED = 5  # `index` built what it could read; some files were skipped
 
 
 BATCH_LINE_MAX_BYTES = 200_000  # one input line of the batch interface
@@ -184,10 +190,13 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(args: Args, settings: Settings) -> int:
     if args.command == "index":
-        report = build_index(settings, rebuild=args.rebuild)
+        skipped: list[SkippedFile] = []
+        report = build_index(settings, rebuild=args.rebuild, skipped=skipped)
         print(f"Index bijgewerkt: {report.added} passages toegevoegd ({report.sentences_added} zinnen), "
               f"{report.removed} verwijderd, {report.kept} ongewijzigd.")
-        return 0
+        for entry in skipped:
+            print(f"Overgeslagen: {entry.name}: {entry.dutch}")
+        return EXIT_SKIPPED if skipped else 0
     question = ""
     if args.command in ("search", "ask") and not args.jsonl:
         try:  # before loading the model: a bad question is told at once

@@ -34,6 +34,7 @@ def admin_page(pipeline):
     folder = session_dir() / "documents-tab"
     shutil.rmtree(folder, ignore_errors=True)
     shutil.copytree(pipeline.settings.seeds_dir, folder / "seeds")
+    (folder / "seeds" / "kapotte-tekens.txt").write_bytes(b"Schuldhulp \xff\xfe kapot")  # cannot be read: listed
     shutil.copytree(pipeline.settings.vectorstore_dir, folder / "vectorstore")
     with running_page(pipeline, SEEDS_DIR=str(folder / "seeds"), VECTORSTORE_DIR=str(folder / "vectorstore"),
                       UI_AUTH=":".join(STAFF), UI_ADMIN=":".join(ADMIN)) as url:
@@ -122,6 +123,7 @@ def test_an_admin_adds_describes_and_removes_a_document(browser, admin_page, tmp
     context, tab = logged_in(browser, url, ADMIN)  # an admin who logged in to the page needs no second login
     tab.locator("#documenten-lijst").wait_for(state="visible")
     assert "001_c76147defb583f46.txt" in table_text(tab) and "propositie" in table_text(tab)
+    assert "kapotte-tekens.txt" in table_text(tab) and "geen geldige UTF-8-tekst" in table_text(tab)
     assert axe_violations(tab) == [], "WCAG 2.1 AA in the Documenten tab"
 
     fake = tmp_path / "nota.pdf"
