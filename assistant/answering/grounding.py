@@ -105,7 +105,13 @@ def numbers(text: str) -> set[str]:
 
 
 def negations(text: str) -> int:
-    return sum(1 for w in WORD.findall(fold(text)) if w in NEGATIONS)
+    """The negations of a text, also inside a compound ("niet-gebruik", "non-profit")."""
+    return sum(1 for w in WORD.findall(fold(text)) for part in w.split("-") if part in NEGATIONS | {"non"})
+
+
+def actor_uses(text: str) -> Counter:
+    """How often a text names each actor."""
+    return Counter(ACTORS[word] for word in WORD.findall(fold(text)) if word in ACTORS)
 
 
 def actors(text: str) -> list[str]:
@@ -272,6 +278,11 @@ class Grounder:
         own = actors(sentence)
         if set(claimed) - set(own) and set(own) - set(claimed):
             return f"actors replaced: {claimed} against {own}"
+        uses, cited_uses = actor_uses(claim), actor_uses(sentence)
+        more = [a for a in uses if uses[a] > cited_uses[a] and a not in actors(given)]
+        fewer = [a for a in cited_uses if cited_uses[a] > uses[a]]
+        if more and fewer:
+            return f"actors replaced: '{more[0]}' named where the cited sentence names '{fewer[0]}'"
         with_claimed, with_cited = partners(claim), partners(window)
         if with_claimed - with_cited:
             return f"actors swapped: {sorted(with_claimed)} acting with, against {sorted(with_cited)}"
