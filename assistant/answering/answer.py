@@ -39,8 +39,9 @@ from ..types import (
     Turn,
 )
 from .citations import cite, normalize_for_match, numbered, verbatim_pieces
-from .compose import RERANK_DEPTH, Composer, Composition
+from .compose import RERANK_DEPTH, Composer, Composition, Unit
 from .grounding import Claim, Grounder, claims
+from .keywords import word_stems
 from .llm import LLMFailure, LLMWriter
 from .plain_language import Glossary, reading_level
 from .prompts import (
@@ -158,7 +159,7 @@ class Answerer:
         missing = not result.found and what_is_missing(question, result.verdict.evidence)
         if missing:
             composition = self.composer.compose(question, result.passages, vectors, result.query_vector)
-            composition.units = composition.units[:PARTIAL_SENTENCES]
+            composition.units = about_the_question(question, composition.units)[:PARTIAL_SENTENCES]
             answer = self.partial_answer(question, composition, missing)
             trace.add("composition", partial=missing, kept=[_unit_label(u.chunk, u.span, u.item)
                                                             for u in composition.units])
@@ -320,6 +321,14 @@ class Answerer:
         passage.highlights.append(grounding.span)
         citations += [c for c in cite(passage, pieces, self.documents) if c not in citations]
         kept.append(with_marker(grounding.claim.text, grounding.number))  # a quotation may stand for the claim
+
+
+def about_the_question(question: Question, units: list[Unit]) -> list[Unit]:
+    """The units that hold a distinctive word of the question as asked: the closest passage of a
+    partial answer is about what was asked, not about the topic a conversation carried along."""
+    if not question.focus:
+        return units
+    return [u for u in units if question.focus & word_stems(u.chunk.text[u.span[0]:u.span[1]])]
 
 
 def what_is_missing(question: Question, evidence: Mapping[str, float]) -> str:

@@ -82,6 +82,14 @@ def test_a_fact_the_documents_lack_on_a_topic_they_cover_gets_a_partial_answer(p
     assert is_verbatim(answer.citations[0].quote, documents[answer.citations[0].source])
 
 
+def test_a_partial_answer_quotes_what_was_asked_not_the_conversations_topic(pipeline):
+    history = [Turn(Role.USER, "Mijn buurvrouw kan haar huur niet meer betalen. Wat kan de gemeente doen?"),
+               Turn(Role.ASSISTANT, "Schulden. Inwoners die door schulden ... [1]")]
+    answer = pipeline.answerer.ask("Hoeveel euro is die 2% van de zorgbegroting?", history)
+    assert not answer.found
+    assert not answer.partial or all("2%" in c.quote for c in answer.citations), answer.text
+
+
 def test_near_duplicates_are_grouped_with_all_their_sources(pipeline):
     # the web page (000) and the proposition (001) open with nearly the same paragraph
     result = pipeline.answerer.search("crises stapelen zich op, hoge energietarieven en vergrijzing", k=5)
