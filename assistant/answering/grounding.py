@@ -279,7 +279,7 @@ class Grounder:
         if set(claimed) - set(own) and set(own) - set(claimed):
             return f"actors replaced: {claimed} against {own}"
         uses, cited_uses = actor_uses(claim), actor_uses(sentence)
-        more = [a for a in uses if uses[a] > cited_uses[a] and a not in actors(given)]
+        more = [a for a in uses if uses[a] > cited_uses[a]]
         fewer = [a for a in cited_uses if cited_uses[a] > uses[a]]
         if more and fewer:
             return f"actors replaced: '{more[0]}' named where the cited sentence names '{fewer[0]}'"
