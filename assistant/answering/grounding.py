@@ -175,7 +175,8 @@ class Oppositions:
         """Why the claim contradicts its cited sentence: it uses one member of a group more often
         than the sentence does, where the sentence uses another member more often than the claim
         ("moet" where the sentence says "kan"; a claim that joins the sentence and its neighbour
-        keeps the sentence's own words, so it has no such member); or a word the cited text
+        keeps the sentence's own words, so it has no such member), or a member the cited text
+        (`window`) never uses where the window uses one the claim does not; or a word the cited text
         (`window`: the sentence and its neighbours) nowhere holds that is the opposite with "on-"
         of a word of the sentence ("onzeker" for "zeker", and back). None when there is none."""
         words = {name: WORD.findall(fold(text)) for name, text in
@@ -185,9 +186,12 @@ class Oppositions:
             if len(opposite) >= UN_MIN_CHARS and opposite in set(words["sentence"]) - set(words["claim"]):
                 return f"antonym changed: '{word}' where the cited sentence says '{opposite}'"
         for group in self.groups:
-            claimed, said = group.counts(words["claim"]), group.counts(words["sentence"])
+            claimed, said, cited = (group.counts(words[name]) for name in ("claim", "sentence", "window"))
             added = [i for i in claimed if claimed[i] > said[i]]
             replaced = [i for i in said if said[i] > claimed[i]]
+            if not (added and replaced):  # a claim that runs into the neighbour: a member the cited text never uses
+                added = [i for i in claimed if not cited[i]]
+                replaced = [i for i in cited if not claimed[i]]
             if added and replaced:
                 return (f"{group.kind} changed: '{group.members[added[0]][0]}' where the cited sentence says "
                         f"'{group.members[replaced[0]][0]}'")

@@ -178,3 +178,13 @@ def test_an_actor_put_in_the_place_of_one_of_two_mentions_is_caught(claim, probl
     window = sentence + " Het rijk draagt bij."
     found = GROUNDER.problem(claim, sentence, window, 0.6, given="Kansen die het rijk kan bieden")
     assert (found or "").startswith(problem or "") and (found is None) is (problem is None), found
+
+
+def test_a_claim_that_runs_into_the_neighbour_is_held_to_it_too():
+    first = "Gemeenten versterken de samenwerking rond gezondheid."
+    second = "Gemeenten en partners werken samen om de zorg goed en betaalbaar te houden."
+    window = f"{first} {second}"
+    changed = f"{first} Gemeenten en partners werken samen om de zorg slecht en betaalbaar te houden."
+    assert OPPOSITIONS.contradiction(changed, first, window) is not None
+    assert OPPOSITIONS.contradiction(window, first, window) is None, "both sentences as written"
+    assert OPPOSITIONS.contradiction(first, first, window) is None, "the sentence alone"
