@@ -291,7 +291,10 @@ class Grounder:
         if with_claimed - with_cited:
             return f"actors swapped: {sorted(with_claimed)} acting with, against {sorted(with_cited)}"
         acting = [a for a in claimed if a not in with_claimed]
-        order = [a for a in actors(window) if a in acting and a not in with_cited]
+        # the order as the cited sentence has it when it names both; else as the window does (a
+        # neighbour that names the rijk first says nothing of who acts in the cited sentence)
+        ordered = sentence if len(set(actors(sentence)) & set(acting)) > 1 else window
+        order = [a for a in actors(ordered) if a in acting and a not in with_cited]
         if len(order) > 1 and order != [a for a in acting if a in order]:
             return f"actors swapped: {acting} against {order}"
         changed = self.oppositions.contradiction(claim, sentence, window)

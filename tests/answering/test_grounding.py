@@ -188,3 +188,10 @@ def test_a_claim_that_runs_into_the_neighbour_is_held_to_it_too():
     assert OPPOSITIONS.contradiction(changed, first, window) is not None
     assert OPPOSITIONS.contradiction(window, first, window) is None, "both sentences as written"
     assert OPPOSITIONS.contradiction(first, first, window) is None, "the sentence alone"
+
+
+def test_actors_traded_within_the_cited_sentence_are_caught_whatever_the_neighbour_says():
+    sentence = "Wij vragen van het rijk meer doorbrekende actie."
+    window = "Het rijk heeft plannen. " + sentence
+    assert GROUNDER.problem("Het rijk vraagt van gemeenten meer doorbrekende actie.", sentence, window, 0.6)
+    assert GROUNDER.problem(sentence, sentence, window, 0.6) is None
