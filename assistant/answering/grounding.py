@@ -116,12 +116,7 @@ def actor_uses(text: str) -> Counter:
 
 def actors(text: str) -> list[str]:
     """The actors a text names, in order, each once."""
-    seen: list[str] = []
-    for word in WORD.findall(fold(text)):
-        actor = ACTORS.get(word)
-        if actor and actor not in seen:
-            seen.append(actor)
-    return seen
+    return list(actor_uses(text))  # a Counter keeps the order in which it first met each
 
 
 PARTNER = re.compile(r"\bmet\s+(?:het\s+|de\s+|hun\s+|onze\s+)?(\w+)")
@@ -172,18 +167,21 @@ class Oppositions:
         return cls(groups)
 
     def contradiction(self, claim: str, sentence: str, window: str) -> str | None:
-        """Why the claim contradicts its cited sentence: it uses one member of a group more often
-        than the sentence does, where the sentence uses another member more often than the claim
-        ("moet" where the sentence says "kan"; a claim that joins the sentence and its neighbour
-        keeps the sentence's own words, so it has no such member), or a member the cited text
-        (`window`) never uses where the window uses one the claim does not; or a word the cited text
-        (`window`: the sentence and its neighbours) nowhere holds that is the opposite with "on-"
-        of a word of the sentence ("onzeker" for "zeker", and back). None when there is none."""
+        """Why the claim contradicts its cited sentence (`window`: the sentence and its neighbours),
+        or None when it does not:
+        - it uses one member of a group more often than the sentence does, where the sentence uses
+          another member more often than the claim ("moet" where the sentence says "kan"; a claim
+          that joins the sentence and its neighbour keeps the sentence's own words, so it has no
+          such member), or it uses a member the window never uses where the window uses one the
+          claim does not;
+        - a word the window nowhere holds is the opposite with "on-" of a word of the sentence
+          ("onzeker" for "zeker", and back)."""
         words = {name: WORD.findall(fold(text)) for name, text in
                  (("claim", claim), ("sentence", sentence), ("window", window))}
+        only_in_sentence = set(words["sentence"]) - set(words["claim"])
         for word in set(words["claim"]) - set(words["window"]):
             opposite = word[len(UN_PREFIX):] if word.startswith(UN_PREFIX) else UN_PREFIX + word
-            if len(opposite) >= UN_MIN_CHARS and opposite in set(words["sentence"]) - set(words["claim"]):
+            if len(opposite) >= UN_MIN_CHARS and opposite in only_in_sentence:
                 return f"antonym changed: '{word}' where the cited sentence says '{opposite}'"
         for group in self.groups:
             claimed, said, cited = (group.counts(words[name]) for name in ("claim", "sentence", "window"))
@@ -279,9 +277,8 @@ class Grounder:
         absent = [a for a in claimed if a not in actors(window) + actors(given)]
         if absent:
             return f"actors not in the cited text: {absent}"
-        own = actors(sentence)
-        if set(claimed) - set(own) and set(own) - set(claimed):
-            return f"actors replaced: {claimed} against {own}"
+        # an actor named more often than in the cited sentence where another is named less often:
+        # one put in another's place (also one of two mentions)
         uses, cited_uses = actor_uses(claim), actor_uses(sentence)
         more = [a for a in uses if uses[a] > cited_uses[a]]
         fewer = [a for a in cited_uses if cited_uses[a] > uses[a]]

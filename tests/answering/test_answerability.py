@@ -7,8 +7,9 @@ import json
 import pytest
 
 from assistant.answering.answer import what_is_missing
-from assistant.answering.answerability import DEFAULT_MODEL, AnswerabilityModel, ModelError, fit
+from assistant.answering.answerability import ANSWER_THRESHOLD, DEFAULT_MODEL, AnswerabilityModel, ModelError, fit
 from assistant.answering.relevance import FEATURES
+from assistant.config import Settings
 from assistant.types import Role, Turn
 
 from handmade import READER, RELEVANCE, result_for
@@ -18,6 +19,10 @@ def test_the_shipped_model_weighs_the_measures_the_code_computes():
     model = AnswerabilityModel.load(DEFAULT_MODEL, tuple(FEATURES))
     assert model.features == tuple(FEATURES)
     assert model.trained_on["questions"] >= 400 and "command" in model.trained_on
+
+
+def test_the_settings_default_is_the_models_threshold():
+    assert Settings().found_threshold == ANSWER_THRESHOLD
 
 
 def test_a_model_for_other_measures_or_a_broken_file_is_refused_with_a_clear_error(tmp_path):
