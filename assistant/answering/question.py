@@ -193,7 +193,7 @@ def starts_new_topic(question: str) -> bool:
     if NEW_TOPIC.search(folded):
         return True
     words = WORD.findall(folded)
-    names_a_person = any(word in CONTEXT_WORDS for word in words) or any(
+    names_a_person = any(word in STORY_PEOPLE for word in words) or any(
         word[0].isupper() for sentence, found in _sentences(question) for word in found[1:])
     return (len(words) >= STANDALONE_MIN_WORDS and not POINTS_BACK.search(folded)
             and (names_a_person or not PERSONAL_PRONOUNS.search(folded)))

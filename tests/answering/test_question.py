@@ -287,3 +287,9 @@ def test_a_question_in_a_conversation_starts_a_new_topic_or_follows_up(question,
 ])
 def test_a_residents_story_wants_the_help_before_the_problem(question, wants):
     assert READER.read(question).wants == wants
+
+
+def test_a_place_word_is_no_person_of_its_own():
+    """'in', 'bij', 'gemeente' name no person: "ze" then points back into the conversation."""
+    history = (Turn(Role.USER, "Wat doen gemeenten voor statushouders?"), Turn(Role.ASSISTANT, "..."))
+    assert not READER.read("Welke plek krijgen ze in de gemeente om te wonen?", history).new_topic
