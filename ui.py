@@ -48,6 +48,7 @@ from assistant.answering.prompts import (
     GLOSSARY_HEADING,
     MODE_LABELS,
     SOMETHING_WENT_WRONG,
+    SOURCES_HEADING,
     STORE_UNAVAILABLE,
     TRACE_STEPS,
     TRACE_TITLE,
@@ -120,7 +121,10 @@ button.primary:hover { background: #1e3a8a !important; }
 mark { background: #fde68a !important; color: #111827 !important; }
 pre, pre code, pre code span { color: #111827 !important; background: #f3f4f6 !important; }
 :focus-visible { outline: 3px solid #1d4ed8 !important; outline-offset: 2px; }
-.thought-group > .title button { pointer-events: none; }
+#gesprek details { margin: 0.4em 0; }
+#gesprek details details { margin-left: 1.25em; }
+#gesprek summary { cursor: pointer; font-weight: 600; }
+#gesprek details.bron > summary { font-weight: 400; }
 #beheer-bestand .or { color: #4b5563 !important; }
 """
 # The page is Dutch (WCAG 3.1.1), from its first moment and for good: Gradio's own translations
@@ -133,20 +137,10 @@ PAGE_HEAD = """<script>
   new MutationObserver(dutch).observe(document.documentElement, {attributes: true, attributeFilter: ['lang']});
 })();
 </script>"""
-# Each collapsible source in the chat is one control: its
-# title row (role=button, Enter or a click opens it) says whether it is open; the arrow button
-# inside it is decoration (Gradio nests a second, unnamed button there: WCAG 4.1.2). The upload
-# area's name is the text it shows (WCAG 2.5.3; Gradio names it otherwise).
+# The upload area's name is the text it shows (WCAG 2.5.3; Gradio names it otherwise).
 PAGE_JS = r"""
 () => {
   const mend = () => {
-    document.querySelectorAll('.thought-group > .title[role="button"]').forEach(title => {
-      title.setAttribute('aria-expanded', title.classList.contains('expanded') ? 'true' : 'false');
-      title.querySelectorAll('button:not([disabled])').forEach(inner => {
-        inner.disabled = true;  // not focusable: the title row is the one control (clicks pass through, CSS)
-        inner.setAttribute('aria-hidden', 'true');
-      });
-    });
     document.querySelectorAll('#beheer-bestand button.upload-container').forEach(area => {
       const shown = area.innerText.replace(/\s+/g, ' ').trim();
       if (shown && area.getAttribute('aria-label') !== shown) area.setAttribute('aria-label', shown);
@@ -200,43 +194,51 @@ def trace_value(value) -> str:
     return str(value)[:TRACE_VALUE_CHARS]
 
 
-def trace_message(answer: Answer) -> dict:
-    """The answer's trace, collapsed under it: each stage with what it found and how long it took."""
+def trace_markdown(answer: Answer) -> str:
+    """The answer's trace: each stage with what it found and how long it took."""
     lines = []
     for step in answer.trace:
         fields = "; ".join(f"{name}: {trace_value(value)}" for name, value in step.fields.items())
         lines.append(f"- **{as_text(TRACE_STEPS.get(step.step, step.step))}** ({step.ms:.0f} ms): {as_text(fields)}")
-    return {"role": "assistant", "content": "\n".join(lines), "metadata": {"title": TRACE_TITLE, "status": "done"}}
+    return "\n".join(lines)
 
 
-def answer_messages(answer: Answer, tell_personal_data: bool = False) -> list[dict]:
-    """The answer (with, for a resident, its hard words explained and the referral line), then
-    one collapsible source per numbered passage it cites, then its trace."""
+def collapsible(title: str, markdown: str, kind: str) -> str:
+    """A block that opens and closes (HTML <details>: a keyboard and a screen reader know it, and
+    Gradio's sanitiser keeps it); its title is text, its inside Markdown."""
+    return f'<details class="{kind}"><summary>{html.escape(title)}</summary>\n\n{markdown}\n\n</details>'
+
+
+def answer_message(answer: Answer, tell_personal_data: bool = False) -> dict:
+    """One chat message per answer, so that it has one copy button and one thumbs pair: the
+    answer (with, for a resident, its hard words explained and the referral line), then its
+    sources in one closed block ("Bronnen (3)") with each source closed inside it, then the trace."""
     lines = [as_text(line) for line in answer.text.splitlines()]
     if answer.glossary:
         lines += ["", f"**{as_text(GLOSSARY_HEADING)}**", ""]
         lines += [f"- **{as_text(e.term)}**: {as_text(e.explanation)}" for e in answer.glossary]
     if answer.referral:
         lines += ["", as_text(answer.referral)]
-    body = "\n".join(lines) + f"\n\n*{ANSWER_LABELS[answer.mode]}*"
+    parts = ["\n".join(lines), f"*{ANSWER_LABELS[answer.mode]}*"]
     if answer.notice:
-        body = f"*{as_text(answer.notice)}*\n\n{body}"
+        parts.insert(0, f"*{as_text(answer.notice)}*")
     if tell_personal_data:
-        body = f"*{as_text(personal_data_notice(answer.personal_data))}*\n\n{body}"
-    messages = [{"role": "assistant", "content": body}]
-    messages += [source_message(passage) for passage in answer.cited_passages]
-    return messages + ([trace_message(answer)] if answer.trace else [])
+        parts.insert(0, f"*{as_text(personal_data_notice(answer.personal_data))}*")
+    if answer.cited_passages:
+        sources = "\n\n".join(collapsible(source_label(p), source_markdown(p), "bron") for p in answer.cited_passages)
+        parts.append(collapsible(f"{SOURCES_HEADING} ({len(answer.cited_passages)})", sources, "bronnen"))
+    if answer.trace:
+        parts.append(collapsible(TRACE_TITLE, trace_markdown(answer), "spoor"))
+    return {"role": "assistant", "content": "\n\n".join(parts)}
 
 
-def source_message(passage: NumberedPassage) -> dict:
-    chunk = passage.chunk
+def source_markdown(passage: NumberedPassage) -> str:
+    """The passage with the sentences the answer quotes marked, and how to cite it."""
+    content = highlighted(passage.chunk.text, passage.highlights)
     also = passage.passage.sources[1:]
-    content = highlighted(chunk.text, passage.highlights)
     if also:
         content += "\n\n" + as_text("Ook in: " + ", ".join(also))
-    content += "\n\nCiteer als:\n" + citation_block(passage.reference)
-    title = as_text(source_label(passage))
-    return {"role": "assistant", "content": content, "metadata": {"title": title, "status": "done"}}
+    return content + "\n\nCiteer als:\n" + citation_block(passage.reference)
 
 
 def lookup_markdown(phrase: str, matches: list[QuoteMatch]) -> str:
@@ -324,6 +326,27 @@ SCROLL_TO_PASSAGE_JS = """
   setTimeout(go, 50);
 }
 """
+# After an answer (and as an LLM answer streams) the newest question and the start of its answer
+# are shown, not the chat's bottom: the chat scrolls the question to its top, and the page scrolls
+# only as far as needed to show the chat whole.
+SHOW_NEWEST_ANSWER_JS = """
+() => {
+  requestAnimationFrame(() => requestAnimationFrame(() => {
+    const questions = document.querySelectorAll('#gesprek .user-row');
+    if (!questions.length) return;
+    const question = questions[questions.length - 1];
+    let scroller = question.parentElement;
+    while (scroller && !(scroller.scrollHeight > scroller.clientHeight
+                         && /auto|scroll/.test(getComputedStyle(scroller).overflowY))) {
+      scroller = scroller.parentElement;
+    }
+    if (!scroller) return;
+    scroller.scrollTop += question.getBoundingClientRect().top - scroller.getBoundingClientRect().top;
+    scroller.scrollIntoView({block: 'nearest'});
+  }));
+}
+"""
+CHAT_HEIGHT = "min(560px, 58vh)"  # the chat and the controls under it fit a 1280x720 laptop screen
 
 
 def js_text(text: str) -> str:
@@ -353,9 +376,9 @@ def build_page(pipeline: Pipeline, throttle: LoginThrottle | None = None) -> gr.
         except Exception as error:
             yield chat, conversation, question, failure_message(error, "Answering")
             return
-        messages = answer_messages(answer, conversation.personal_data_notice_due(answer))
-        conversation.add(answer, len(messages))
-        yield chat + [asked] + messages, conversation, "", ""
+        shown = answer_message(answer, conversation.personal_data_notice_due(answer))
+        conversation.add(answer)
+        yield chat + [asked, shown], conversation, "", ""
 
     def respond_at_once(question: str, explain: bool, chat: list[dict], conversation: Session):
         """Passages answers take a few tens of milliseconds: shown at once, without the interim
@@ -415,25 +438,28 @@ def build_page(pipeline: Pipeline, throttle: LoginThrottle | None = None) -> gr.
         with gr.Tabs() as tabs:
             with gr.Tab("Vragen", id="vragen"):
                 conversation = gr.State(Session())
-                chat = gr.Chatbot(label="Gesprek", height=560, elem_id="gesprek", layout="panel",
+                chat = gr.Chatbot(label="Gesprek", height=CHAT_HEIGHT, elem_id="gesprek", layout="panel",
+                                  autoscroll=False,
                                   sanitize_html=True, render_markdown=True, latex_delimiters=NO_LATEX,
                                   buttons=["copy"], feedback_options=("Like", "Dislike"),
                                   placeholder="Uw vragen en de antwoorden met bronnen verschijnen hier.")
-                with gr.Row():
-                    question = gr.Textbox(show_label=False, scale=8, lines=1, max_lines=6, elem_id="vraag",
-                                          placeholder="Stel uw vraag in gewone taal, bijvoorbeeld over jeugdhulp…")
-                    ask = gr.Button("Vraag", variant="primary", scale=1, elem_id="vraag-knop")
-                explain = gr.Checkbox(label="Leg uit voor een inwoner (eenvoudige taal, met bronnen)",
-                                      value=False, elem_id="uitleg-inwoner")
-                notice = gr.Markdown(elem_id="melding", latex_delimiters=NO_LATEX)
                 with gr.Row(equal_height=True):
-                    source_choice = gr.Dropdown(label="Bron uit het laatste antwoord", choices=[], value=None,
-                                                scale=4, elem_id="bron-keuze")
-                    view = gr.Button("Bekijk in document", scale=1, elem_id="bekijk-in-document")
+                    question = gr.Textbox(show_label=False, scale=6, lines=1, max_lines=6, elem_id="vraag",
+                                          placeholder="Stel uw vraag in gewone taal, bijvoorbeeld over jeugdhulp…")
+                    explain = gr.Checkbox(label="Leg uit voor een inwoner",
+                                          value=False, scale=1, min_width=220, elem_id="uitleg-inwoner")
+                    ask = gr.Button("Vraag", variant="primary", scale=1, min_width=100, elem_id="vraag-knop")
+                notice = gr.Markdown(elem_id="melding", latex_delimiters=NO_LATEX)
                 with gr.Row():
-                    copy_answer = gr.Button("Kopieer antwoord als tekst", size="sm", elem_id="kopieer-antwoord")
-                    download = gr.Button("Download gesprek (Markdown)", size="sm", elem_id="download-gesprek")
-                    clear = gr.Button("Nieuw gesprek", size="sm", elem_id="nieuw-gesprek")
+                    source_choice = gr.Dropdown(label="Bron uit het laatste antwoord", choices=[], value=None,
+                                                scale=3, min_width=240, elem_id="bron-keuze")
+                    view = gr.Button("Bekijk in document", size="sm", scale=1, min_width=120,
+                                     elem_id="bekijk-in-document")
+                    copy_answer = gr.Button("Kopieer antwoord als tekst", size="sm", scale=1, min_width=120,
+                                            elem_id="kopieer-antwoord")
+                    download = gr.Button("Download gesprek (Markdown)", size="sm", scale=1, min_width=120,
+                                         elem_id="download-gesprek")
+                    clear = gr.Button("Nieuw gesprek", size="sm", scale=1, min_width=120, elem_id="nieuw-gesprek")
                 gr.Examples(EXAMPLES, inputs=question, label="Voorbeeldvragen")
                 answer_text = gr.Textbox(visible="hidden", label="Antwoord als tekst", elem_id="antwoord-als-tekst")
                 conversation_text = gr.Textbox(visible="hidden", label="Gesprek als Markdown",
@@ -467,6 +493,7 @@ def build_page(pipeline: Pipeline, throttle: LoginThrottle | None = None) -> gr.
         clear.click(start_over, None, outputs, api_name=False).then(to_take_along, conversation, take_along,
                                                                    api_name=False)
         chat.like(record_feedback, [conversation], notice, api_name=False)
+        chat.change(None, js=SHOW_NEWEST_ANSWER_JS, api_name=False)
         for trigger in (phrase.submit, find.click):
             trigger(look_up, phrase, found, api_name=False)
         copy_answer.click(None, answer_text, notice, api_name=False,

@@ -257,8 +257,17 @@ def submit_for_notice(tab, question: str, notice: str, timeout_ms: int = 30_000)
 
 
 def last_answer_text(tab) -> str:
-    """The text of the last answer message (the one before its collapsible sources)."""
-    return tab.locator("#gesprek .bot-row").last.locator(".message:not(.thought)").first.inner_text()
+    """The text of the last answer, without its sources and trace (closed blocks under it)."""
+    return tab.locator("#gesprek .bot-row").last.evaluate("""row => {
+        const answer = row.querySelector('.message-content').cloneNode(true);
+        answer.querySelectorAll('details').forEach(block => block.remove());
+        return answer.textContent.trim(); }""")
+
+
+def open_block(tab, summary) -> None:
+    """Open a closed block of an answer (its sources, one source, the trace) by its title."""
+    summary.click()
+    summary.locator("xpath=..").and_(tab.locator("details[open]")).wait_for()
 
 
 @pytest.fixture(scope="module")

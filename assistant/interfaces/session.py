@@ -28,17 +28,17 @@ class Exchange:
 class Session:
     turns: list[Turn] = field(default_factory=list)  # what follow-up retrieval sees
     exchanges: list[Exchange] = field(default_factory=list)
-    owner: list[int | None] = field(default_factory=list)  # shown message -> exchange index (None: the question)
+    owner: list[int | None] = field(default_factory=list)  # chat message -> exchange index (None: the question)
     rated: dict[int, str] = field(default_factory=dict)  # exchange index -> the rating recorded last
     told_personal_data: bool = False  # the notice that personal data were left out is given once
 
-    def add(self, answer: Answer, shown_messages: int = 1) -> None:
-        """Record an answer shown as `shown_messages` messages after the question's own. The
-        question kept is the one the answer was given to: personal data already left out."""
+    def add(self, answer: Answer) -> None:
+        """Record an answer, shown as one message after the question's own. The question kept is
+        the one the answer was given to: personal data already left out."""
         number = len(self.exchanges)
         self.exchanges.append(Exchange(answer))
         self.turns += [Turn(Role.USER, answer.question), Turn(Role.ASSISTANT, answer.text)]
-        self.owner += [None] + [number] * shown_messages
+        self.owner += [None, number]
 
     @property
     def answers(self) -> list[Answer]:

@@ -10,7 +10,7 @@ import pytest
 
 from assistant.answering.prompts import GLOSSARY_HEADING
 
-from conftest import ANSWER_TIMEOUT_MS, AXE, REFERRAL, ask, axe_violations, screenshot
+from conftest import ANSWER_TIMEOUT_MS, AXE, REFERRAL, ask, axe_violations, open_block, screenshot
 
 MAX_TABS = 120
 
@@ -34,8 +34,9 @@ def test_axe_finds_no_wcag_violation_on_the_question_page_an_opened_source_and_t
     assert axe_violations(tab) == []
 
     ask(tab, "Wat vragen gemeenten van het rijk voor de jeugdhulp?")
-    tab.locator("#gesprek .thought-group .title").first.click()
-    tab.locator("#gesprek .thought-group mark").first.wait_for(state="visible")
+    open_block(tab, tab.locator("#gesprek details.bronnen > summary").first)
+    open_block(tab, tab.locator("#gesprek details.bron > summary").first)
+    tab.locator("#gesprek details.bron mark").first.wait_for(state="visible")
     assert axe_violations(tab) == [], "an answer with a source opened"
 
     tab.get_by_role("tab", name="Citaat zoeken").click()
@@ -57,7 +58,6 @@ def focused(tab) -> dict:
         const e = document.activeElement, style = getComputedStyle(e);
         return {tag: e.tagName, label: e.getAttribute('aria-label') || '', role: e.getAttribute('role') || '',
                 text: (e.innerText || '').slice(0, 200), id: e.id, inCode: !!e.closest('pre, .code_wrap'),
-                inSource: !!e.closest('.thought-group'), inAnswer: !!e.closest('#gesprek'),
                 parentId: (e.closest('[id]') || {}).id || '',
                 outline: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2};
     }""")
@@ -98,12 +98,13 @@ def test_every_function_works_with_the_keyboard_alone(browser, page_url, feedbac
     assert "Persoonsgegevens in uw vraag (BSN, naam) zijn weggelaten" in chat
     assert "Jansen" not in chat and "111222333" not in chat and "Mevrouw [NAAM] (BSN [BSN])" in chat
 
-    # open a source
-    source = tab_to(page, lambda e: e["role"] == "button" and e["inSource"] and e["text"].startswith("[1]"),
-                    "the first source")
+    # open the sources, then a source
+    tab_to(page, lambda e: e["tag"] == "SUMMARY" and e["text"].startswith("Bronnen"), "the sources")
     page.keyboard.press("Enter")
-    page.locator("#gesprek .thought-group mark").first.wait_for(state="visible")
-    assert page.locator("#gesprek .thought-group .title[aria-expanded='true']").count() >= 1, source
+    page.locator("#gesprek details.bronnen[open]").wait_for()
+    tab_to(page, lambda e: e["tag"] == "SUMMARY" and e["text"].startswith("[1]"), "the first source")
+    page.keyboard.press("Enter")
+    page.locator("#gesprek details.bron mark").first.wait_for(state="visible")
 
     # copy its citation
     tab_to(page, lambda e: e["tag"] == "BUTTON" and e["inCode"], "the citation's copy button")

@@ -15,7 +15,7 @@ import pytest
 
 from assistant.answering.prompts import EMPTY_QUESTION, MODE_LABELS, TRACE_STEPS, TRACE_TITLE
 
-from conftest import PROJECT, ask, last_answer_text, screenshot, submit_for_notice
+from conftest import PROJECT, ask, last_answer_text, open_block, screenshot, submit_for_notice
 
 XSS = "<img src=x onerror=alert(1)>"
 FOLLOW_UP = "En wat vraagt men daarvoor van het rijk?"
@@ -46,16 +46,18 @@ def test_staff_question_follow_up_and_feedback(page, feedback_file):
     ask(page, "Wat vragen gemeenten van het rijk voor de jeugdhulp?")
     answer = last_answer_text(page)
     assert "[1]" in answer
-    source = page.locator("#gesprek .thought-group .title").first
+    answer = page.locator("#gesprek .bot-row").last
+    open_block(page, answer.locator("details.bronnen > summary"))
+    source = answer.locator("details.bron > summary").first
     assert "[1] De waarde van het sociaal domein" in source.inner_text()
-    source.click()
-    panel = page.locator("#gesprek .thought-group").first
+    open_block(page, source)
+    panel = answer.locator("details.bron").first
     panel.locator("mark").first.wait_for(state="visible")  # the answering sentences, highlighted
     assert 'VNG e.a., De waarde van het sociaal domein, "' in panel.locator("pre").inner_text()
-    page.wait_for_timeout(1000)  # the block opens with an animation; let the screenshot show it open
     screenshot(page, "staff-question")
-    trace = page.locator("#gesprek .thought-group", has_text=TRACE_TITLE).last
-    trace.locator(".title").click()
+    trace = answer.locator("details.spoor")
+    assert trace.locator("summary").inner_text() == TRACE_TITLE
+    open_block(page, trace.locator("summary"))
     trace.get_by_text(TRACE_STEPS["relevance"]).wait_for(state="visible")
     assert "found: True" in trace.inner_text() and "001_" in trace.inner_text(), "the trace says why and where"
     screenshot(page, "answer-trace")
@@ -123,7 +125,7 @@ def test_several_users_at_once_all_get_answers(browser, page_url):
         tab.fill("#vraag textarea", question)
         tab.click("#vraag-knop")
     for tab in tabs:
-        tab.wait_for_selector("#gesprek .thought-group", timeout=60_000)
+        tab.wait_for_selector("#gesprek details.bronnen", timeout=60_000)
     elapsed = time.monotonic() - started
     for context in contexts:
         context.close()
@@ -136,8 +138,17 @@ def test_load_benchmark_smoke(page_url):
                            "--questions", "2", "--max-seconds", "120"], cwd=PROJECT, capture_output=True,
                           text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
-    figures = dict(re.findall(r"(requests|errors) (\d+)", done.stdout))
-    assert figures == {"requests": "8", "errors": "0"}, done.stdout + done.stderr[-2000:]
+    figures = re.findall(r"^(page|api) *: users 4, requests (\d+), errors (\d+)", done.stdout, re.M)
+    assert figures == [("page", "8", "0"), ("api", "8", "0")], done.stdout + done.stderr[-2000:]
+
+
+def test_browser_timing_benchmark_smoke(page_url):
+    """benchmarks/load.py --mode browser: two chromium tabs ask; Enter to the first answer text."""
+    done = subprocess.run([sys.executable, "benchmarks/load.py", "--url", page_url, "--mode", "browser", "--users",
+                           "2", "--questions", "2", "--max-seconds", "120"], cwd=PROJECT, capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert re.search(r"^browser: users 2, requests 4, errors 0,", done.stdout, re.M), done.stdout + done.stderr
 
 
 def _listening_addresses(port: int) -> set[str]:
@@ -202,8 +213,8 @@ def test_an_answer_is_taken_along_and_its_source_read_in_its_document(browser, p
 
     chosen = tab.input_value("#bron-keuze input")
     assert chosen.startswith("[1] "), "the latest answer's sources"
-    passage = tab.locator("#gesprek .bot-row").last.locator(".thought-group .title").first
-    assert passage.inner_text().startswith(chosen[:40])
+    passage = tab.locator("#gesprek .bot-row").last.locator("details.bron > summary").first
+    assert passage.text_content().startswith(chosen[:40])
     tab.click("#bekijk-in-document")
     mark = tab.locator("#document-weergave mark").first
     mark.wait_for(state="visible")

@@ -50,7 +50,7 @@ def test_a_refusal_as_plain_text_lists_no_sources():
 
 def test_the_conversation_as_markdown_escapes_what_was_typed_and_keeps_the_answers_bullets():
     session = Session()
-    session.add(answer_about_debts("Wat doet de gemeente bij schulden? <b>#1</b>"), shown_messages=3)
+    session.add(answer_about_debts("Wat doet de gemeente bij schulden? <b>#1</b>"))
     session.add(answer_about_debts("En bij *wonen*?"))
     markdown = conversation_markdown(session.answers, "De waarde", now=datetime(2026, 12, 3, 9, 30))
     assert markdown.startswith("# Gesprek: De waarde\n\n*03-12-2026 09:30*")
