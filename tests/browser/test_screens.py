@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from assistant.answering.prompts import REFUSAL, SOURCES_HEADING
+from assistant.answering.prompts import CLOSEST_PASSAGE, NOT_STATED, REFUSAL, SOURCES_HEADING
 
 from conftest import REFERRAL, ask, axe_violations, last_answer_text, open_block, screenshot
 
@@ -101,7 +101,8 @@ def test_an_answer_is_one_message_with_one_thumbs_pair_and_sources_that_open_and
     assert json.loads(added[0])["answer"].startswith(last_answer_text(tab)[:40])
 
 
-def test_a_refusal_says_first_that_it_is_not_in_the_documents_and_ends_with_the_referral(opened):
+def test_a_refusal_and_a_partial_answer_say_first_what_is_not_in_the_documents(opened):
+    """Then what is (a partial answer's closest passage, cited), then the referral line."""
     tab = opened(*SCREENS["laptop"])
     ask(tab, "Hoeveel kost een nieuw paspoort bij de gemeente?")
     shown = last_answer_text(tab)
@@ -109,3 +110,10 @@ def test_a_refusal_says_first_that_it_is_not_in_the_documents_and_ends_with_the_
     assert shown.index(REFERRAL) > shown.index(REFUSAL)
     assert tab.locator("#gesprek .bot-row").last.locator("details.bronnen").count() == 0, "nothing is cited"
     tab.wait_for_function(FIRST_LINE_IN_VIEW, timeout=SCROLL_SETTLES_MS)
+
+    ask(tab, "Hoeveel geld krijgen gemeenten in 2027 voor de jeugdhulp?")
+    shown = last_answer_text(tab)
+    assert shown.startswith(NOT_STATED.format(what="bedrag"))
+    assert shown.index(NOT_STATED.format(what="bedrag")) < shown.index(CLOSEST_PASSAGE) < shown.index("[1]") \
+        < shown.index(REFERRAL)
+    assert tab.locator("#gesprek .bot-row").last.locator("details.bronnen").count() == 1, "what is there is cited"
