@@ -19,7 +19,9 @@ $(STAMP): pyproject.toml requirements.lock
 	$(PY) -m pip check
 	touch $(STAMP)
 
-lock: $(STAMP)
+# (without the installed stamp: a dependency just added to pyproject.toml is not installed yet)
+lock:
+	test -x $(PY) || python3.11 -m venv $(VENV) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet "pip-tools>=7.5,<8"
 	$(VENV)/bin/pip-compile --quiet --generate-hashes --extra test --allow-unsafe --strip-extras \
 		--no-emit-index-url --no-emit-find-links --constraint constraints.txt --output-file requirements.lock pyproject.toml

@@ -34,6 +34,7 @@ import logging
 import os
 import re
 import threading
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import gradio as gr
@@ -59,11 +60,14 @@ from assistant.config import PROJECT_ROOT
 from assistant.index.documents import SUPPORTED_SUFFIXES
 from assistant.index.library import MANIFEST_FIELDS, DocumentLibrary, DocumentRefused
 from assistant.index.store import IndexBusy, StoreUnavailable
+from assistant.interfaces.access import Access
 from assistant.interfaces.api import build_api
 from assistant.interfaces.export import answer_as_text, conversation_markdown
 from assistant.interfaces.feedback import FeedbackLog
 from assistant.interfaces.headers import SecurityHeaders
 from assistant.interfaces.login_throttle import LoginThrottle, login_ok
+from assistant.interfaces.mcp_server import build_mcp, http_route
+from assistant.interfaces.openai_chat import CHAT_PREFIX, build_chat_app
 from assistant.interfaces.session import Session
 from assistant.logs import setup_logging
 from assistant.pipeline import Pipeline, load_pipeline
@@ -74,11 +78,11 @@ log = logging.getLogger("assistant.ui")
 # On SIGTERM (a restart, a deployment) requests in progress get this long to finish; open
 # connections that stay idle (a client's event stream) no longer keep the process alive.
 SHUTDOWN_GRACE_SECONDS = 5
+LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
 
 TITLE = "Vraag het de documenten: De waarde van het sociaal domein"
 INTRO = ("Stel een vraag in gewone taal over de propositie *De waarde van het sociaal domein* "
-         "(VNG, Divosa en de gemeentelijke netwerken) en de pagina's eromheen. "
-         "Elk antwoord noemt zijn bronnen; klap een bron open voor de passage en een citaat om te kopiëren.")
+         "(VNG, Divosa en de gemeentelijke netwerken) en de pagina's eromheen.")
 EXAMPLES = [
     "Wat vragen gemeenten van het rijk voor de jeugdhulp?",
     "Mijn buurvrouw kan de huur niet meer betalen. Staat er iets over wat de gemeente dan doet?",
@@ -434,6 +438,8 @@ def build_page(pipeline: Pipeline, throttle: LoginThrottle | None = None) -> gr.
 
     with gr.Blocks(title=TITLE, analytics_enabled=False) as page:
         gr.Markdown(f"# {TITLE}\n{INTRO}")
+        # the AI Act's Article 50: said before the first question, as text a screen reader reads
+        gr.Markdown(as_text(settings.ai_notice), elem_id="ai-melding")
         gr.Markdown(f"**Modus:** {MODE_LABELS[pipeline.mode]}", elem_id="mode")
         with gr.Tabs() as tabs:
             with gr.Tab("Vragen", id="vragen"):
@@ -695,12 +701,25 @@ def without_gradio_variables() -> list[str]:
 
 
 def build_app(pipeline: Pipeline) -> FastAPI:
-    """The JSON API under /api/v1 and the page at /, on one port, with the exposure pinned down:
-    no files served, no monitoring, uploads bounded, failed logins throttled, beyond loopback
-    only the allowed Host names, and the browser security headers on every response."""
+    """The JSON API under /api/v1, the OpenAI-compatible chat endpoint under /v1, the MCP server at
+    /mcp and the page at /, on one port, with the exposure pinned down: one set of logins, no
+    files served, no monitoring, uploads bounded, failed logins throttled, beyond loopback only the
+    allowed Host names, and the browser security headers on every response."""
     settings = pipeline.settings
     throttle = LoginThrottle()
-    app = build_api(pipeline, throttle)
+    access = Access(settings.ui_logins, settings.api_token_list, throttle)
+    app = build_api(pipeline, access)
+    app.mount(CHAT_PREFIX, build_chat_app(pipeline, access))
+    mcp = build_mcp(pipeline)
+    app.router.routes.append(http_route(mcp, access, LOOPBACK_HOSTS + settings.allowed_host_list))
+    serving = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(served: FastAPI):
+        async with serving(served), mcp.session_manager.run():
+            yield
+
+    app.router.lifespan_context = lifespan
     app.add_middleware(ThrottledLoginForm, throttle=throttle)
     # the page takes files only in the Documenten tab; without it, Gradio's upload route stays small
     uploads = f"{settings.document_max_mb}mb" if settings.admin_logins else UPLOAD_MAX

@@ -57,6 +57,10 @@ def _env_path(name: str, default: Path) -> Path:
     return Path(raw).expanduser() if raw else default
 
 
+AI_NOTICE = ("U werkt met een AI-systeem. Het zoekt het antwoord in de documenten die hier genoemd worden en "
+             "noemt bij elk antwoord de bronnen. Controleer belangrijke informatie in de bron zelf.")
+
+
 @dataclass(frozen=True)
 class Settings:
     seeds_dir: Path = PROJECT_ROOT / "seeds"
@@ -106,6 +110,12 @@ class Settings:
     feedback_retention_days: int = 90  # feedback records older than this are deleted; 0 keeps them
     # A municipality's own line under every refusal and resident answer ("Voor vragen over uw eigen situatie: ...")
     referral_text: str = ""
+    # What a user is told at the first interaction (the AI Act's Article 50): on the page, and over
+    # the chat endpoint above the first answer of a conversation
+    ai_notice: str = AI_NOTICE
+    # The municipality that runs the assistant, for its Algoritmeregister entry (`python -m assistant register`)
+    organisation_name: str = ""
+    organisation_contact: str = ""
 
     @property
     def ui_logins(self) -> list[tuple[str, str]]:
@@ -189,6 +199,9 @@ class Settings:
             redact_names=_env_bool("PRIVACY_NAMES", defaults.redact_names),
             feedback_retention_days=_env_int("FEEDBACK_RETENTION_DAYS", defaults.feedback_retention_days),
             referral_text=os.environ.get("REFERRAL_TEXT", "").strip(),
+            ai_notice=os.environ.get("AI_NOTICE", "").strip() or AI_NOTICE,
+            organisation_name=os.environ.get("ORGANISATION_NAME", "").strip(),
+            organisation_contact=os.environ.get("ORGANISATION_CONTACT", "").strip(),
         ).checked()
 
     def checked(self) -> "Settings":

@@ -398,6 +398,7 @@ class Answer:
     referral: str = ""  # the municipality's own line for the resident (REFERRAL_TEXT)
     # not found, but the documents speak about the topic: what they leave out, then the closest passage
     partial: bool = False
+    llm_model: str = ""  # the LLM that wrote part of the text (Mode.LLM); "" for the documents' own sentences
 
     @property
     def cited_passages(self) -> list[NumberedPassage]:

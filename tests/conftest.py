@@ -37,7 +37,7 @@ FAST_MODULES = {"test_question", "test_relevance", "test_compose", "test_groundi
                 "test_chunking", "test_vocabulary", "test_privacy", "test_plain_language", "test_feedback",
                 "test_settings", "test_logs", "test_login_throttle", "test_export", "test_library", "test_keywords",
                 "test_served", "test_own_questions", "test_citations", "test_layers", "test_docs", "test_answerability",
-                "test_headers"}
+                "test_headers", "test_register"}
 # `make test` hands whole files to its two workers in collection order (--no-loadscope-reorder):
 # the longest first, so that neither worker is left running a long file that started last while
 # the other waits (seconds per file in `make test` on this 2-core machine: llm 124-144, chroma_server 78,

@@ -305,7 +305,8 @@ class Answerer:
             return passages_answer
         citations += [c for c in passages_answer.citations if c not in citations]
         return Answer(question.text, True, Mode.LLM, "\n".join(kept) + "\n\n" + passages_answer.text, citations,
-                      passages_answer.passages, reading_level=reading_level(" ".join(kept)) if explain else None)
+                      passages_answer.passages, reading_level=reading_level(" ".join(kept)) if explain else None,
+                      llm_model=self.writer.settings.llm_model)
 
     def _check(self, claim: Claim, given: list[NumberedPassage], texts, context: str, kept: list[str],
                citations: list[Citation], rejected: list[dict]) -> None:

@@ -30,6 +30,9 @@ MODE_LABELS = {
     "passages": "Alleen passages (geen taalmodel ingesteld)",
 }
 ANSWER_LABELS = {"llm": "Antwoord met taalmodel", "passages": "Alleen passages"}
+# Under every answer taken along (the AI Act's Article 50): what made it
+MADE_BY = {"passages": "Gemaakt door {name} {version}: zinnen uit de documenten zelf, geen tekst van een taalmodel.",
+           "llm": "Gemaakt door {name} {version} met taalmodel {model} (AI-tekst, gecontroleerd tegen de bronnen)."}
 TRACE_TITLE = "Hoe kwam dit antwoord tot stand?"
 TRACE_STEPS = {"question": "De vraag gelezen", "rewrite": "Herschreven voor het zoeken", "retrieval": "Gezocht",
                "rerank": "Herordend op de beste zin", "relevance": "Staat het in de documenten?",

@@ -15,10 +15,8 @@ with 429 (login_throttle.py).
 
 from __future__ import annotations
 
-import base64
-import binascii
 import logging
-import secrets
+from collections.abc import Callable
 from typing import Any, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Request
@@ -32,8 +30,8 @@ from ..answering.question import BadQuestion, check_question
 from ..index.store import StoreUnavailable
 from ..pipeline import Pipeline
 from ..types import Role, Turn
+from .access import Access, AccessRefused
 from .contract import HISTORY_MAX_TURNS, HISTORY_TURN_MAX_CHARS, answer_json, lookup_json, search_json
-from .login_throttle import LoginThrottle, login_ok
 
 log = logging.getLogger(__name__)
 
@@ -136,35 +134,24 @@ def turns(history: list[HistoryTurn]) -> list[Turn]:
 
 
 # ------------------------------------------------------------------ the app
-def build_api(pipeline: Pipeline, throttle: LoginThrottle | None = None) -> FastAPI:
+def client_of(request: Request) -> str:
+    return request.client.host if request.client else "?"
+
+
+def build_api(pipeline: Pipeline, access: Access) -> FastAPI:
     settings = pipeline.settings
-    logins = settings.ui_logins
-    tokens = settings.api_token_list
-    throttle = throttle or LoginThrottle()
 
     def authorised(request: Request) -> None:
-        if not logins and not tokens:
-            return
-        client = request.client.host if request.client else "?"
-        refusal = throttle.refusal(client)
-        if refusal:
-            message, headers = refusal
-            raise HTTPException(429, message, headers=headers)
-        scheme, _, value = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() == "bearer" and _token_ok(value.strip(), tokens):
-            return
-        if scheme.lower() == "basic" and _basic_login_ok(value.strip(), logins):
-            return
-        if scheme:  # credentials that did not match count as a failed login; none at all do not
-            throttle.failed(client)
-        raise HTTPException(401, "a login (HTTP Basic, the page's UI_AUTH) or a token (Bearer, API_TOKENS) is needed",
-                            headers={"WWW-Authenticate": 'Basic realm="sociaal-domein-assistent"'})
+        try:
+            access.check(request.headers.get("authorization", ""), client_of(request))
+        except AccessRefused as refusal:
+            raise HTTPException(refusal.status, refusal.reason, headers=refusal.headers) from None
 
     app = FastAPI(title="Sociaal-domein-assistent API", version="1",
                   description="Dutch questions about 'De waarde van het sociaal domein', answered with cited passages.",
                   docs_url=f"{API_PREFIX}/docs", redoc_url=None, openapi_url="/openapi.json")
 
-    app.add_middleware(BoundedBody)
+    app.add_middleware(BoundedBody, prefix=API_PREFIX, refuse=_error)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError):
@@ -226,37 +213,28 @@ def build_api(pipeline: Pipeline, throttle: LoginThrottle | None = None) -> Fast
 
 
 class BoundedBody:
-    """API bodies of at most MAX_BODY_BYTES, announced by Content-Length. Pure ASGI: every other
-    request (the page's server-sent events above all) passes without a wrapper of its own."""
+    """Bodies under `prefix` of at most MAX_BODY_BYTES, announced by Content-Length; `refuse`
+    says a refusal in the shape of that way in. Pure ASGI: every other request (the page's
+    server-sent events above all) passes without a wrapper of its own."""
 
-    def __init__(self, app):
+    def __init__(self, app, prefix: str, refuse: Callable[[int, str], JSONResponse]):
         self.app = app
+        self.prefix = prefix
+        self.refuse = refuse
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] == "http" and scope["path"].startswith(API_PREFIX):
+        if scope["type"] == "http" and scope["path"].startswith(self.prefix):
             headers = dict(scope["headers"])
             length = headers.get(b"content-length")
             refusal = None
             if length is None and scope["method"] == "POST" and headers.get(b"transfer-encoding"):
-                refusal = _error(411, "send the body with a Content-Length")
+                refusal = self.refuse(411, "send the body with a Content-Length")
             elif length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-                refusal = _error(413, f"the body may have at most {MAX_BODY_BYTES} bytes")
+                refusal = self.refuse(413, f"the body may have at most {MAX_BODY_BYTES} bytes")
             if refusal is not None:
                 await refusal(scope, receive, send)
                 return
         await self.app(scope, receive, send)
-
-
-def _token_ok(value: str, tokens: list[str]) -> bool:
-    return any([secrets.compare_digest(value.encode(), token.encode()) for token in tokens])
-
-
-def _basic_login_ok(value: str, logins: list[tuple[str, str]]) -> bool:
-    try:
-        user, _, password = base64.b64decode(value, validate=True).decode("utf-8").partition(":")
-    except (binascii.Error, UnicodeDecodeError):
-        return False
-    return login_ok(user, password, logins)
 
 
 def _error(status: int, error: str, message: str | None = None, headers: dict | None = None) -> JSONResponse:

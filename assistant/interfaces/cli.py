@@ -4,6 +4,8 @@
     python -m assistant search "vraag" [--k N] [--jsonl]
     python -m assistant ask "vraag" [--jsonl]
     python -m assistant chat            (a question loop in the terminal)
+    python -m assistant mcp             (the MCP server over stdio, for a desktop client)
+    python -m assistant register        (the Algoritmeregister entry, filled and checked)
 
 Batch mode reads one JSON object per line on stdin ({"question": ..., "history": [...]}) and
 writes exactly one JSON line per input line on stdout, flushed; logs go to stderr.
@@ -31,6 +33,8 @@ from ..logs import setup_logging
 from ..pipeline import Pipeline, build_index, load_pipeline
 from ..types import Answer, SearchResult
 from .contract import answer_json, error_line, parse_history, search_json
+from .mcp_server import build_mcp
+from .register import EntryError, filled_entry
 from .session import Session
 
 log = logging.getLogger("assistant")
@@ -160,6 +164,8 @@ def parse_args(argv: list[str] | None) -> Args:
             cmd.add_argument("--explain", action="store_true",
                              help="explain for a resident: plain language, the hard words explained")
     sub.add_parser("chat", help="ask questions one after another in the terminal")
+    sub.add_parser("mcp", help="serve the MCP tools over stdio (for a desktop client that starts the assistant)")
+    sub.add_parser("register", help="print the Algoritmeregister entry, filled from ORGANISATION_NAME/_CONTACT")
     ns = parser.parse_args(argv)
     args = Args(ns.command, getattr(ns, "question", None), getattr(ns, "k", None),
                 getattr(ns, "jsonl", False), getattr(ns, "rebuild", False), getattr(ns, "explain", False))
@@ -189,6 +195,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(args: Args, settings: Settings) -> int:
+    if args.command == "register":
+        try:
+            entry = filled_entry(settings)
+        except EntryError as problems:
+            log.error("The Algoritmeregister entry is not complete: %s (ORGANISATION_NAME and ORGANISATION_CONTACT "
+                      "give the organisation's fields; docs/algoritmeregister.json the rest)", problems)
+            return 2
+        print(json.dumps(entry, ensure_ascii=False, indent=2))
+        return 0
     if args.command == "index":
         skipped: list[SkippedFile] = []
         report = build_index(settings, rebuild=args.rebuild, skipped=skipped)
@@ -210,6 +225,9 @@ def run(args: Args, settings: Settings) -> int:
         return run_batch(pipeline, args.command, k, sys.stdin.buffer, sys.stdout)
     if args.command == "chat":
         return chat_loop(pipeline)
+    if args.command == "mcp":  # stdout carries the protocol: every log line goes to stderr
+        build_mcp(pipeline).run("stdio")
+        return 0
     if args.command == "search":
         print(render_search(pipeline.answerer.search(question, k=k)))
     else:

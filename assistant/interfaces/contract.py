@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
+from .. import ASSISTANT_NAME, __version__
 from ..answering.citations import QuoteMatch
-from ..types import Answer, Role, SearchResult, Turn
+from ..types import Answer, Mode, Role, SearchResult, Turn
 
 HISTORY_MAX_TURNS = 50
 HISTORY_TURN_MAX_CHARS = 10_000
@@ -67,8 +68,17 @@ def answer_json(answer: Answer) -> dict:
         out["reading_level"] = asdict(answer.reading_level)
     if answer.referral:
         out["referral"] = answer.referral
+    out |= provenance(answer)
     out["trace"] = [step.as_json() for step in answer.trace]
     return out
+
+
+def provenance(answer: Answer) -> dict:
+    """What made the answer, machine-readably (the AI Act's Article 50): `ai_generated` is true when
+    an LLM wrote any of it; otherwise it is made of the documents' own sentences ("extractive")."""
+    written = answer.mode == Mode.LLM
+    made_by = {"name": ASSISTANT_NAME, "version": __version__} | ({"model": answer.llm_model} if written else {})
+    return {"generated_by": made_by, "ai_generated": written, "origin": "llm" if written else "extractive"}
 
 
 def error_line(message: str, answer: str = "") -> dict:

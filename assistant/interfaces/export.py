@@ -8,7 +8,15 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from ..answering.prompts import ANSWER_LABELS, CONVERSATION_HEADING, GLOSSARY_HEADING, QUESTION_LABEL, SOURCES_HEADING
+from .. import ASSISTANT_NAME, __version__
+from ..answering.prompts import (
+    ANSWER_LABELS,
+    CONVERSATION_HEADING,
+    GLOSSARY_HEADING,
+    MADE_BY,
+    QUESTION_LABEL,
+    SOURCES_HEADING,
+)
 from ..types import Answer
 
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>])")
@@ -27,7 +35,34 @@ def answer_as_text(answer: Answer) -> str:
         lines += ["", answer.referral]
     if answer.cited_passages:
         lines += ["", f"{SOURCES_HEADING}:"] + [f"[{p.number}] {p.reference}" for p in answer.cited_passages]
+    lines += ["", made_by(answer)]
     return "\n".join(lines).strip() + "\n"
+
+
+def made_by(answer: Answer) -> str:
+    """The line that says what made the answer: the documents' own sentences, or an LLM too."""
+    return MADE_BY[answer.mode.value].format(name=ASSISTANT_NAME, version=__version__, model=answer.llm_model)
+
+
+def answer_for_chat(answer: Answer) -> str:
+    """The answer as a chat client shows it: the text with its [n] markers first (so that a
+    streamed answer's checked sentences stay its start), then the notice, the hard words, the
+    referral line, and "Bronnen" with each source and the sentences quoted from it. Light Markdown
+    that reads as plain text too: a client that does not render it shows no escapes."""
+    parts = [answer.text]
+    if answer.notice:
+        parts.append(f"({answer.notice})")
+    if answer.glossary:
+        parts.append(f"{GLOSSARY_HEADING}:\n" + "\n".join(f"- {e.term}: {e.explanation}" for e in answer.glossary))
+    if answer.referral:
+        parts.append(answer.referral)
+    if answer.cited_passages:
+        sources = ["\n".join([f"[{passage.number}] {passage.reference}"]
+                               + [f"> {c.quote}" for c in answer.citations if c.number == passage.number])
+                   for passage in answer.cited_passages]  # a blank line ends each quote (Markdown)
+        parts.append(f"{SOURCES_HEADING}:\n" + "\n\n".join(sources))
+    parts.append(made_by(answer))
+    return "\n\n".join(parts)
 
 
 def conversation_markdown(answers: list[Answer], title: str, now: datetime | None = None) -> str:
@@ -50,6 +85,7 @@ def conversation_markdown(answers: list[Answer], title: str, now: datetime | Non
             parts.append(f"**{SOURCES_HEADING}**\n\n" + "\n".join(
                 f"- \\[{p.number}\\] {_escaped(p.reference)}" for p in answer.cited_passages))
         parts.append(f"*{ANSWER_LABELS[answer.mode]}*")
+        parts.append(f"*{_escaped(made_by(answer))}*")
     return "\n\n".join(parts) + "\n"
 
 

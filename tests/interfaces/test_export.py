@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from assistant.answering.citations import passage_in_document, reference
-from assistant.interfaces.export import answer_as_text, conversation_markdown
+from assistant.interfaces.export import answer_as_text, answer_for_chat, conversation_markdown, made_by
 from assistant.interfaces.session import Session
 from assistant.types import Answer, Citation, GlossaryEntry, Mode, NumberedPassage, Passage
 
@@ -37,7 +37,8 @@ def test_the_answer_as_plain_text_has_the_question_the_text_and_only_the_sources
     assert "- schuldhulp: Hulp als u rekeningen niet kunt betalen." in lines
     assert "Bel de gemeente: 14 020." in lines
     sources = lines[lines.index("Bronnen:") + 1:]
-    assert sources == [f"[1] {reference(DOCUMENT, SCHULDEN.section)}"], "passage [2] is not cited: not listed"
+    assert sources == [f"[1] {reference(DOCUMENT, SCHULDEN.section)}", "", made_by(answer_about_debts())], \
+        "passage [2] is not cited: not listed"
     assert '"Onzekerheid die wij als gemeenten verminderen"' in sources[0]
     assert "<" not in text and "\\" not in text, "plain text: no markup, no escapes"
 
@@ -73,3 +74,26 @@ def test_the_passage_is_marked_where_it_stands_in_its_document():
 def test_a_passage_of_another_document_marks_nothing():
     other = DOCUMENT.__class__("ander.md", DOCUMENT.source, "Ander", blocks=DOCUMENT.blocks)
     assert all(not spans for _, spans in passage_in_document(other, SCHULDEN))
+
+
+def test_what_made_an_answer_is_said_under_it_in_every_export():
+    extractive = answer_about_debts()
+    written = answer_about_debts()
+    written.mode, written.llm_model = Mode.LLM, "qwen-nl"
+    assert "zinnen uit de documenten zelf" in made_by(extractive)
+    assert "met taalmodel qwen-nl (AI-tekst" in made_by(written)
+    for answer in (extractive, written):
+        assert answer_as_text(answer).rstrip().endswith(made_by(answer))
+        assert made_by(answer) in conversation_markdown([answer], "De waarde").replace("\\", "")
+        assert answer_for_chat(answer).endswith(made_by(answer))
+
+
+def test_the_chat_text_starts_with_the_answer_and_lists_each_cited_source_with_its_quotes():
+    answer = answer_about_debts()
+    answer.notice = "Let op."
+    text = answer_for_chat(answer)
+    assert text.startswith(answer.text), "a streamed answer's checked sentences stay its start"
+    sources = text.split("\nBronnen:\n")[1].splitlines()
+    assert sources[:2] == [f"[1] {reference(DOCUMENT, SCHULDEN.section)}", "> Inwoners met schulden ..."]
+    assert not any(line.startswith("[2]") for line in sources), "passage [2] is not cited"
+    assert text.index("(Let op.)") < text.index("Bronnen:") and "\\" not in text
