@@ -1,18 +1,19 @@
 """Load on the running assistant: N users at once, through the page or the JSON API, loopback only.
 
     python benchmarks/load.py [--url http://127.0.0.1:7860/] [--users 20] [--questions 3]
-                              [--mode page|api|both|browser]
+                              [--mode all|page|api|chat|browser]
 
 Page: each simulated user opens its own page session and asks its questions one after another
 through the page's "vraag" event (the same handler as the button), the way the browser does:
 join Gradio's queue, then read the event's server-sent messages until the answer is complete.
 (`gradio_client` does the same with more work of its own: on these 2 shared cores it took more
-CPU than the server.) API: each user
-POSTs its questions to /api/v1/ask one after another. Browser: each user is a tab of Debian's
-chromium that types its question and presses Enter; the time is from Enter until the first text
-of the new answer is visible, what a person at the desk waits (the browser's own work included,
-on the same 2 cores). Prints per mode throughput, median and p95 latency and the number of
-errors. Bounded: users x questions requests, and --max-seconds.
+CPU than the server.) API: each user POSTs its questions to /api/v1/ask one after another.
+Chat: each user POSTs them to the OpenAI-compatible /v1/chat/completions, as a chat client such
+as Open WebUI does. Browser: each user is a tab of Debian's chromium that types its question and
+presses Enter; the time is from Enter until the first text of the new answer is visible, what a
+person at the desk waits (the browser's own work included, on the same 2 cores). Prints per mode
+throughput, median and p95 latency and the number of errors. Bounded: users x questions
+requests, and --max-seconds.
 """
 
 from __future__ import annotations
@@ -79,6 +80,18 @@ def api_asker(url: str, auth) -> Callable[[str], bool]:
     def ask(question: str) -> bool:
         response = client.post("api/v1/ask", json={"question": question})
         return response.status_code == 200 and bool(response.json()["citations"])
+
+    return ask
+
+
+def chat_asker(url: str, auth) -> Callable[[str], bool]:
+    """One chat client, asking /v1/chat/completions; True when answered with citations."""
+    client = httpx.Client(base_url=url, auth=auth, timeout=120)
+
+    def ask(question: str) -> bool:
+        response = client.post("v1/chat/completions", json={"model": "sociaal-domein",
+                                                             "messages": [{"role": "user", "content": question}]})
+        return response.status_code == 200 and bool(response.json()["grounded_answer"]["citations"])
 
     return ask
 
@@ -174,15 +187,18 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=3, help="per user")
     parser.add_argument("--max-seconds", type=float, default=300)
     parser.add_argument("--auth", help="user:password when the page has UI_AUTH set")
-    parser.add_argument("--mode", choices=("page", "api", "both", "browser"), default="both")
+    parser.add_argument("--mode", choices=("all", "page", "api", "chat", "browser"), default="all",
+                        help="all: page, api and chat, one after another")
     args = parser.parse_args()
     if urlparse(args.url).hostname not in ("127.0.0.1", "localhost", "::1"):
         parser.error("load is only driven against a page on this machine (loopback)")
     auth = tuple(args.auth.split(":", 1)) if args.auth else None
-    if args.mode in ("page", "both"):
+    if args.mode in ("page", "all"):
         run("page", page_asker, args, auth)
-    if args.mode in ("api", "both"):
+    if args.mode in ("api", "all"):
         run("api ", api_asker, args, auth)
+    if args.mode in ("chat", "all"):
+        run("chat", chat_asker, args, auth)
     if args.mode == "browser":
         asyncio.run(run_browser(args))
 

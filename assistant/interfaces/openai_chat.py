@@ -87,8 +87,8 @@ def model_id(collection: str) -> str:
 def conversation(messages: list[ChatMessage]) -> tuple[str, list[Turn]]:
     """The question (the last message, a user's) and the turns before it. What the assistant said
     earlier counts without its sources block: the follow-up reads the answer, not the references."""
-    if messages[-1].role != "user" or not messages[-1].text.strip():
-        raise ChatError(400, "the last message must be the user's question (role 'user', text content)",
+    if messages[-1].role != "user":
+        raise ChatError(400, "the last message must be the user's question (role 'user')",
                         "invalid_messages", "messages")
     turns = []
     for message in messages[:-1]:

@@ -138,8 +138,8 @@ def test_load_benchmark_smoke(page_url):
                            "--questions", "2", "--max-seconds", "120"], cwd=PROJECT, capture_output=True,
                           text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
-    figures = re.findall(r"^(page|api) *: users 4, requests (\d+), errors (\d+)", done.stdout, re.M)
-    assert figures == [("page", "8", "0"), ("api", "8", "0")], done.stdout + done.stderr[-2000:]
+    figures = re.findall(r"^(page|api|chat) *: users 4, requests (\d+), errors (\d+)", done.stdout, re.M)
+    assert figures == [("page", "8", "0"), ("api", "8", "0"), ("chat", "8", "0")], done.stdout + done.stderr[-2000:]
 
 
 def test_browser_timing_benchmark_smoke(page_url):

@@ -3,12 +3,18 @@ throttled guessing (real server processes)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+import httpx2
+import openai
 import pytest
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
 
 from conftest import JEUGDHULP, PROJECT, running_page
 
@@ -102,3 +108,35 @@ def test_logins_and_tokens_guard_the_api(guarded_page):
         statuses = [client.get("/api/v1/documents", auth=("raad", f"poging-{n}")).status_code for n in range(12)]
         assert statuses == [401] * 8 + [429] * 4
         assert client.get("/api/v1/documents", auth=STAFF_LOGIN).status_code == 429, "until the window has passed"
+
+
+def test_logins_and_tokens_guard_the_chat_endpoint_and_the_mcp_server(guarded_page):
+    """The same logins as the API: the official clients get in with a token and are refused without.
+    (The MCP client's event loop runs in a thread of its own: this module's browser holds the main
+    thread's, see conftest.browser.)"""
+    from_here = httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.5"), timeout=120)
+    with pytest.raises(openai.AuthenticationError) as refused:
+        openai.OpenAI(base_url=guarded_page + "v1", api_key="fout", http_client=from_here, max_retries=0).models.list()
+    assert refused.value.body["type"] == "authentication_error"
+    staff = openai.OpenAI(base_url=guarded_page + "v1", api_key=TOKEN, http_client=from_here, max_retries=0)
+    question = [{"role": "user", "content": JEUGDHULP}]
+    completion = staff.chat.completions.create(model="sociaal-domein", messages=question)
+    assert completion.model_extra["grounded_answer"]["found"]
+    basic = from_here.post(guarded_page + "v1/chat/completions", auth=STAFF_LOGIN,
+                           json={"model": "sociaal-domein", "messages": question})
+    assert basic.status_code == 200, "the page's logins work too"
+
+    initialize = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "test", "version": "1"}}}
+    headers = {"Accept": "application/json, text/event-stream"}
+    assert from_here.post(guarded_page + "mcp", json=initialize, headers=headers).status_code == 401
+    with ThreadPoolExecutor(1) as thread:
+        tools, asked = thread.submit(asyncio.run, ask_over_mcp(guarded_page + "mcp", TOKEN)).result()
+    assert "ask" in tools and asked["found"]
+
+
+async def ask_over_mcp(url: str, token: str) -> tuple[set[str], dict]:
+    with_token = httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=120)
+    async with Client(streamable_http_client(url, http_client=with_token)) as client:
+        tools = {tool.name for tool in (await client.list_tools()).tools}
+        return tools, (await client.call_tool("ask", {"question": JEUGDHULP})).structured_content
