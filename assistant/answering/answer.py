@@ -306,7 +306,7 @@ class Answerer:
         citations += [c for c in passages_answer.citations if c not in citations]
         return Answer(question.text, True, Mode.LLM, "\n".join(kept) + "\n\n" + passages_answer.text, citations,
                       passages_answer.passages, reading_level=reading_level(" ".join(kept)) if explain else None,
-                      llm_model=self.writer.settings.llm_model)
+                      llm_model=self.writer.model_name)
 
     def _check(self, claim: Claim, given: list[NumberedPassage], texts, context: str, kept: list[str],
                citations: list[Citation], rejected: list[dict]) -> None:

@@ -49,6 +49,7 @@ class LLMWriter:
         from langchain_openai import ChatOpenAI
 
         self.timeout = settings.llm_timeout
+        self.model_name = settings.llm_model  # said with every answer it wrote (the AI Act's Article 50)
         self.model = ChatOpenAI(
             model=settings.llm_model,
             base_url=settings.llm_base_url or None,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 from dataclasses import replace
 
+import openai
 import pytest
 
 from assistant.answering.llm import LLMWriter
@@ -60,10 +61,11 @@ def test_only_the_faithful_claim_is_shown(pipeline, index, question, phrase):
         assert answer.citations, "the passages answer still stands"
 
 
-def test_the_page_never_shows_an_unsupported_sentence(pipeline, browser):
+def test_the_page_and_the_chat_endpoint_never_show_an_unsupported_sentence(pipeline, browser):
     """The stub streams, word by word, a sentence with an invented clause, then the same sentence
     as written, then one more of the passages (while it streams, the checked sentence is shown);
-    the chat's DOM, watched throughout, never holds the clause."""
+    the chat's DOM, watched throughout, never holds the clause, and no chunk of the chat endpoint's
+    stream does."""
     made: list[str] = []
 
     def script(request: dict) -> list[str]:
@@ -92,7 +94,17 @@ def test_the_page_never_shows_an_unsupported_sentence(pipeline, browser):
         seen = tab.evaluate("() => window.seenTexts")
         final = last_answer_text(tab)
         context.close()
+        chat = openai.OpenAI(base_url=url + "v1", api_key="niet-nodig", max_retries=0, timeout=120)
+        chunks = list(chat.chat.completions.create(model=chat.models.list().data[0].id, stream=True, messages=[
+            {"role": "user", "content": "Wat vragen gemeenten van het rijk voor de jeugdhulp?"}]))
     stub.shutdown()
+    pieces = [chunk.choices[0].delta.content or "" for chunk in chunks]
+    assert not [piece for piece in pieces if clause in piece], "the chat endpoint streamed the unsupported sentence"
+    before_end = "".join(pieces[:-2])  # what came before the answer was whole (sources, the last chunk)
+    assert made[-1][:60] in before_end, "the checked sentence was streamed as it was checked"
+    grounded = chunks[-1].model_extra["grounded_answer"]
+    assert grounded["ai_generated"] is True and grounded["origin"] == "llm"
+    assert grounded["generated_by"]["model"] == "stub"
     assert made, "the stub was asked"
     assert not [t for t in seen if clause in t], "the unsupported sentence appeared in the chat"
     assert ANSWER_LABELS["llm"] in final and made[0][:60] in final, final
