@@ -16,7 +16,7 @@ import shutil
 import tempfile
 import unicodedata
 from bisect import bisect_left
-from functools import cached_property, lru_cache
+from functools import cache, cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -135,6 +135,20 @@ DUTCH_FUNCTION_WORDS = frozenset(
 
 def looks_dutch(text: str) -> bool:
     return any(w in DUTCH_FUNCTION_WORDS for w in WORD.findall(fold(text)))
+
+
+@cache
+def dutch_word(word: str) -> bool:
+    """Whether a word is Dutch rather than English, by how common it is in each (wordfreq's lists,
+    inside the package): "basisinkomen" and "Participatiewet" are, "citizens" and "scheme" are not."""
+    from wordfreq import zipf_frequency  # imported here: half a second that only a foreign question needs
+
+    return zipf_frequency(word, "nl") >= zipf_frequency(word, "en")
+
+
+def mostly_dutch(text: str) -> bool:
+    words = WORD.findall(text)
+    return sum(dutch_word(w) for w in words) * 2 > len(words)
 
 
 class DutchKeywordIndex:

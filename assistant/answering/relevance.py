@@ -36,7 +36,7 @@ from rapidfuzz import fuzz
 from ..types import Passage, Question, QuoteRole, SearchResult, Verdict, is_reference_entry
 from .answer_types import holds
 from .answerability import ANSWER_THRESHOLD, DEFAULT_MODEL, AnswerabilityModel
-from .keywords import DutchKeywordIndex, fold, plain, word_stems
+from .keywords import DutchKeywordIndex, dutch_word, fold, mostly_dutch, plain, word_stems
 from .vocabulary import key_matches
 
 KEYWORD_EVIDENCE = 2.0  # a BM25 score that only real keyword matches reach
@@ -109,19 +109,28 @@ class Relevance:
                                                    "no sentence about its focus holds one"))
         match = share = 0.0
         looked_up = False
-        if question.lookup:
-            match, share = quote_match(question.lookup, result.passages,
-                                       whole_passage=question.lookup == question.topic)
+        # Words are evidence that the documents lack something only in the documents' language: an
+        # English question's own words, and an English phrase it looks up, are absent from Dutch text
+        # whatever the text says (a Dutch word it quotes, or an English phrase the text holds, counts)
+        foreign = not question.dutch
+        lookup = question.lookup
+        if lookup:
+            match, share = quote_match(lookup, result.passages, whole_passage=lookup == question.topic)
             looked_up = _holds(question, match, share)
-            notes.append(f"looks up {question.lookup!r}: best match {match:.0f}, words {share:.2f} "
+            notes.append(f"looks up {lookup!r}: best match {match:.0f}, words {share:.2f} "
                          + ("- a passage holds it" if looked_up else "- no passage says it"))
+            if foreign and not looked_up and not mostly_dutch(lookup):
+                lookup, match, share = "", 0.0, 0.0
+                notes.append("the phrase is not Dutch: that no passage says it is not counted")
         if question.quote_role in (QuoteRole.TITLE, QuoteRole.WORDS):
             notes.append(f"quotes {'a title' if question.quote_role == QuoteRole.TITLE else 'own words'}, "
                          "not a phrase to look up")
-        unknown_only = not question.topic_focus and not question.cues and bool(question.unknown_words)
+        unknown_only = not question.topic_focus and not question.cues and bool(question.unknown_words) \
+            and not (foreign and not any(dutch_word(word) for word in question.unknown_words))
         if unknown_only:
             notes.append(f"about {', '.join(question.unknown_words)}: no document holds those words")
-        unheld = [word for word, parts in question.unknown_subjects if not _held_as_parts(parts, result.passages)]
+        unheld = [word for word, parts in question.unknown_subjects if not _held_as_parts(parts, result.passages)
+                  and (not foreign or dutch_word(word))]
         if unheld:
             notes.append(f"asks about {', '.join(unheld)}: no document holds the word")
         if question.asks_about_name:
@@ -139,7 +148,7 @@ class Relevance:
             "cues": float(min(len(question.cues), CUES_COUNTED)),
             "dense_gap": dense[0] - dense[GAP_RANK - 1] if len(dense) >= GAP_RANK else 0.0,
             "asks_fact": float(bool(question.expected)), "fact_missing": float(bool(question.expected) and not fact),
-            "fact_focus": fact_focus, "lookup": float(bool(question.lookup)), "lookup_held": float(looked_up),
+            "fact_focus": fact_focus, "lookup": float(bool(lookup)), "lookup_held": float(looked_up),
             "lookup_match": match / 100, "lookup_share": share,
             "quoted_title": float(question.quote_role == QuoteRole.TITLE),
             "quoted_words": float(question.quote_role == QuoteRole.WORDS),
@@ -153,11 +162,13 @@ class Relevance:
         """The rarity-weighted share of the question's words that none of the best passages holds,
         and the rarity of the rarest such word (as a share of the rarity of a word no text holds).
         Left out: names no document holds (a resident's name or town is context, a name asked about
-        is measured apart) and the everyday words the vocabulary translates into the documents' terms."""
+        is measured apart), the everyday words the vocabulary translates into the documents' terms,
+        and in a question not asked in Dutch, its words of another language."""
         names = {fold(name) for name in question.unknown_names}
         keys = [key for cue in question.cues for key in cue.split()]
         kept = [word for word in question.text.split() if (folded := fold(word.strip(PUNCTUATION))) not in names
-                and not any(key_matches(key, folded) for key in keys)]
+                and not any(key_matches(key, folded) for key in keys)
+                and (question.dutch or dutch_word(folded))]  # another language's words: see evidence()
         wanted = set(self.keywords.tokens(" ".join(kept)))
         if not wanted:
             return 0.0, 0.0

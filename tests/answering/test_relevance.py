@@ -4,7 +4,7 @@ passages lack it and answers when they hold it; names are context unless asked a
 import pytest
 
 from assistant.answering.answer_types import holds
-from assistant.answering.keywords import fold
+from assistant.answering.keywords import dutch_word, fold, mostly_dutch
 from assistant.types import ExpectedFact, Role, Turn
 
 from handmade import RELEVANCE, result_for
@@ -166,3 +166,26 @@ def test_a_follow_ups_own_words_need_not_be_the_documents():
     history = (Turn(Role.USER, "Wat doen gemeenten aan schulden?"), Turn(Role.ASSISTANT, "Schuldhulp [1]."))
     assert RELEVANCE.judge(result_for("Wat gebeurt daar dan?", "schuldhulp", history=history)).found
     assert not RELEVANCE.judge(result_for("Wat gebeurt er met de grofvuilophaling?", "schuldhulp")).found
+
+
+def test_a_words_language_is_told_by_how_common_it_is_in_each():
+    assert dutch_word("basisinkomen") and dutch_word("participatiewet") and dutch_word("gemeenten")
+    assert not dutch_word("citizens") and not dutch_word("municipalities") and not dutch_word("scheme")
+    assert mostly_dutch("je kansen mogen niet afhangen van je postcode")
+    assert not mostly_dutch("the level of government closest to citizens")
+
+
+def test_in_an_english_question_only_dutch_words_count_as_missing_from_the_documents():
+    """English words are absent from Dutch text whatever it says: an English phrase no passage holds
+    is not evidence against the question; a Dutch word no document holds still is."""
+    english = "Where does it say that municipalities are 'the level of government closest to citizens'?"
+    values, notes = RELEVANCE.evidence(result_for(english, "schuldhulp"))
+    assert values["lookup"] == values["lookup_held"] == values["lookup_match"] == 0.0
+    assert values["uncovered"] == 0.0 and "the phrase is not Dutch" in " ".join(notes)
+    dutch_word_asked = "Where does the VNG argue for a universal basic income ('basisinkomen')?"
+    values, _ = RELEVANCE.evidence(result_for(dutch_word_asked, "schuldhulp"))
+    assert values["lookup"] == 1.0 and values["lookup_held"] == 0.0, "a Dutch word it quotes still counts"
+    assert not RELEVANCE.judge(result_for(dutch_word_asked, "schuldhulp")).found
+    values, _ = RELEVANCE.evidence(result_for("Waar staat 'de overheid die het dichtst bij de burger staat'?",
+                                              "schuldhulp"))
+    assert values["lookup"] == 1.0, "in a Dutch question every phrase counts"
