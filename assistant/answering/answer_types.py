@@ -73,7 +73,9 @@ ANSWER_TYPES = (
     AnswerType(
         "contact",
         re.compile(r"\btelefoonnummer|\bwelk (nummer|adres)\b|\badres\b|\be-?mail ?adres|\bwebsite\b|\bwebadres\b"
-                   r"|\bnaar welk nummer\b|\bbellen\b.*\bnummer\b"),
+                   r"|\bnaar welk nummer\b|\bbellen\b.*\bnummer\b"
+                   # written in a hurry: "tel.nr", "telnr", "tel. nummer", "telefoonnr", "mailadres"
+                   r"|\btel\.? ?(nr|nummer)\b|\btelnr\b|\btelefoonnr\b|\bmailadres\b"),
         re.compile(r"\b0\d{1,3}[- ]?\d{6,8}\b|\b0800\b|@|\bwww\.|https?://|\b\w+\.nl\b", re.IGNORECASE),
     ),
     AnswerType(
@@ -82,7 +84,10 @@ ANSWER_TYPES = (
                    r"\b(aanvragen|aanmelden|inschrijven|opzeggen|indienen|melden|verlengen|vervangen)\b"
                    r"|\bhoe (vraag|vraagt|vragen)\b.*\baan\b|\bhoe\b.*\bbezwaar (maken|indienen)\b"
                    r"|\bhoe vraag\b|\bwaar (kan|moet|kun)\b.*\b(aanvragen|aanmelden|inschrijven|indienen)\b"
-                   r"|\bwelk formulier\b|\bwelke (formulieren|documenten|papieren) (heb|moet|nodig)"),
+                   r"|\bwelk formulier\b|\bwelke (formulieren|documenten|papieren) (heb|moet|nodig)"
+                   # how to apply, asked by the channel: "aanvragen ... langskomen of online met DigiD?"
+                   r"|(?=.*\b(aanvra\w*|aanmeld\w*|inschrijv\w*))"
+                   r".*\b(online|digid|langs ?komen|langsgaan|telefonisch|per post)\b"),
         re.compile(r"\baanvra(ag|gen)|\baanmeld|\binschrijv|\bformulier|\bloket\b|\bdigid\b|\bindienen\b",
                    re.IGNORECASE),
     ),

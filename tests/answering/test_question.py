@@ -57,6 +57,12 @@ def test_the_kind_of_section_a_question_wants(question, kind):
     ("Ze wil weten hoe ze haar pas kan verlengen.", ["procedure"]),
     ("Waar moet ik heen voor een uittreksel?", ["plaats"]),
     ("Wie is de consulent van mijn broer?", ["persoon"]),
+    # written in a hurry, and asked by the channel
+    ("welk tel.nr moet hij bellen voor de wmo?", ["contact"]),
+    ("Wat is het mailadres van het wijkteam?", ["contact"]),
+    ("Ze wil bijzondere bijstand aanvragen, moet ze langskomen of kan het online?", ["procedure"]),
+    ("Kan hij zich met DigiD aanmelden voor schuldhulp?", ["procedure"]),
+    ("Hoe kunnen gemeenten hun dienstverlening online verbeteren?", []),  # online, but no application
 ])
 def test_the_facts_a_question_asks_for(question, facts):
     assert [f.name for f in READER.read(question).expected] == facts
