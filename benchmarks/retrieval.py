@@ -1,6 +1,7 @@
 """Retrieval configurations side by side, scored with the eval kit's own functions.
 
     python benchmarks/retrieval.py [--questions ../shared/eval/dev.jsonl] [--json out.json]
+    python benchmarks/retrieval.py --precisions     (fp32 beside int8: dev and each writer of the bank)
 
 Loads the pipeline once (the index under VECTORSTORE_DIR, built when missing), then runs every
 question of the set through each configuration of `HybridRetriever` and prints, per
@@ -9,6 +10,11 @@ configuration, hit@1, recall@5, MRR@10 and all-gold@5 (`rank_metrics` of
 refused and of answerable ones found (`abstention`), and the median search time. The row
 marked * is the default. A second table shows refused/found of the default at other `found`
 thresholds, so the calibration is visible too.
+
+With --precisions: the default configuration with the e5 encoder in fp32 and in int8
+(EMBEDDING_PRECISION), each on an index of its own (VECTORSTORE_DIR, and beside it
+`vectorstore-int8`, built when missing), on the dev set and each writer of the bank: hit@1,
+recall@5, refused, found, and the median time to embed a question.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import json
 import statistics
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 from assistant.answering.question import QuestionReader  # noqa: E402
 from assistant.answering.relevance import Relevance  # noqa: E402
 from assistant.answering.retrieval import HybridRetriever  # noqa: E402
-from assistant.config import Settings  # noqa: E402
+from assistant.config import PRECISIONS, Settings  # noqa: E402
 from assistant.pipeline import load_pipeline  # noqa: E402
 from assistant.types import Role, Turn  # noqa: E402
 
@@ -72,15 +79,48 @@ def run(retriever: HybridRetriever, items: list[dict], reader: QuestionReader,
     return ranked, outs, seconds
 
 
+def read_items(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def compare_precisions(questions: Path, score) -> None:
+    base = Settings.from_env().checked()
+    sets = [questions, *sorted((questions.parent / "bank").glob("*.jsonl"))]
+    print(f"{'question set':14}{'precision':>10}{'hit@1':>7}{'R@5':>7}{'refused':>9}{'found':>7}{'query ms':>10}")
+    for precision in PRECISIONS:
+        folder = base.vectorstore_dir if precision == base.embedding_precision else \
+            base.vectorstore_dir.with_name(f"{base.vectorstore_dir.name}-{precision}")
+        pipeline = load_pipeline(replace(base, embedding_precision=precision, vectorstore_dir=folder),
+                                 build_if_needed=True, progress=True)
+        retriever = pipeline.retriever
+        retriever.search(retriever.reader.read("opwarmen"))
+        for path in sets:
+            items = read_items(path)
+            ranked, outs, _ = run(retriever, items, retriever.reader, pipeline.answerer.relevance)
+            metrics = score.rank_metrics(ranked, items)
+            refused, found = score.abstention(outs, items)
+            timings = []
+            for item in items[:30]:
+                start = time.perf_counter()
+                getattr(pipeline.store.embeddings, "inner", pipeline.store.embeddings).embed_query(item["question"])
+                timings.append(time.perf_counter() - start)
+            print(f"{path.stem:14}{precision:>10}{metrics['hit@1']:7.3f}{metrics['recall@5']:7.3f}{refused:9.2f}"
+                  f"{found:7.2f}{statistics.median(timings) * 1000:10.1f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--questions", type=Path, default=ROOT.parent / "shared" / "eval" / "dev.jsonl")
     parser.add_argument("--score", type=Path, help="score.py (default: beside the questions)")
     parser.add_argument("--json", type=Path, help="also write every figure here")
+    parser.add_argument("--precisions", action="store_true", help="fp32 beside int8 on dev and the bank")
     args = parser.parse_args()
 
     score = load_score_module(args.score or args.questions.with_name("score.py"))
-    items = [json.loads(line) for line in args.questions.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if args.precisions:
+        compare_precisions(args.questions, score)
+        return
+    items = read_items(args.questions)
     pipeline = load_pipeline(Settings.from_env().checked())
     default = pipeline.retriever
     threshold = pipeline.settings.found_threshold

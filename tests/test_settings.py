@@ -13,7 +13,7 @@ from assistant.config import Settings, SettingsError
     ("UI_CONCURRENCY", "0", "between"), ("FOUND_THRESHOLD", "nan", "finite"), ("FOUND_THRESHOLD", "3", "between"),
     ("UI_PORT", "70000", "between"), ("FEEDBACK_RETENTION_DAYS", "-1", "between"),
     ("PRIVACY_NAMES", "misschien", "true or false"), ("UI_AUTH", "alleen-een-naam", "user:password"),
-    ("LLM_BASE_URL", "http://127.0.0.1:1/v1", "LLM_MODEL"),
+    ("LLM_BASE_URL", "http://127.0.0.1:1/v1", "LLM_MODEL"), ("EMBEDDING_PRECISION", "int4", "fp32, int8"),
 ])
 def test_a_bad_setting_is_refused_with_its_name(monkeypatch, name, value, says):
     monkeypatch.setenv(name, value)

