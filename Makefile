@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test test-fast lint index eval install chromium llm axe lock
+.PHONY: run test test-fast lint index eval install chromium postgresql llm axe lock
 
 # Everything is installed from requirements.lock: exact versions with their sha256 hashes (torch is
 # the CPU build this machine keeps on disk; PyPI's pulls CUDA). `make lock` writes it anew from
@@ -39,6 +39,12 @@ chromium:
 	@command -v chromium >/dev/null || apt-get install -y -q chromium || \
 		(apt-get update -q && apt-get install -y -q chromium)
 
+# a real PostgreSQL server for the store's tests: Debian's binaries (initdb, pg_ctl); the tests
+# start one of their own in a temporary folder
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || apt-get install -y -q postgresql || \
+		(apt-get update -q && apt-get install -y -q postgresql)
+
 # a real OpenAI-compatible LLM for the tests: llama.cpp's server and Qwen2.5 1.5B, built and
 # downloaded once into ~/.cache/sociaal-domein-assistant/llm (see scripts/local_llm.py)
 llm: $(STAMP)
@@ -53,7 +59,7 @@ axe:
 # prompt cache the tests asking the same question reuse. (Not --dist loadgroup: with pytest 9.2 it
 # no longer groups, pytest-xdist issue #1386.) The files go out longest first, in the order
 # tests/conftest.py gives them (LONGEST_FILES). The shared index is built once, under a lock.
-test: $(STAMP) chromium llm axe
+test: $(STAMP) chromium postgresql llm axe
 	$(PY) -m pytest -n 2 --dist loadfile --no-loadscope-reorder
 
 # the tests that need no model, server or browser: question reading, relevance, composition,

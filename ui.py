@@ -34,6 +34,7 @@ import logging
 import os
 import re
 import threading
+import time
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -63,7 +64,6 @@ from assistant.index.store import IndexBusy, StoreUnavailable
 from assistant.interfaces.access import Access
 from assistant.interfaces.api import build_api
 from assistant.interfaces.export import answer_as_text, conversation_markdown
-from assistant.interfaces.feedback import FeedbackLog
 from assistant.interfaces.headers import SecurityHeaders
 from assistant.interfaces.login_throttle import LoginThrottle, login_ok
 from assistant.interfaces.mcp_server import build_mcp, http_route
@@ -71,6 +71,7 @@ from assistant.interfaces.openai_chat import CHAT_PREFIX, build_chat_app
 from assistant.interfaces.session import Session
 from assistant.logs import setup_logging
 from assistant.pipeline import Pipeline, load_pipeline
+from assistant.records.store import Records, database_url
 from assistant.types import Answer, Chunk, Document, Mode, NumberedPassage
 
 log = logging.getLogger("assistant.ui")
@@ -357,10 +358,8 @@ def js_text(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-def build_page(pipeline: Pipeline, throttle: LoginThrottle | None = None) -> gr.Blocks:
+def build_page(pipeline: Pipeline, records: Records, throttle: LoginThrottle | None = None) -> gr.Blocks:
     settings = pipeline.settings
-    feedback = FeedbackLog(settings.feedback_file, settings.feedback_retention_days, pipeline.answerer.privacy)
-    feedback.prune()
 
     def respond(question: str, explain: bool, chat: list[dict], conversation: Session):
         try:
@@ -371,6 +370,7 @@ def build_page(pipeline: Pipeline, throttle: LoginThrottle | None = None) -> gr.
         # shown as it is answered: with personal data left out (the answer path does the same)
         asked = {"role": "user", "content": as_text(pipeline.answerer.privacy.redact(question).text)}
         yield chat + [asked, {"role": "assistant", "content": SEARCHING}], conversation, "", ""
+        started = time.perf_counter()
         try:
             for update in pipeline.answerer.stream(question, conversation.turns, explain):
                 if update.answer is None:  # only sentences that passed the check are in update.text
@@ -380,6 +380,7 @@ def build_page(pipeline: Pipeline, throttle: LoginThrottle | None = None) -> gr.
         except Exception as error:
             yield chat, conversation, question, failure_message(error, "Answering")
             return
+        records.add_exchange(answer, (time.perf_counter() - started) * 1000, "page")
         shown = answer_message(answer, conversation.personal_data_notice_due(answer))
         conversation.add(answer)
         yield chat + [asked, shown], conversation, "", ""
@@ -408,7 +409,7 @@ def build_page(pipeline: Pipeline, throttle: LoginThrottle | None = None) -> gr.
         record = conversation.feedback(like.index, like.liked)
         if record is None:
             return ""
-        feedback.append(record)
+        records.add_feedback(record)
         return FEEDBACK_THANKS
 
     def look_up(phrase: str):
@@ -708,9 +709,12 @@ def build_app(pipeline: Pipeline) -> FastAPI:
     settings = pipeline.settings
     throttle = LoginThrottle()
     access = Access(settings.ui_logins, settings.api_token_list, throttle)
-    app = build_api(pipeline, access)
-    app.mount(CHAT_PREFIX, build_chat_app(pipeline, access))
-    mcp = build_mcp(pipeline)
+    records = Records(database_url(settings.database_url, settings.data_dir), settings.feedback_retention_days,
+                      pipeline.answerer.privacy)
+    records.import_feedback_file(settings.feedback_file)
+    app = build_api(pipeline, access, records)
+    app.mount(CHAT_PREFIX, build_chat_app(pipeline, access, records))
+    mcp = build_mcp(pipeline, records)
     app.router.routes.append(http_route(mcp, access, LOOPBACK_HOSTS + settings.allowed_host_list))
     serving = app.router.lifespan_context
 
@@ -727,7 +731,8 @@ def build_app(pipeline: Pipeline) -> FastAPI:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_host_list)
     app.add_middleware(SecurityHeaders, https=settings.tls_terminated)  # outermost: every response
     return gr.mount_gradio_app(
-        app, build_page(pipeline, throttle), path="/", server_name=settings.ui_host, server_port=settings.ui_port,
+        app, build_page(pipeline, records, throttle), path="/", server_name=settings.ui_host,
+        server_port=settings.ui_port,
         footer_links=[], auth=settings.ui_logins or None, auth_message=LOGIN_MESSAGE, show_error=False,
         allowed_paths=[], blocked_paths=[str(PROJECT_ROOT)], max_file_size=uploads, enable_monitoring=False,
         mcp_server=False, ssr_mode=False, pwa=False, css=CSS, js=PAGE_JS, head=PAGE_HEAD)

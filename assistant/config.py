@@ -89,7 +89,11 @@ class Settings:
     # questions asked together), so more answers in progress batch better instead of contending,
     # and a stalled store or LLM holds up fewer users (benchmarks/load.py, README "Load")
     ui_concurrency: int = 16
-    feedback_file: Path = PROJECT_ROOT / "feedback" / "feedback.jsonl"
+    # The store of exchanges and feedback (assistant/records): a SQLite file under data_dir, or the
+    # database DATABASE_URL names (postgresql://user:password@host/db; never logged)
+    database_url: str = field(default="", repr=False)
+    data_dir: Path = PROJECT_ROOT / "data"
+    feedback_file: Path = PROJECT_ROOT / "feedback" / "feedback.jsonl"  # before the store: imported once
     ui_auth: str = field(default="", repr=False)  # "user:password[,user2:password2]": a login page
     api_tokens: str = field(default="", repr=False)  # "token1,token2": Bearer tokens for the JSON API
     # "user:password[,...]": who may add, describe and remove documents in the page's Documenten tab
@@ -187,6 +191,8 @@ class Settings:
             ui_port=_env_int("UI_PORT", defaults.ui_port),
             ui_concurrency=_env_int("UI_CONCURRENCY", defaults.ui_concurrency),
             feedback_file=_env_path("FEEDBACK_FILE", defaults.feedback_file),
+            database_url=os.environ.get("DATABASE_URL", "").strip(),
+            data_dir=_env_path("DATA_DIR", defaults.data_dir),
             ui_auth=os.environ.get("UI_AUTH", "").strip(),
             api_tokens=os.environ.get("API_TOKENS", "").strip(),
             ui_admin=os.environ.get("UI_ADMIN", "").strip(),

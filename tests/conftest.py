@@ -28,11 +28,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from assistant.answering.prompts import ANSWER_LABELS  # noqa: E402
 from assistant.config import Settings  # noqa: E402
 from assistant.pipeline import Pipeline, load_pipeline  # noqa: E402
+from assistant.records.store import Records  # noqa: E402
 
 PROJECT = Path(__file__).resolve().parent.parent
 # Tests that need the model, a server, a browser or an LLM: everything else is the fast tier
 # (`make test-fast`, pytest -m "not integration").
-INTEGRATION_FIXTURES = {"pipeline", "documents", "page_url", "browser", "llm_server", "feedback_file"}
+INTEGRATION_FIXTURES = {"pipeline", "documents", "page_url", "browser", "llm_server", "store", "postgres_url"}
 FAST_MODULES = {"test_question", "test_relevance", "test_compose", "test_grounding", "test_session",
                 "test_chunking", "test_vocabulary", "test_privacy", "test_plain_language", "test_feedback",
                 "test_settings", "test_logs", "test_login_throttle", "test_export", "test_library", "test_keywords",
@@ -172,7 +173,10 @@ def running_page(pipeline: Pipeline, **env: str):
     log_path = session_dir() / f"ui-{port}.log"
     settings = pipeline.settings
     full_env = {**os.environ, "VECTORSTORE_DIR": str(settings.vectorstore_dir), "HF_HUB_OFFLINE": "1",
-                "UI_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False", **env}
+                "UI_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False",
+                # its own store and no feedback file of the checkout's to import
+                "DATA_DIR": str(session_dir() / f"data-{port}"),
+                "FEEDBACK_FILE": str(session_dir() / f"feedback-{port}.jsonl"), **env}
     with log_path.open("w") as log:
         process = subprocess.Popen([sys.executable, "ui.py"], cwd=PROJECT, env=full_env, stdout=log,
                                    stderr=subprocess.STDOUT)
@@ -191,8 +195,17 @@ def running_page(pipeline: Pipeline, **env: str):
 
 
 @pytest.fixture(scope="session")
-def feedback_file() -> Path:
-    return session_dir() / "feedback.jsonl"
+def store() -> Records:
+    """The store the default page writes to (a SQLite file of the session), read by the tests."""
+    return Records(f"sqlite:///{session_dir() / 'assistant.sqlite3'}")
+
+
+def new_feedback(store: Records, before: int, timeout: float = 10) -> list[dict]:
+    """The feedback rows written after the first `before` (the page writes them off the request)."""
+    deadline = time.monotonic() + timeout
+    while len(rows := store.feedback()) <= before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return rows[before:]
 
 
 JEUGDHULP = "Wat vragen gemeenten van het rijk voor de jeugdhulp?"  # the question many tests ask
@@ -200,10 +213,10 @@ REFERRAL = "Voor vragen over uw eigen situatie: bel 14 020 of kom langs bij het 
 
 
 @pytest.fixture(scope="session")
-def page_url(pipeline, feedback_file):
+def page_url(pipeline, store):
     """The default chat page, started once for every test that needs no settings of its own; with a
     referral line for residents' answers, as a municipality sets it."""
-    with running_page(pipeline, FEEDBACK_FILE=str(feedback_file), REFERRAL_TEXT=REFERRAL) as url:
+    with running_page(pipeline, DATABASE_URL=store.url, REFERRAL_TEXT=REFERRAL) as url:
         yield url
 
 
@@ -307,3 +320,37 @@ REAL_LLM_TIMEOUT = 240.0
 def llm_settings(base_url: str, **changes) -> Settings:
     return make_settings(**{"llm_base_url": base_url, "llm_model": "qwen-nl", "llm_temperature": 0.0,
                             "llm_timeout": REAL_LLM_TIMEOUT, **changes})
+
+
+# ------------------------------------------------------------------ a real PostgreSQL server
+def postgres_binaries() -> Path:
+    """Debian's PostgreSQL binaries (`make test` installs the package when they are missing)."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if not found:
+        raise RuntimeError("PostgreSQL is not installed: `make postgresql` (Debian's postgresql package)")
+    return found[-1].parent
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """A PostgreSQL server of the test session's own: initdb and pg_ctl in a temporary folder, on a
+    free loopback port, run as the `postgres` user when the tests run as root (it refuses root)."""
+    binaries = postgres_binaries()
+    folder = Path(tempfile.mkdtemp(prefix="assistant-pg-"))
+    as_owner = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    if as_owner:
+        shutil.chown(folder, "postgres")
+    data, port = folder / "data", free_port()
+
+    def run(*command: str | Path) -> None:
+        subprocess.run([*as_owner, *map(str, command)], check=True, capture_output=True, timeout=120)
+
+    run(binaries / "initdb", "-D", data, "-U", "assistent", "--auth=trust", "-E", "UTF8", "--no-sync")
+    run(binaries / "pg_ctl", "-D", data, "-l", folder / "server.log", "-w", "-o",
+        f"-p {port} -h 127.0.0.1 -k {folder} -F", "start")
+    try:
+        run(binaries / "createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "assistent", "assistent")
+        yield f"postgresql://assistent@127.0.0.1:{port}/assistent"
+    finally:
+        run(binaries / "pg_ctl", "-D", data, "-m", "fast", "-w", "stop")
+        shutil.rmtree(folder, ignore_errors=True)

@@ -16,6 +16,7 @@ with 429 (login_throttle.py).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -29,6 +30,7 @@ from ..answering.prompts import SOMETHING_WENT_WRONG, STORE_UNAVAILABLE
 from ..answering.question import BadQuestion, check_question
 from ..index.store import StoreUnavailable
 from ..pipeline import Pipeline
+from ..records.store import Records
 from ..types import Role, Turn
 from .access import Access, AccessRefused
 from .contract import HISTORY_MAX_TURNS, HISTORY_TURN_MAX_CHARS, answer_json, lookup_json, search_json
@@ -138,7 +140,7 @@ def client_of(request: Request) -> str:
     return request.client.host if request.client else "?"
 
 
-def build_api(pipeline: Pipeline, access: Access) -> FastAPI:
+def build_api(pipeline: Pipeline, access: Access, records: Records | None = None) -> FastAPI:
     settings = pipeline.settings
 
     def authorised(request: Request) -> None:
@@ -184,8 +186,12 @@ def build_api(pipeline: Pipeline, access: Access) -> FastAPI:
               dependencies=guarded, responses=ERRORS, summary="Answer a question with cited passages")
     def ask(request: AskRequest) -> JSONResponse:
         question = question_of(request.question)
+        started = time.perf_counter()
+        answer = pipeline.answerer.ask(question, turns(request.history), request.explain)
+        if records:
+            records.add_exchange(answer, (time.perf_counter() - started) * 1000, "api")
         # the dict is the contract already (contract.py): sent as it is, the models document it
-        return JSONResponse(answer_json(pipeline.answerer.ask(question, turns(request.history), request.explain)))
+        return JSONResponse(answer_json(answer))
 
     @app.post(f"{API_PREFIX}/search", response_model=SearchResponse, dependencies=guarded, responses=ERRORS,
               summary="The best passages for a question, with the relevance verdict")

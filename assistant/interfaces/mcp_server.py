@@ -14,6 +14,7 @@ hint and the English reason.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import quote, unquote
@@ -31,6 +32,7 @@ from ..answering.citations import QuoteFinder
 from ..answering.question import BadQuestion, check_question
 from ..index.store import StoreUnavailable
 from ..pipeline import Pipeline
+from ..records.store import Records
 from ..types import Document
 from .access import Access, AccessRefused
 from .api import MAX_BODY_BYTES
@@ -72,7 +74,7 @@ def document_text(document: Document) -> str:
     return "\n".join(lines).strip() + "\n"
 
 
-def build_mcp(pipeline: Pipeline) -> MCPServer:
+def build_mcp(pipeline: Pipeline, records: Records | None = None) -> MCPServer:
     settings = pipeline.settings
     server = MCPServer(ASSISTANT_NAME, instructions=INSTRUCTIONS, version=__version__)
 
@@ -102,7 +104,11 @@ def build_mcp(pipeline: Pipeline) -> MCPServer:
             turns = parse_history(history or [])
         except ValueError as bad:
             raise ToolError(str(bad)) from None
-        return answered(lambda: answer_json(pipeline.answerer.ask(question, turns, explain)))
+        started = time.perf_counter()
+        answer = answered(lambda: pipeline.answerer.ask(question, turns, explain))
+        if records:
+            records.add_exchange(answer, (time.perf_counter() - started) * 1000, "mcp")
+        return answer_json(answer)
 
     @server.tool(structured_output=True, description=TOOLS["lookup_citation"])
     def lookup_citation(phrase: Question) -> dict[str, Any]:

@@ -21,7 +21,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Request
@@ -33,6 +33,7 @@ from ..answering.prompts import SOMETHING_WENT_WRONG, SOURCES_HEADING, STORE_UNA
 from ..answering.question import BadQuestion, check_question
 from ..index.store import StoreUnavailable
 from ..pipeline import Pipeline
+from ..records.store import Records
 from ..types import Answer, AnswerUpdate, Role, Turn
 from .access import Access, AccessRefused
 from .api import BoundedBody, client_of
@@ -107,7 +108,7 @@ def refuse(status: int, message: str) -> JSONResponse:
     return JSONResponse(error_body(status, message), status_code=status)
 
 
-def build_chat_app(pipeline: Pipeline, access: Access) -> FastAPI:
+def build_chat_app(pipeline: Pipeline, access: Access, records: Records | None = None) -> FastAPI:
     """The /v1 routes as an app of their own (mounted by the page), with OpenAI's error shape."""
     settings = pipeline.settings
     model = model_id(settings.collection)
@@ -170,12 +171,16 @@ def build_chat_app(pipeline: Pipeline, access: Access) -> FastAPI:
             question = check_question(text, settings.max_question_chars)
         except BadQuestion as hint:
             raise ChatError(400, str(hint), "invalid_question", "messages") from None
+        started = time.perf_counter()
         updates = pipeline.answerer.stream(question, history, request.explain)
         first = next(updates)  # the search runs here: a store that is down is a 503, before any byte is sent
         # the first answer of a conversation opens with what the user is talking to (AI Act, Art. 50)
-        reply = Reply(model, "" if any(t.role == Role.ASSISTANT for t in history) else settings.ai_notice)
+        reply = Reply(model, "" if any(t.role == Role.ASSISTANT for t in history) else settings.ai_notice,
+                      lambda answer: records and records.add_exchange(
+                          answer, (time.perf_counter() - started) * 1000, "chat"))
         if not request.stream:
             answer = first.answer if first.answer is not None else _last(updates).answer
+            reply.answered(answer)
             return JSONResponse(reply.completion(answer))
         return StreamingResponse(reply.chunks(first, updates), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
@@ -191,9 +196,10 @@ def _last(updates: Iterator[AnswerUpdate]) -> AnswerUpdate:
 class Reply:
     """One completion in OpenAI's shapes: whole, or as chunks of server-sent events."""
 
-    def __init__(self, model: str, notice: str = ""):
+    def __init__(self, model: str, notice: str = "", answered: Callable[[Answer], object] = lambda answer: None):
         self.model = model
         self.opening = f"{notice}\n\n" if notice else ""
+        self.answered = answered  # told the whole answer once it is there (the store records it)
         self.id = f"chatcmpl-{uuid.uuid4().hex}"
         self.created = int(time.time())
 
@@ -230,6 +236,7 @@ class Reply:
             yield f"data: {json.dumps(error_body(503, message, 'stream_failed'), ensure_ascii=False)}\n\n"
             yield "data: [DONE]\n\n"
             return
+        self.answered(update.answer)
         content = answer_for_chat(update.answer)
         rest = content[len(sent):] if content.startswith(sent) else "\n\n" + content
         yield self.chunk({"content": rest})

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..records.store import FeedbackRecord, FeedbackSource
 from ..types import Answer, NumberedPassage, Role, Turn
-from .feedback import FeedbackRecord, FeedbackSource
 
 
 @dataclass

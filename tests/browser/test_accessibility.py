@@ -10,7 +10,7 @@ import pytest
 
 from assistant.answering.prompts import GLOSSARY_HEADING
 
-from conftest import ANSWER_TIMEOUT_MS, AXE, REFERRAL, ask, axe_violations, open_block, screenshot
+from conftest import ANSWER_TIMEOUT_MS, AXE, REFERRAL, ask, axe_violations, new_feedback, open_block, screenshot
 
 MAX_TABS = 120
 
@@ -74,11 +74,7 @@ def tab_to(tab, wanted, what: str, backwards: bool = False) -> dict:
     raise AssertionError(f"{what} cannot be reached with Tab")
 
 
-def stored_lines(path) -> list[str]:
-    return path.read_text(encoding="utf-8").splitlines() if path.exists() else []
-
-
-def test_every_function_works_with_the_keyboard_alone(browser, page_url, feedback_file):
+def test_every_function_works_with_the_keyboard_alone(browser, page_url, store):
     context = browser.new_context(viewport={"width": 1280, "height": 1200},
                                   permissions=["clipboard-read", "clipboard-write"])
     page = context.new_page()
@@ -112,15 +108,15 @@ def test_every_function_works_with_the_keyboard_alone(browser, page_url, feedbac
     page.wait_for_function("() => navigator.clipboard.readText().then(t => t.includes('VNG e.a.'))",
                            timeout=10_000)
 
-    # thumbs up (the session's feedback file: other tests' ratings may stand above)
-    before = stored_lines(feedback_file)
+    # thumbs up (the session's store: other tests' ratings may stand above)
+    before = len(store.feedback())
     tab_to(page, lambda e: e["label"] == "Like", "a Like button", backwards=True)
     page.keyboard.press("Enter")
     page.wait_for_function("() => document.querySelector('#melding').innerText.includes('opgeslagen')")
-    stored = feedback_file.read_text(encoding="utf-8")
-    added = stored.splitlines()[len(before):]
-    assert [json.loads(line)["rating"] for line in added] == ["up"]
-    assert "Jansen" not in stored and "111222333" not in stored, "nothing personal in the feedback file"
+    added = new_feedback(store, before)
+    assert [row["rating"] for row in added] == ["up"]
+    stored = json.dumps([*store.feedback(), *store.exchanges()], default=str)
+    assert "Jansen" not in stored and "111222333" not in stored, "nothing personal in the store"
 
     # the other tab, and a citation looked up there
     tab_to(page, lambda e: e["role"] == "tab" and "Citaat zoeken" in e["text"], "the citation tab",

@@ -4,13 +4,11 @@ thumbs pair; its sources open and close; nothing scrolls sideways; axe finds not
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from assistant.answering.prompts import CLOSEST_PASSAGE, NOT_STATED, REFUSAL, SOURCES_HEADING
 
-from conftest import REFERRAL, ask, axe_violations, last_answer_text, open_block, screenshot
+from conftest import REFERRAL, ask, axe_violations, last_answer_text, new_feedback, open_block, screenshot
 
 SCREENS = {"laptop": (1280, 720), "tablet": (768, 1024), "desktop": (1920, 1080)}
 RESIDENT = "Mijn buurvrouw kan haar huur niet meer betalen en krijgt aanmaningen. Wat kan de gemeente doen?"
@@ -71,7 +69,7 @@ def test_the_newest_answer_starts_in_view_and_the_page_fits_the_screen(opened, s
     screenshot(tab, f"answer-in-view-{screen}")
 
 
-def test_an_answer_is_one_message_with_one_thumbs_pair_and_sources_that_open_and_close(opened, feedback_file):
+def test_an_answer_is_one_message_with_one_thumbs_pair_and_sources_that_open_and_close(opened, store):
     tab = opened(*SCREENS["laptop"])
     ask(tab, "Wat vragen gemeenten van het rijk voor de jeugdhulp?")
     assert tab.locator("#gesprek .bot-row").count() == 1
@@ -93,12 +91,12 @@ def test_an_answer_is_one_message_with_one_thumbs_pair_and_sources_that_open_and
     sources.locator(":scope > summary").click()
     source.locator(":scope > summary").wait_for(state="hidden")
 
-    before = feedback_file.read_text(encoding="utf-8").splitlines() if feedback_file.exists() else []
+    before = len(store.feedback())
     answer.locator("button[aria-label='Dislike']").click()
     tab.wait_for_function("() => document.querySelector('#melding').innerText.includes('opgeslagen')")
-    added = feedback_file.read_text(encoding="utf-8").splitlines()[len(before):]
-    assert [json.loads(line)["rating"] for line in added] == ["down"]
-    assert json.loads(added[0])["answer"].startswith(last_answer_text(tab)[:40])
+    added = new_feedback(store, before)
+    assert [row["rating"] for row in added] == ["down"]
+    assert added[0]["answer"].startswith(last_answer_text(tab)[:40])
 
 
 def test_a_refusal_and_a_partial_answer_say_first_what_is_not_in_the_documents(opened):

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from assistant.answering.prompts import EMPTY_QUESTION, MODE_LABELS, TRACE_STEPS, TRACE_TITLE
 
-from conftest import PROJECT, ask, last_answer_text, open_block, screenshot, submit_for_notice
+from conftest import PROJECT, ask, last_answer_text, new_feedback, open_block, screenshot, submit_for_notice
 
 XSS = "<img src=x onerror=alert(1)>"
 FOLLOW_UP = "En wat vraagt men daarvoor van het rijk?"
@@ -40,7 +40,7 @@ def test_follow_up_alone_is_not_about_jeugdhulp(pipeline):
     assert "jeugd" not in alone.text.lower()
 
 
-def test_staff_question_follow_up_and_feedback(page, feedback_file):
+def test_staff_question_follow_up_and_feedback(page, store):
     assert MODE_LABELS["passages"] in page.inner_text("#mode")
 
     ask(page, "Wat vragen gemeenten van het rijk voor de jeugdhulp?")
@@ -67,16 +67,17 @@ def test_staff_question_follow_up_and_feedback(page, feedback_file):
     assert "[1]" in after_follow_up
     assert "jeugd" in last_answer_text(page).lower(), "the follow-up is answered within the jeugdhulp topic"
 
+    before = len(store.feedback())
     page.locator("#gesprek button[aria-label='Like']").first.click()
     page.wait_for_function("() => document.querySelector('#melding').innerText.includes('opgeslagen')")
-    records = [json.loads(line) for line in feedback_file.read_text(encoding="utf-8").splitlines()]
-    assert len(records) == 1
-    record = records[0]
+    (record,) = new_feedback(store, before)
     assert record["rating"] == "up"
     assert record["question"] == "Wat vragen gemeenten van het rijk voor de jeugdhulp?"
     assert "[1]" in record["answer"] and record["mode"] == "passages"
     assert record["sources"] and record["sources"][0]["source"].startswith("001_")
-    assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", record["time"])
+    assert record["given_at"].date() == datetime.now(UTC).date()
+    asked = [row for row in store.exchanges() if row["question"] == FOLLOW_UP]
+    assert asked and asked[-1]["channel"] == "page" and asked[-1]["outcome"] == "answered", "each exchange is kept"
     screenshot(page, "follow-up-and-feedback")
 
 
@@ -164,11 +165,11 @@ def _listening_addresses(port: int) -> set[str]:
     return addresses
 
 
-def test_the_page_listens_on_loopback_only_and_serves_no_project_files(page_url, feedback_file):
+def test_the_page_listens_on_loopback_only_and_serves_no_project_files(page_url, store):
     port = int(page_url.rstrip("/").rsplit(":", 1)[1])
     assert _listening_addresses(port) == {"0100007F"}, "bound to 127.0.0.1 only"
     secrets = [PROJECT / "README.md", PROJECT / "assistant" / "config.py", PROJECT / "seeds" / "manifest.json",
-               feedback_file, Path("/etc/passwd")]
+               Path(store.engine.url.database), Path("/etc/passwd")]
     for path in secrets:
         for route in (f"gradio_api/file={path}", f"file={path}", f"gradio_api/file={path.relative_to(path.anchor)}"):
             try:

@@ -9,8 +9,8 @@ import os
 import subprocess
 import sys
 
-from assistant.interfaces.feedback import FeedbackLog
 from assistant.interfaces.session import Session
+from assistant.records.store import Records, database_url
 
 from conftest import PROJECT
 from stub_llm import StubLLM
@@ -52,16 +52,18 @@ def test_personal_data_reach_neither_the_llm_nor_the_logs_nor_the_output(pipelin
     assert "geheim" not in done.stderr, "no password or key in the log"
 
 
-def test_feedback_keeps_no_personal_data(pipeline, tmp_path):
+def test_the_store_keeps_no_personal_data(pipeline, tmp_path):
     session = Session()
     answer = pipeline.answerer.ask(RESIDENT)
     assert answer.found and answer.personal_data
     session.add(answer)
     assert session.personal_data_notice_due(answer) and not session.personal_data_notice_due(answer)
-    log = FeedbackLog(tmp_path / "feedback.jsonl", retention_days=90)
-    record = session.feedback(1, True)
-    log.append(record)
+    records = Records(database_url("", tmp_path), retention_days=90)
+    records.add_exchange(answer, 20.0, "page")
+    records.add_feedback(session.feedback(1, True))
     assert session.feedback(1, True) is None, "the same like twice is recorded once"
-    stored = (tmp_path / "feedback.jsonl").read_text(encoding="utf-8")
-    assert_no_secrets(stored, "the feedback file")
-    assert "schulden" in json.loads(stored)["question"]
+    assert records.flush()
+    stored = json.dumps([*records.exchanges(), *records.feedback()], default=str)
+    assert_no_secrets(stored, "the store")
+    assert "schulden" in records.feedback()[0]["question"]
+    assert_no_secrets((tmp_path / "assistant.sqlite3").read_bytes().decode("utf-8", "replace"), "the database file")

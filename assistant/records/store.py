@@ -1,0 +1,219 @@
+"""The store of what happens: exchanges and feedback, through SQLAlchemy 2 (SQLite by default,
+PostgreSQL when DATABASE_URL says so), its schema versioned by Alembic (migrations/).
+
+Storing never blocks or breaks an answer: records go into a bounded queue that one writer
+thread empties; a database that is down or slow costs a warning and a counted dropped record
+(`dropped`), never a user's answer. Questions and answers pass the personal-data filter once
+more before they are written. Records older than the retention period are pruned. A feedback
+file of the JSON-lines era is imported once (then renamed `.imported`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, delete, event, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..privacy import PersonalDataFilter
+from ..types import Answer
+from .schema import Exchange, Feedback
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+QUEUE_SIZE = 10_000  # records waiting for the writer; beyond it a record is dropped, never waited for
+CONNECT_SECONDS = 3  # a database that does not answer within this is down (a warning, a dropped record)
+PRUNE_EVERY_SECONDS = 3600.0
+REASONS_KEPT = 3  # of the relevance stage's reasons, the first ones
+WRITER_SLEEP = 0.5  # after a failed write: the next record waits this long (a database that is down)
+
+
+@dataclass
+class FeedbackSource:
+    number: int
+    source: str
+    section: str
+    reference: str
+
+
+@dataclass
+class FeedbackRecord:
+    rating: str  # "up" | "down"
+    question: str
+    answer: str
+    mode: str
+    sources: list[FeedbackSource] = field(default_factory=list)
+    time: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+
+
+def database_url(url: str, data_dir: Path) -> str:
+    """DATABASE_URL, or a SQLite file under the data folder (nothing to start)."""
+    if url:
+        return url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{data_dir / 'assistant.sqlite3'}"
+
+
+def outcome_of(answer: Answer) -> str:
+    return "answered" if answer.found else "partial" if answer.partial else "refused"
+
+
+class Records:
+    def __init__(self, url: str, retention_days: int = 0, privacy: PersonalDataFilter | None = None):
+        self.url = url
+        self.retention_days = retention_days  # 0: records are kept
+        self.privacy = privacy or PersonalDataFilter()
+        self.engine = make_engine(url)
+        self.dropped = 0  # records lost to a database that was down, or to a full queue
+        self._queue: queue.Queue = queue.Queue(maxsize=QUEUE_SIZE)
+        self._migrated = False
+        self._pruned_at = float("-inf")
+        threading.Thread(target=self._write_forever, name="records-writer", daemon=True).start()
+
+    # ------------------------------------------------------------------ what the ways in call
+    def add_exchange(self, answer: Answer, ms: float, channel: str) -> None:
+        relevance = next((step.fields for step in answer.trace if step.step == "relevance"), {})
+        row = Exchange(asked_at=datetime.now(UTC), channel=channel, question=answer.question,
+                       outcome=outcome_of(answer), mode=answer.mode.value, ms=round(ms, 1),
+                       sources=sorted({c.source for c in answer.citations}),
+                       reasons=[str(r) for r in relevance.get("reasons", [])][:REASONS_KEPT])
+        self._put(row)
+
+    def add_feedback(self, record: FeedbackRecord) -> None:
+        self._put(Feedback(**self._feedback_values(record)))
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until every record handed over is written (or dropped); False on timeout."""
+        deadline = time.monotonic() + timeout
+        while self._queue.unfinished_tasks and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return not self._queue.unfinished_tasks
+
+    # ------------------------------------------------------------------ reading and upkeep
+    def exchanges(self) -> list[dict]:
+        return self._rows(Exchange, Exchange.asked_at)
+
+    def feedback(self) -> list[dict]:
+        return self._rows(Feedback, Feedback.given_at)
+
+    def prune(self, now: datetime | None = None) -> int:
+        """Delete the records older than the retention period; returns how many were deleted."""
+        self._pruned_at = time.monotonic()
+        if not self.retention_days:
+            return 0
+        cutoff = (now or datetime.now(UTC)) - timedelta(days=self.retention_days)
+        self.migrate()
+        with self.engine.begin() as connection:
+            deleted = connection.execute(delete(Exchange).where(Exchange.asked_at < cutoff)).rowcount
+            deleted += connection.execute(delete(Feedback).where(Feedback.given_at < cutoff)).rowcount
+        if deleted:
+            log.info("Records: %d older than %d days deleted", deleted, self.retention_days)
+        return deleted
+
+    def import_feedback_file(self, path: Path) -> int:
+        """The JSON-lines feedback file of before the store, imported once and renamed `.imported`.
+        A database that is down leaves the file for the next start (a warning, nothing lost)."""
+        if not path.exists():
+            return 0
+        records = []
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            try:
+                raw = json.loads(line)
+                records.append(FeedbackRecord(raw["rating"], raw["question"], raw["answer"], raw["mode"],
+                                              [FeedbackSource(**s) for s in raw.get("sources", [])], raw["time"]))
+            except (ValueError, KeyError, TypeError):
+                log.warning("Records: a line of %s that is no feedback record was left out", path.name)
+        try:
+            self.migrate()
+            with self.engine.begin() as connection:
+                for record in records:
+                    connection.execute(Feedback.__table__.insert().values(**self._feedback_values(record)))
+        except SQLAlchemyError as failure:
+            log.warning("Records: %s not imported now, the database did not answer (%s)", path.name,
+                        type(failure).__name__)
+            return 0
+        path.rename(path.with_name(path.name + ".imported"))
+        log.info("Records: %d feedback records imported from %s", len(records), path.name)
+        return len(records)
+
+    def migrate(self) -> None:
+        """The schema at its newest version (Alembic), once per process."""
+        if self._migrated:
+            return
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+        self._migrated = True
+
+    # ------------------------------------------------------------------ the writer
+    def _put(self, row) -> None:
+        try:
+            self._queue.put_nowait(row)
+        except queue.Full:
+            self.dropped += 1
+            log.warning("Records: the queue is full (the database is slow); a record was dropped (%d so far)",
+                        self.dropped)
+
+    def _write_forever(self) -> None:
+        while True:
+            row = self._queue.get()
+            try:
+                self._write(row)
+            except (SQLAlchemyError, OSError) as failure:
+                self.dropped += 1
+                log.warning("Records: the database did not take a record (%s); dropped (%d so far)",
+                            type(failure).__name__, self.dropped)
+                time.sleep(WRITER_SLEEP)
+            finally:
+                self._queue.task_done()
+
+    def _write(self, row) -> None:
+        self.migrate()
+        row.question = self.privacy.redact(row.question).text  # a feedback row's were filtered in _feedback_values
+        with self.engine.begin() as connection:
+            connection.execute(type(row).__table__.insert().values(**_values(row)))
+        if time.monotonic() - self._pruned_at > PRUNE_EVERY_SECONDS:
+            self.prune()
+
+    def _feedback_values(self, record: FeedbackRecord) -> dict:
+        """The row of a feedback record: its question and answer filtered once more."""
+        given = datetime.fromisoformat(record.time)
+        return {"given_at": given if given.tzinfo else given.replace(tzinfo=UTC), "rating": record.rating,
+                "question": self.privacy.redact(record.question).text,
+                "answer": self.privacy.redact(record.answer).text, "mode": record.mode,
+                "sources": [asdict(s) for s in record.sources]}
+
+    def _rows(self, table, order) -> list[dict]:
+        self.migrate()
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(table.__table__).order_by(order)).mappings().all()
+        return [dict(row) for row in rows]
+
+
+def _values(row) -> dict:
+    return {column.name: getattr(row, column.name) for column in row.__table__.columns if column.name != "id"}
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": CONNECT_SECONDS})
+
+        @event.listens_for(engine, "connect")
+        def _wal(connection, _):  # readers (the Inzichten tab) never wait for the writer
+            connection.execute("PRAGMA journal_mode=WAL")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": CONNECT_SECONDS})
