@@ -710,7 +710,7 @@ def build_app(pipeline: Pipeline) -> FastAPI:
     throttle = LoginThrottle()
     access = Access(settings.ui_logins, settings.api_token_list, throttle)
     records = Records(database_url(settings.database_url, settings.data_dir), settings.feedback_retention_days,
-                      pipeline.answerer.privacy)
+                      pipeline.answerer.privacy, settings.keep_exchanges)
     records.import_feedback_file(settings.feedback_file)
     app = build_api(pipeline, access, records)
     app.mount(CHAT_PREFIX, build_chat_app(pipeline, access, records))

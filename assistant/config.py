@@ -93,6 +93,7 @@ class Settings:
     # database DATABASE_URL names (postgresql://user:password@host/db; never logged)
     database_url: str = field(default="", repr=False)
     data_dir: Path = PROJECT_ROOT / "data"
+    keep_exchanges: bool = True  # false: the store keeps only feedback, no questions asked
     feedback_file: Path = PROJECT_ROOT / "feedback" / "feedback.jsonl"  # before the store: imported once
     ui_auth: str = field(default="", repr=False)  # "user:password[,user2:password2]": a login page
     api_tokens: str = field(default="", repr=False)  # "token1,token2": Bearer tokens for the JSON API
@@ -193,6 +194,7 @@ class Settings:
             feedback_file=_env_path("FEEDBACK_FILE", defaults.feedback_file),
             database_url=os.environ.get("DATABASE_URL", "").strip(),
             data_dir=_env_path("DATA_DIR", defaults.data_dir),
+            keep_exchanges=_env_bool("KEEP_EXCHANGES", defaults.keep_exchanges),
             ui_auth=os.environ.get("UI_AUTH", "").strip(),
             api_tokens=os.environ.get("API_TOKENS", "").strip(),
             ui_admin=os.environ.get("UI_ADMIN", "").strip(),

@@ -70,8 +70,10 @@ def outcome_of(answer: Answer) -> str:
 
 
 class Records:
-    def __init__(self, url: str, retention_days: int = 0, privacy: PersonalDataFilter | None = None):
+    def __init__(self, url: str, retention_days: int = 0, privacy: PersonalDataFilter | None = None,
+                 keep_exchanges: bool = True):
         self.url = url
+        self.keep_exchanges = keep_exchanges  # false: only feedback is kept (KEEP_EXCHANGES)
         self.retention_days = retention_days  # 0: records are kept
         self.privacy = privacy or PersonalDataFilter()
         self.engine = make_engine(url)
@@ -83,6 +85,8 @@ class Records:
 
     # ------------------------------------------------------------------ what the ways in call
     def add_exchange(self, answer: Answer, ms: float, channel: str) -> None:
+        if not self.keep_exchanges:
+            return
         relevance = next((step.fields for step in answer.trace if step.step == "relevance"), {})
         row = Exchange(asked_at=datetime.now(UTC), channel=channel, question=answer.question,
                        outcome=outcome_of(answer), mode=answer.mode.value, ms=round(ms, 1),

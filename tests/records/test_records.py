@@ -101,3 +101,11 @@ def test_a_database_that_is_down_costs_a_dropped_record_never_an_answer(tmp_path
     assert time.perf_counter() - started < 0.05, "handing a record over never waits for the database"
     assert down.flush(timeout=30) and down.dropped == 3
     assert down.import_feedback_file(tmp_path / "none.jsonl") == 0
+
+
+def test_without_keeping_exchanges_only_feedback_is_kept(tmp_path):
+    records = Records(database_url("", tmp_path), keep_exchanges=False)
+    records.add_exchange(answer("Wat doet de gemeente bij schulden?"), 5.0, "page")
+    records.add_feedback(feedback("Wat doet de gemeente bij schulden?"))
+    assert records.flush()
+    assert records.exchanges() == [] and len(records.feedback()) == 1
