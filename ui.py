@@ -59,6 +59,7 @@ from assistant.answering.prompts import (
 from assistant.answering.question import BadQuestion, check_question
 from assistant.config import PROJECT_ROOT
 from assistant.index.documents import SUPPORTED_SUFFIXES
+from assistant.index.embeddings import embed_queries
 from assistant.index.library import MANIFEST_FIELDS, DocumentLibrary, DocumentRefused
 from assistant.index.store import IndexBusy, StoreUnavailable
 from assistant.interfaces.access import Access
@@ -71,6 +72,7 @@ from assistant.interfaces.openai_chat import CHAT_PREFIX, build_chat_app
 from assistant.interfaces.session import Session
 from assistant.logs import setup_logging
 from assistant.pipeline import Pipeline, load_pipeline
+from assistant.records.insights import INSIGHT_DAYS, OUTCOMES, gaps, gaps_csv, gaps_markdown, summary
 from assistant.records.store import Records, database_url
 from assistant.types import Answer, Chunk, Document, Mode, NumberedPassage
 
@@ -116,6 +118,8 @@ INDEXING = ("Bezig met indexeren: document {done} van {total}. Tot het klaar is,
 INDEXED = "De index is bijgewerkt ({added} passages nieuw, {removed} weg, {kept} ongewijzigd) en wordt nu gebruikt."
 INDEX_BUSY = "Er loopt al een indexering; probeer het straks opnieuw met Opnieuw indexeren."
 PROGRESS_SECONDS = 0.5  # how often the Documenten tab says how far a rebuild is
+GAPS_PLOTTED = 15  # the largest topics in the Inzichten tab's bar chart (the table has them all)
+NOTHING_GROUPED = "Groepeer eerst de onbeantwoorde vragen."
 SKIPPED_KIND = "overgeslagen"  # a file of the documents folder that could not be read
 # Accessibility (WCAG 2.1 AA): contrast of at least 4.5:1 for the primary buttons, highlights and
 # citation blocks, and a focus ring that is always visible.
@@ -488,7 +492,9 @@ def build_page(pipeline: Pipeline, records: Records, throttle: LoginThrottle | N
                 document_view = gr.Markdown(elem_id="document-weergave", latex_delimiters=NO_LATEX)
             if settings.admin_logins:
                 with gr.Tab("Documenten", id="documenten"):
-                    documents_tab(page, pipeline, throttle or LoginThrottle())
+                    is_admin = documents_tab(page, pipeline, throttle or LoginThrottle())
+                with gr.Tab("Inzichten", id="inzichten") as insights:
+                    insights_tab(pipeline, records, is_admin, insights)
 
         outputs = [chat, conversation, question, notice]
         take_along = [answer_text, conversation_text, source_choice]
@@ -517,11 +523,11 @@ def build_page(pipeline: Pipeline, records: Records, throttle: LoginThrottle | N
     return page
 
 
-def documents_tab(page: gr.Blocks, pipeline: Pipeline, throttle: LoginThrottle) -> None:
+def documents_tab(page: gr.Blocks, pipeline: Pipeline, throttle: LoginThrottle) -> gr.State:
     """The Documenten tab (UI_ADMIN): the documents served, and adding, describing and removing
     them, each followed by a rebuild of the index with its progress. Every action checks the
     admin login on the server; the page keeps answering from the complete previous index until
-    the new one is served."""
+    the new one is served. Returns the admin login's state (the Inzichten tab shares it)."""
     settings = pipeline.settings
     library = DocumentLibrary(settings.seeds_dir, settings.document_max_mb * 1_000_000)
     admins = settings.admin_logins
@@ -678,6 +684,85 @@ def documents_tab(page: gr.Blocks, pipeline: Pipeline, throttle: LoginThrottle) 
     remove.click(remove_document, [is_admin, chosen, confirmed], changed, api_name=False)
     reindex_button.click(reindex, is_admin, changed, api_name=False)
     chosen.input(described, chosen, description, api_name=False)
+    return is_admin
+
+
+OUTCOME_LABELS = {"answered": "beantwoord", "partial": "deels", "refused": "niet in de documenten"}
+INSIGHTS_NEED_LOGIN = "Log eerst in als beheerder op het tabblad Documenten."
+NO_GAPS = "Er zijn in deze periode geen vragen geweigerd of deels beantwoord."
+
+
+def insights_tab(pipeline: Pipeline, records: Records, is_admin: gr.State, tab: gr.Tab) -> None:
+    """The Inzichten tab (UI_ADMIN, logged in on the Documenten tab): what is asked and answered
+    over the last INSIGHT_DAYS, the thumbs, the slowest answers, the documents cited and never
+    cited, and, on request, the gaps: the refused and partial questions grouped by topic, to
+    download as CSV or Markdown. Each plot's numbers are also in a table."""
+    import pandas as pd
+
+    def shown(admin: bool):
+        if not admin:
+            return as_text(INSIGHTS_NEED_LOGIN), gr.update(visible=False), *[gr.update()] * 6
+        found = summary(records, [d.name for d in pipeline.documents.descriptions()])
+        shares = ", ".join(f"{OUTCOME_LABELS[o]} {found.shares[o]:.0%}" for o in OUTCOMES)
+        overview = (f"**{found.total} vragen** in de laatste {INSIGHT_DAYS} dagen: {shares}. "
+                    f"Duim omhoog {found.thumbs['up']}, duim omlaag {found.thumbs['down']}.")
+        days = [[day, *counts] for day, *counts in found.per_day]
+        plotted = pd.DataFrame([{"dag": day, "uitkomst": OUTCOME_LABELS[o], "vragen": count}
+                                for day, *counts in found.per_day for o, count in zip(OUTCOMES, counts, strict=True)],
+                               columns=["dag", "uitkomst", "vragen"])
+        never = ", ".join(found.never_cited) or "geen: elk document is geciteerd"
+        highest = max((sum(counts) for _, *counts in found.per_day), default=1)
+        return (overview, gr.update(visible=True), gr.BarPlot(value=plotted, y_lim=[0, highest]), days,
+                [[w, *c] for w, *c in found.per_week],
+                [[q, round(ms), when] for q, ms, when in found.slowest], [list(row) for row in found.cited],
+                as_text(f"Nooit geciteerd: {never}"))
+
+    def grouped(admin: bool):
+        if not admin:
+            return as_text(INSIGHTS_NEED_LOGIN), gr.update(), gr.update(), "", ""
+        found = gaps(records, lambda texts: embed_queries(pipeline.store.embeddings, texts))
+        if not found:
+            return as_text(NO_GAPS), None, [], "", ""
+        bars = pd.DataFrame([{"onderwerp": gap.name, "vragen": gap.count} for gap in found[:GAPS_PLOTTED]])
+        rows = [[gap.name, gap.count, " | ".join(gap.examples)] for gap in found]
+        return ("", gr.BarPlot(value=bars, y_lim=[0, found[0].count]), rows, gaps_csv(found),
+                gaps_markdown(found))
+
+    overview = gr.Markdown(elem_id="inzichten-overzicht", latex_delimiters=NO_LATEX)
+    with gr.Column(visible=False) as figures:
+        per_day_plot = gr.BarPlot(x="dag", y="vragen", color="uitkomst", label="Vragen per dag",
+                                  elem_id="inzichten-per-dag")
+        columns = ["beantwoord", "deels", "niet in de documenten"]
+        per_day = gr.Dataframe(headers=["dag", *columns], interactive=False, label="Vragen per dag (tabel)")
+        per_week = gr.Dataframe(headers=["week", *columns], interactive=False, label="Vragen per week")
+        slowest = gr.Dataframe(headers=["vraag", "ms", "wanneer (UTC)"], interactive=False,
+                               label="De traagste antwoorden")
+        cited = gr.Dataframe(headers=["document", "antwoorden die het citeren"], interactive=False,
+                             label="Meest geciteerde documenten")
+        never_cited = gr.Markdown(elem_id="inzichten-nooit", latex_delimiters=NO_LATEX)
+        gr.Markdown("### Wat de documenten niet beantwoorden\nDe geweigerde en deels beantwoorde vragen, "
+                    "gegroepeerd naar onderwerp (het grootste onderwerp eerst).")
+        group = gr.Button("Groepeer de onbeantwoorde vragen", elem_id="inzichten-groepeer")
+        gaps_status = gr.Markdown(elem_id="inzichten-hiaten-status", latex_delimiters=NO_LATEX)
+        gaps_plot = gr.BarPlot(x="onderwerp", y="vragen", label="Onbeantwoorde vragen per onderwerp",
+                               elem_id="inzichten-hiaten-grafiek")
+        gaps_table = gr.Dataframe(headers=["onderwerp", "vragen", "voorbeelden"], interactive=False,
+                                  label="Onbeantwoorde vragen per onderwerp (tabel)", elem_id="inzichten-hiaten")
+        with gr.Row():
+            csv_button = gr.Button("Download als CSV", size="sm", elem_id="inzichten-csv")
+            markdown_button = gr.Button("Download als Markdown", size="sm", elem_id="inzichten-markdown")
+        gaps_csv_text = gr.Textbox(visible="hidden", label="Hiaten als CSV", elem_id="hiaten-csv")
+        gaps_markdown_text = gr.Textbox(visible="hidden", label="Hiaten als Markdown", elem_id="hiaten-markdown")
+
+    tab.select(shown, is_admin, [overview, figures, per_day_plot, per_day, per_week, slowest, cited, never_cited],
+               api_name=False)
+    group.click(grouped, is_admin, [gaps_status, gaps_plot, gaps_table, gaps_csv_text, gaps_markdown_text],
+                api_name=False)
+    for button, text, name in ((csv_button, gaps_csv_text, "hiaten.csv"),
+                               (markdown_button, gaps_markdown_text, "hiaten.md")):
+        button.click(None, text, gaps_status, api_name=False,
+                     js=DOWNLOAD_JS % {"none": js_text(NOTHING_GROUPED), "file": js_text(name),
+                                       "done": js_text(f"{name} is gedownload.")})
 
 
 def description_fields(form: str) -> list[gr.Textbox]:

@@ -33,7 +33,8 @@ from assistant.records.store import Records  # noqa: E402
 PROJECT = Path(__file__).resolve().parent.parent
 # Tests that need the model, a server, a browser or an LLM: everything else is the fast tier
 # (`make test-fast`, pytest -m "not integration").
-INTEGRATION_FIXTURES = {"pipeline", "documents", "page_url", "browser", "llm_server", "store", "postgres_url"}
+INTEGRATION_FIXTURES = {"pipeline", "documents", "page_url", "browser", "llm_server", "page_records",
+                        "postgres_url"}
 FAST_MODULES = {"test_question", "test_relevance", "test_compose", "test_grounding", "test_session",
                 "test_chunking", "test_vocabulary", "test_privacy", "test_plain_language", "test_feedback",
                 "test_settings", "test_logs", "test_login_throttle", "test_export", "test_library", "test_keywords",
@@ -195,7 +196,7 @@ def running_page(pipeline: Pipeline, **env: str):
 
 
 @pytest.fixture(scope="session")
-def store() -> Records:
+def page_records() -> Records:
     """The store the default page writes to (a SQLite file of the session), read by the tests."""
     return Records(f"sqlite:///{session_dir() / 'assistant.sqlite3'}")
 
@@ -213,10 +214,10 @@ REFERRAL = "Voor vragen over uw eigen situatie: bel 14 020 of kom langs bij het 
 
 
 @pytest.fixture(scope="session")
-def page_url(pipeline, store):
+def page_url(pipeline, page_records):
     """The default chat page, started once for every test that needs no settings of its own; with a
     referral line for residents' answers, as a municipality sets it."""
-    with running_page(pipeline, DATABASE_URL=store.url, REFERRAL_TEXT=REFERRAL) as url:
+    with running_page(pipeline, DATABASE_URL=page_records.url, REFERRAL_TEXT=REFERRAL) as url:
         yield url
 
 

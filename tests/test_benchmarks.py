@@ -22,3 +22,12 @@ def test_scale_benchmark_smoke(store, tmp_path):
     assert docs >= 5 and chunks > 100 and sentences > chunks
     median_ms, p95_ms = numbers[-2:]
     assert 0 < median_ms <= p95_ms
+
+
+def test_insights_benchmark_smoke():
+    """benchmarks/insights.py at a smoke size: the tab's figures from a filled store, and the gaps."""
+    done = subprocess.run([sys.executable, "benchmarks/insights.py", "--exchanges", "3000", "--repeat", "2"],
+                          cwd=PROJECT, capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "3000 exchanges filled" in done.stdout and "(3000 questions" in done.stdout
+    assert "never cited: 004_document.txt" in done.stdout and "grofvuil" in done.stdout

@@ -74,7 +74,7 @@ def tab_to(tab, wanted, what: str, backwards: bool = False) -> dict:
     raise AssertionError(f"{what} cannot be reached with Tab")
 
 
-def test_every_function_works_with_the_keyboard_alone(browser, page_url, store):
+def test_every_function_works_with_the_keyboard_alone(browser, page_url, page_records):
     context = browser.new_context(viewport={"width": 1280, "height": 1200},
                                   permissions=["clipboard-read", "clipboard-write"])
     page = context.new_page()
@@ -109,13 +109,13 @@ def test_every_function_works_with_the_keyboard_alone(browser, page_url, store):
                            timeout=10_000)
 
     # thumbs up (the session's store: other tests' ratings may stand above)
-    before = len(store.feedback())
+    before = len(page_records.feedback())
     tab_to(page, lambda e: e["label"] == "Like", "a Like button", backwards=True)
     page.keyboard.press("Enter")
     page.wait_for_function("() => document.querySelector('#melding').innerText.includes('opgeslagen')")
-    added = new_feedback(store, before)
+    added = new_feedback(page_records, before)
     assert [row["rating"] for row in added] == ["up"]
-    stored = json.dumps([*store.feedback(), *store.exchanges()], default=str)
+    stored = json.dumps([*page_records.feedback(), *page_records.exchanges()], default=str)
     assert "Jansen" not in stored and "111222333" not in stored, "nothing personal in the store"
 
     # the other tab, and a citation looked up there

@@ -69,7 +69,8 @@ def test_the_newest_answer_starts_in_view_and_the_page_fits_the_screen(opened, s
     screenshot(tab, f"answer-in-view-{screen}")
 
 
-def test_an_answer_is_one_message_with_one_thumbs_pair_and_sources_that_open_and_close(opened, store):
+def test_an_answer_is_one_message_with_one_thumbs_pair_and_sources_that_open_and_close(opened,
+                                                                                      page_records):
     tab = opened(*SCREENS["laptop"])
     ask(tab, "Wat vragen gemeenten van het rijk voor de jeugdhulp?")
     assert tab.locator("#gesprek .bot-row").count() == 1
@@ -91,10 +92,10 @@ def test_an_answer_is_one_message_with_one_thumbs_pair_and_sources_that_open_and
     sources.locator(":scope > summary").click()
     source.locator(":scope > summary").wait_for(state="hidden")
 
-    before = len(store.feedback())
+    before = len(page_records.feedback())
     answer.locator("button[aria-label='Dislike']").click()
     tab.wait_for_function("() => document.querySelector('#melding').innerText.includes('opgeslagen')")
-    added = new_feedback(store, before)
+    added = new_feedback(page_records, before)
     assert [row["rating"] for row in added] == ["down"]
     assert added[0]["answer"].startswith(last_answer_text(tab)[:40])
 

@@ -40,7 +40,7 @@ def test_follow_up_alone_is_not_about_jeugdhulp(pipeline):
     assert "jeugd" not in alone.text.lower()
 
 
-def test_staff_question_follow_up_and_feedback(page, store):
+def test_staff_question_follow_up_and_feedback(page, page_records):
     assert MODE_LABELS["passages"] in page.inner_text("#mode")
 
     ask(page, "Wat vragen gemeenten van het rijk voor de jeugdhulp?")
@@ -67,16 +67,16 @@ def test_staff_question_follow_up_and_feedback(page, store):
     assert "[1]" in after_follow_up
     assert "jeugd" in last_answer_text(page).lower(), "the follow-up is answered within the jeugdhulp topic"
 
-    before = len(store.feedback())
+    before = len(page_records.feedback())
     page.locator("#gesprek button[aria-label='Like']").first.click()
     page.wait_for_function("() => document.querySelector('#melding').innerText.includes('opgeslagen')")
-    (record,) = new_feedback(store, before)
+    (record,) = new_feedback(page_records, before)
     assert record["rating"] == "up"
     assert record["question"] == "Wat vragen gemeenten van het rijk voor de jeugdhulp?"
     assert "[1]" in record["answer"] and record["mode"] == "passages"
     assert record["sources"] and record["sources"][0]["source"].startswith("001_")
     assert record["given_at"].date() == datetime.now(UTC).date()
-    asked = [row for row in store.exchanges() if row["question"] == FOLLOW_UP]
+    asked = [row for row in page_records.exchanges() if row["question"] == FOLLOW_UP]
     assert asked and asked[-1]["channel"] == "page" and asked[-1]["outcome"] == "answered", "each exchange is kept"
     screenshot(page, "follow-up-and-feedback")
 
@@ -165,11 +165,11 @@ def _listening_addresses(port: int) -> set[str]:
     return addresses
 
 
-def test_the_page_listens_on_loopback_only_and_serves_no_project_files(page_url, store):
+def test_the_page_listens_on_loopback_only_and_serves_no_project_files(page_url, page_records):
     port = int(page_url.rstrip("/").rsplit(":", 1)[1])
     assert _listening_addresses(port) == {"0100007F"}, "bound to 127.0.0.1 only"
     secrets = [PROJECT / "README.md", PROJECT / "assistant" / "config.py", PROJECT / "seeds" / "manifest.json",
-               Path(store.engine.url.database), Path("/etc/passwd")]
+               Path(page_records.engine.url.database), Path("/etc/passwd")]
     for path in secrets:
         for route in (f"gradio_api/file={path}", f"file={path}", f"gradio_api/file={path.relative_to(path.anchor)}"):
             try:
