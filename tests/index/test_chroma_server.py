@@ -25,6 +25,8 @@ from assistant.answering.prompts import STORE_UNAVAILABLE
 from assistant.index.build_claim import LOCK_STALE_SECONDS
 from assistant.index.store import IndexBusy, PassageStore
 from assistant.pipeline import load_chunks
+from assistant.records.insights import summary
+from assistant.records.store import Records, database_url
 
 from conftest import (
     PROJECT,
@@ -296,3 +298,43 @@ def test_a_token_is_sent_to_a_secured_server(server, server_env, indexed):
     assert refused.returncode == 4 and "Traceback" not in refused.stderr
     assert "een-ander-token" not in refused.stderr and "chroma-token" not in refused.stderr, "no token in the log"
     proxy.shutdown()
+
+
+def test_two_replicas_share_one_chroma_server_and_one_database(pipeline, server, server_env, indexed, postgres_url,
+                                                              browser, tmp_path):
+    """Two page processes against one Chroma server and one PostgreSQL: a question asked on one and
+    a thumbs-down given on the other are in the same store; a build switches both to the new index."""
+    shared = {key: server_env[key] for key in ("CHROMA_HOST", "CHROMA_PORT", "SEEDS_DIR", "CHROMA_COLLECTION")}
+    with (running_page(pipeline, **shared, DATABASE_URL=postgres_url) as first,
+          running_page(pipeline, **shared, DATABASE_URL=postgres_url) as second):
+        asked = httpx.post(first + "api/v1/ask", json={"question": "Wat is bestaanszekerheid?"}, timeout=120).json()
+        assert asked["found"]
+        context = browser.new_context()
+        tab = context.new_page()
+        tab.goto(second)
+        tab.wait_for_selector("#vraag textarea")
+        ask(tab, "Wat doen gemeenten aan schulden?")
+        tab.locator("#gesprek button[aria-label='Dislike']").first.click()
+        tab.wait_for_function("() => document.querySelector('#melding').innerText.includes('opgeslagen')")
+        context.close()
+
+        records = Records(database_url(postgres_url, tmp_path))
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not (
+                {"api", "page"} <= {row["channel"] for row in records.exchanges()} and records.feedback()):
+            time.sleep(0.2)
+        questions = {(row["channel"], row["question"]) for row in records.exchanges()}
+        assert ("api", "Wat is bestaanszekerheid?") in questions
+        assert ("page", "Wat doen gemeenten aan schulden?") in questions
+        assert [row["rating"] for row in records.feedback()] == ["down"]
+        assert summary(records, []).thumbs == {"up": 0, "down": 1}, "one store, one set of insights"
+
+        added = "001_c76147defb583f46.txt"
+        shutil.copy(PROJECT / "seeds" / added, Path(server_env["SEEDS_DIR"]) / added)
+        assert cli(server_env, "index").returncode == 0
+        for url in (first, second):
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and added not in {
+                    d["source"] for d in httpx.get(url + "api/v1/documents", timeout=30).json()}:
+                time.sleep(0.5)
+            assert added in {d["source"] for d in httpx.get(url + "api/v1/documents", timeout=30).json()}, url
