@@ -119,6 +119,7 @@ INDEXED = "De index is bijgewerkt ({added} passages nieuw, {removed} weg, {kept}
 INDEX_BUSY = "Er loopt al een indexering; probeer het straks opnieuw met Opnieuw indexeren."
 PROGRESS_SECONDS = 0.5  # how often the Documenten tab says how far a rebuild is
 GAPS_PLOTTED = 15  # the largest topics in the Inzichten tab's bar chart (the table has them all)
+REPORT_MAX_BYTES = 2_000_000  # an evaluation report shown in the Inzichten tab
 NOTHING_GROUPED = "Groepeer eerst de onbeantwoorde vragen."
 SKIPPED_KIND = "overgeslagen"  # a file of the documents folder that could not be read
 # Accessibility (WCAG 2.1 AA): contrast of at least 4.5:1 for the primary buttons, highlights and
@@ -728,6 +729,16 @@ def insights_tab(pipeline: Pipeline, records: Records, is_admin: gr.State, tab: 
         return ("", gr.BarPlot(value=bars, y_lim=[0, found[0].count]), rows, gaps_csv(found),
                 gaps_markdown(found))
 
+    def evaluation_report(admin: bool, path: str | None) -> str:
+        """An evaluation report (`python -m assistant eval`) shown as the Markdown it is; its plot is
+        a file beside it, so the figures are read from its tables."""
+        if not admin:
+            return as_text(INSIGHTS_NEED_LOGIN)
+        if not path:
+            return ""
+        text = Path(path).read_bytes()[:REPORT_MAX_BYTES].decode("utf-8", errors="replace")
+        return "\n".join(line for line in text.splitlines() if not line.startswith("!["))
+
     overview = gr.Markdown(elem_id="inzichten-overzicht", latex_delimiters=NO_LATEX)
     with gr.Column(visible=False) as figures:
         per_day_plot = gr.BarPlot(x="dag", y="vragen", color="uitkomst", label="Vragen per dag",
@@ -753,11 +764,17 @@ def insights_tab(pipeline: Pipeline, records: Records, is_admin: gr.State, tab: 
             markdown_button = gr.Button("Download als Markdown", size="sm", elem_id="inzichten-markdown")
         gaps_csv_text = gr.Textbox(visible="hidden", label="Hiaten als CSV", elem_id="hiaten-csv")
         gaps_markdown_text = gr.Textbox(visible="hidden", label="Hiaten als Markdown", elem_id="hiaten-markdown")
+        gr.Markdown("### Een evaluatie bekijken\nMaak met `python -m assistant eval VRAGEN.jsonl` een rapport van uw "
+                    "eigen vragen en open hier het bestand `report.md`.")
+        report_file = gr.File(label="Evaluatierapport (report.md)", file_types=[".md"], type="filepath",
+                              elem_id="inzichten-rapport-bestand")
+        report = gr.Markdown(elem_id="inzichten-rapport", latex_delimiters=NO_LATEX)
 
     tab.select(shown, is_admin, [overview, figures, per_day_plot, per_day, per_week, slowest, cited, never_cited],
                api_name=False)
     group.click(grouped, is_admin, [gaps_status, gaps_plot, gaps_table, gaps_csv_text, gaps_markdown_text],
                 api_name=False)
+    report_file.upload(evaluation_report, [is_admin, report_file], report, api_name=False)
     for button, text, name in ((csv_button, gaps_csv_text, "hiaten.csv"),
                                (markdown_button, gaps_markdown_text, "hiaten.md")):
         button.click(None, text, gaps_status, api_name=False,

@@ -6,6 +6,7 @@
     python -m assistant chat            (a question loop in the terminal)
     python -m assistant mcp             (the MCP server over stdio, for a desktop client)
     python -m assistant register        (the Algoritmeregister entry, filled and checked)
+    python -m assistant eval QUESTIONS.jsonl [--out eval-report]   (your own questions, a report)
 
 Batch mode reads one JSON object per line on stdin ({"question": ..., "history": [...]}) and
 writes exactly one JSON line per input line on stdout, flushed; logs go to stderr.
@@ -23,6 +24,7 @@ import json
 import logging
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 from ..answering.prompts import GLOSSARY_HEADING, SOURCES_HEADING, personal_data_notice
 from ..answering.question import BadQuestion, check_question
@@ -33,6 +35,7 @@ from ..logs import setup_logging
 from ..pipeline import Pipeline, build_index, load_pipeline
 from ..types import Answer, SearchResult
 from .contract import answer_json, error_line, parse_history, search_json
+from .evaluation import QuestionsError, evaluate, figures, read_questions, write_report
 from .mcp_server import build_mcp
 from .register import EntryError, filled_entry
 from .session import Session
@@ -148,6 +151,8 @@ class Args:
     jsonl: bool
     rebuild: bool
     explain: bool = False
+    questions: Path | None = None  # eval
+    out: Path | None = None  # eval: the report's folder
 
 
 def parse_args(argv: list[str] | None) -> Args:
@@ -166,9 +171,13 @@ def parse_args(argv: list[str] | None) -> Args:
     sub.add_parser("chat", help="ask questions one after another in the terminal")
     sub.add_parser("mcp", help="serve the MCP tools over stdio (for a desktop client that starts the assistant)")
     sub.add_parser("register", help="print the Algoritmeregister entry, filled from ORGANISATION_NAME/_CONTACT")
+    evaluation = sub.add_parser("eval", help="ask your own questions and write a report (Markdown, HTML)")
+    evaluation.add_argument("questions", type=Path, help="JSON lines: question, and optionally id, type, gold, ...")
+    evaluation.add_argument("--out", type=Path, default=Path("eval-report"), help="the report's folder")
     ns = parser.parse_args(argv)
     args = Args(ns.command, getattr(ns, "question", None), getattr(ns, "k", None),
-                getattr(ns, "jsonl", False), getattr(ns, "rebuild", False), getattr(ns, "explain", False))
+                getattr(ns, "jsonl", False), getattr(ns, "rebuild", False), getattr(ns, "explain", False),
+                getattr(ns, "questions", None), getattr(ns, "out", None))
     if args.command in ("search", "ask") and not args.jsonl and args.question is None:
         parser.error(f"{args.command} needs a question, or --jsonl to read questions from stdin")
     if args.k is not None and not 1 <= args.k <= 50:
@@ -213,6 +222,12 @@ def run(args: Args, settings: Settings) -> int:
             print(f"Overgeslagen: {entry.name}: {entry.dutch}")
         return EXIT_SKIPPED if skipped else 0
     question = ""
+    if args.command == "eval":
+        try:  # before loading the model: a file that cannot be read is told at once
+            read_questions(args.questions)
+        except (QuestionsError, OSError, UnicodeDecodeError) as bad:
+            log.error("Cannot evaluate %s: %s", args.questions, bad)
+            return 2
     if args.command in ("search", "ask") and not args.jsonl:
         try:  # before loading the model: a bad question is told at once
             question = check_question(args.question, settings.max_question_chars)
@@ -225,6 +240,8 @@ def run(args: Args, settings: Settings) -> int:
         return run_batch(pipeline, args.command, k, sys.stdin.buffer, sys.stdout)
     if args.command == "chat":
         return chat_loop(pipeline)
+    if args.command == "eval":
+        return run_evaluation(pipeline, args.questions, args.out)
     if args.command == "mcp":  # stdout carries the protocol: every log line goes to stderr
         build_mcp(pipeline).run("stdio")
         return 0
@@ -232,4 +249,14 @@ def run(args: Args, settings: Settings) -> int:
         print(render_search(pipeline.answerer.search(question, k=k)))
     else:
         print(render_answer(pipeline.answerer.ask(question, explain=args.explain)))
+    return 0
+
+
+def run_evaluation(pipeline: Pipeline, questions: Path, out: Path) -> int:
+    items = read_questions(questions)
+    results = evaluate(pipeline, items)
+    written = write_report(results, out, questions.stem)
+    measured = ", ".join(f"{name} {value:.2f}" if isinstance(value, float) else f"{name} {value}"
+                         for name, value in figures(results).items())
+    print(f"{measured}\nRapport: {', '.join(str(path) for path in written)}")
     return 0

@@ -78,6 +78,14 @@ def test_an_admin_sees_what_is_asked_and_what_the_documents_do_not_answer(browse
     assert download.value.suggested_filename == "hiaten.csv"
     exported = Path(download.value.path()).read_text(encoding="utf-8")
     assert exported.startswith("onderwerp,aantal,voorbeelden") and "grofvuil" in exported
+
+    report = Path(download.value.path()).with_name("report.md")  # what `python -m assistant eval` writes
+    report.write_text("# Evaluatie: proef\n\n| soort | beantwoord | deels | niet in de documenten |\n"
+                      "| --- | --- | --- | --- |\n| balie | 7 | 1 | 2 |\n\n![Uitkomst per soort vraag](report.svg)\n",
+                      encoding="utf-8")
+    tab.set_input_files("#inzichten-rapport-bestand input[type=file]", str(report))
+    tab.wait_for_function("() => document.querySelector('#inzichten-rapport').innerText.includes('Evaluatie: proef')")
+    assert tab.locator("#inzichten-rapport table td", has_text="balie").count() == 1
     assert axe_violations(tab) == []
     screenshot(tab, "insights")
     context.close()
