@@ -702,7 +702,7 @@ def insights_tab(pipeline: Pipeline, records: Records, is_admin: gr.State, tab: 
 
     def shown(admin: bool):
         if not admin:
-            return as_text(INSIGHTS_NEED_LOGIN), gr.update(visible=False), *[gr.update()] * 6
+            return as_text(INSIGHTS_NEED_LOGIN), gr.update(visible=False), *[gr.update()] * 7
         found = summary(records, [d.name for d in pipeline.documents.descriptions()])
         shares = ", ".join(f"{OUTCOME_LABELS[o]} {found.shares[o]:.0%}" for o in OUTCOMES)
         overview = (f"**{found.total} vragen** in de laatste {INSIGHT_DAYS} dagen: {shares}. "
@@ -716,7 +716,7 @@ def insights_tab(pipeline: Pipeline, records: Records, is_admin: gr.State, tab: 
         return (overview, gr.update(visible=True), gr.BarPlot(value=plotted, y_lim=[0, highest]), days,
                 [[w, *c] for w, *c in found.per_week],
                 [[q, round(ms), when] for q, ms, when in found.slowest], [list(row) for row in found.cited],
-                as_text(f"Nooit geciteerd: {never}"))
+                [list(row) for row in found.passages], as_text(f"Nooit geciteerd: {never}"))
 
     def grouped(admin: bool):
         if not admin:
@@ -750,6 +750,8 @@ def insights_tab(pipeline: Pipeline, records: Records, is_admin: gr.State, tab: 
                                label="De traagste antwoorden")
         cited = gr.Dataframe(headers=["document", "antwoorden die het citeren"], interactive=False,
                              label="Meest geciteerde documenten")
+        passages = gr.Dataframe(headers=["passage (document > hoofdstuk)", "antwoorden die haar citeren"],
+                                interactive=False, label="Meest geciteerde passages", elem_id="inzichten-passages")
         never_cited = gr.Markdown(elem_id="inzichten-nooit", latex_delimiters=NO_LATEX)
         gr.Markdown("### Wat de documenten niet beantwoorden\nDe geweigerde en deels beantwoorde vragen, "
                     "gegroepeerd naar onderwerp (het grootste onderwerp eerst).")
@@ -770,8 +772,8 @@ def insights_tab(pipeline: Pipeline, records: Records, is_admin: gr.State, tab: 
                               elem_id="inzichten-rapport-bestand")
         report = gr.Markdown(elem_id="inzichten-rapport", latex_delimiters=NO_LATEX)
 
-    tab.select(shown, is_admin, [overview, figures, per_day_plot, per_day, per_week, slowest, cited, never_cited],
-               api_name=False)
+    tab.select(shown, is_admin, [overview, figures, per_day_plot, per_day, per_week, slowest, cited, passages,
+                                 never_cited], api_name=False)
     group.click(grouped, is_admin, [gaps_status, gaps_plot, gaps_table, gaps_csv_text, gaps_markdown_text],
                 api_name=False)
     report_file.upload(evaluation_report, [is_admin, report_file], report, api_name=False)

@@ -1,5 +1,5 @@
 """What the store says to the content owner: how much is asked and answered, the thumbs, the
-slowest answers, the documents cited and never cited (`summary`, SQL over the store, for the
+slowest answers, the documents and passages cited, the documents never cited (`summary`, SQL over the store, for the
 Inzichten tab), and the gaps: the refused and partial questions grouped by topic (`gaps`: their
 e5 vectors clustered with scikit-learn, each group named by its most telling words).
 """
@@ -21,6 +21,7 @@ from .store import Records
 
 INSIGHT_DAYS = 90  # the period the tab shows (the store keeps FEEDBACK_RETENTION_DAYS, 90 by default)
 SLOWEST_SHOWN = 10
+PASSAGES_SHOWN = 10
 GAP_QUESTIONS = 500  # the most recent refused and partial questions grouped (embedding them takes ~1 s)
 GAP_DISTANCE = 0.14  # cosine distance within which e5 question vectors share a topic (similarity 0.86)
 GAP_NAME_WORDS = 3
@@ -37,6 +38,7 @@ class Summary:
     thumbs: dict[str, int]  # up, down
     slowest: list[tuple[str, float, str]]  # question, ms, when (UTC)
     cited: list[tuple[str, int]]  # document, answers citing it, most first
+    passages: list[tuple[str, int]]  # "document > section", answers citing it, the most cited first
     never_cited: list[str]  # documents served that no answer of the period cited
 
 
@@ -59,9 +61,11 @@ def summary(records: Records, documents: list[str], days: int = INSIGHT_DAYS, no
         slowest = connection.execute(select(Exchange.question, Exchange.ms, Exchange.asked_at)
                                      .where(Exchange.asked_at >= since).order_by(Exchange.ms.desc())
                                      .limit(SLOWEST_SHOWN)).all()
-        cited = Counter(source for (sources,) in connection.execute(
-            select(Exchange.sources).where(Exchange.asked_at >= since, Exchange.outcome != "refused"))
-            for source in sources)
+        cited, passages = Counter(), Counter()
+        for sources, quoted in connection.execute(select(Exchange.sources, Exchange.passages).where(
+                Exchange.asked_at >= since, Exchange.outcome != "refused")):
+            cited.update(sources)
+            passages.update(quoted)
     days_seen: dict[str, Counter] = {}
     for day, outcome, count in daily:
         days_seen.setdefault(str(day)[:10], Counter())[outcome] += count
@@ -78,7 +82,8 @@ def summary(records: Records, documents: list[str], days: int = INSIGHT_DAYS, no
         shares={o: (by_outcome[o] / total if total else 0.0) for o in OUTCOMES},
         thumbs={"up": thumbs.get("up", 0), "down": thumbs.get("down", 0)},
         slowest=[(question, ms, f"{when:%Y-%m-%d %H:%M}") for question, ms, when in slowest],
-        cited=cited.most_common(), never_cited=sorted(set(documents) - set(cited)))
+        cited=cited.most_common(), passages=passages.most_common(PASSAGES_SHOWN),
+        never_cited=sorted(set(documents) - set(cited)))
 
 
 def gaps(records: Records, embed: Callable[[list[str]], list[list[float]]], days: int = INSIGHT_DAYS,

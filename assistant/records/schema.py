@@ -24,6 +24,7 @@ class Exchange(Base):
     mode: Mapped[str] = mapped_column(String(16))  # passages, llm
     ms: Mapped[float] = mapped_column(Float)  # the time the answer took
     sources: Mapped[list] = mapped_column(JSON)  # the documents cited
+    passages: Mapped[list] = mapped_column(JSON, default=list)  # the passages cited: "document > section"
     reasons: Mapped[list] = mapped_column(JSON)  # the relevance stage's reasons (the trace's)
 
 

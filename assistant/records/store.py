@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..privacy import PersonalDataFilter
-from ..types import Answer
+from ..types import SECTION_SEPARATOR, Answer
 from .schema import Exchange, Feedback
 
 log = logging.getLogger(__name__)
@@ -65,6 +65,10 @@ def database_url(url: str, data_dir: Path) -> str:
     return f"sqlite:///{data_dir / 'assistant.sqlite3'}"
 
 
+def passage_label(source: str, section: tuple[str, ...]) -> str:
+    return SECTION_SEPARATOR.join([source, *section])
+
+
 def outcome_of(answer: Answer) -> str:
     return "answered" if answer.found else "partial" if answer.partial else "refused"
 
@@ -91,6 +95,7 @@ class Records:
         row = Exchange(asked_at=datetime.now(UTC), channel=channel, question=answer.question,
                        outcome=outcome_of(answer), mode=answer.mode.value, ms=round(ms, 1),
                        sources=sorted({c.source for c in answer.citations}),
+                       passages=sorted({passage_label(c.source, c.section) for c in answer.citations}),
                        reasons=[str(r) for r in relevance.get("reasons", [])][:REASONS_KEPT])
         self._put(row)
 

@@ -67,6 +67,7 @@ def test_an_admin_sees_what_is_asked_and_what_the_documents_do_not_answer(browse
     assert "Hoeveel euro krijgen gemeenten voor de jeugdhulp?" in page_text and "4321" in page_text, "the slowest"
     assert cited in page_text and "Nooit geciteerd" in page_text
     assert cited not in tab.inner_text("#inzichten-nooit"), "a cited document is not 'never cited'"
+    assert f"{cited} > Schulden" in tab.inner_text("#inzichten-passages"), "the passages cited most"
 
     tab.click("#inzichten-groepeer")
     tab.wait_for_function("() => document.querySelector('#inzichten-hiaten').innerText.includes('grofvuil')",

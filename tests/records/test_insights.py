@@ -15,7 +15,8 @@ NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 
 def row(question: str, outcome: str, days_ago: float, ms: float = 30.0, sources=("a.txt",)) -> dict:
     return {"asked_at": NOW - timedelta(days=days_ago), "channel": "page", "question": question, "outcome": outcome,
-            "mode": "passages", "ms": ms, "sources": list(sources) if outcome != "refused" else [], "reasons": []}
+            "mode": "passages", "ms": ms, "sources": list(sources) if outcome != "refused" else [], "reasons": [],
+            "passages": [f"{s} > Schulden" for s in sources] if outcome != "refused" else []}
 
 
 def store(tmp_path, exchanges: list[dict], ratings=("up", "down", "down")) -> Records:
@@ -45,6 +46,7 @@ def test_the_figures_of_the_period(tmp_path):
     assert found.thumbs == {"up": 1, "down": 2}
     assert found.slowest[0][:2] == ("Hoeveel euro voor jeugdhulp?", 900.0), "the period's slowest first"
     assert found.cited == [("a.txt", 3), ("b.txt", 1)], "a partial answer cites its closest passage too"
+    assert found.passages == [("a.txt > Schulden", 3), ("b.txt > Schulden", 1)]
     assert found.never_cited == ["c.txt", "d.txt"], "cited only before the period counts as never cited"
 
 

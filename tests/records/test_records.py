@@ -58,6 +58,7 @@ def test_an_exchange_and_feedback_are_kept_without_personal_data(records):
     assert [(r["channel"], r["outcome"]) for r in rows] == [("page", "answered"), ("api", "refused"),
                                                              ("chat", "partial")]
     assert rows[0]["sources"] == ["001_waarde.txt"] and rows[0]["ms"] == 23.4 and rows[0]["mode"] == "passages"
+    assert rows[0]["passages"] == ["001_waarde.txt > Schulden"] and rows[1]["passages"] == []
     assert rows[0]["reasons"] == ["answerable with probability 0.9", "weighed most: ...", "a third"]
     (given,) = records.feedback()
     assert given["rating"] == "down" and given["sources"][0]["reference"] == "VNG e.a., De waarde"
@@ -90,7 +91,8 @@ def test_the_schema_is_made_by_its_migrations(records):
     tables = set(inspect(records.engine).get_table_names())
     assert {"exchanges", "feedback", "alembic_version"} <= tables
     with records.engine.connect() as connection:
-        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+    assert "passages" in {column["name"] for column in inspect(records.engine).get_columns("exchanges")}
 
 
 def test_a_database_that_is_down_costs_a_dropped_record_never_an_answer(tmp_path):
@@ -109,3 +111,27 @@ def test_without_keeping_exchanges_only_feedback_is_kept(tmp_path):
     records.add_feedback(feedback("Wat doet de gemeente bij schulden?"))
     assert records.flush()
     assert records.exchanges() == [] and len(records.feedback()) == 1
+
+
+def test_a_store_of_the_first_schema_is_upgraded_keeping_its_records(url):
+    """A store made before the passages were kept (0001) gets them (0002) at the first write."""
+    from alembic import command
+    from alembic.config import Config
+
+    from assistant.records.store import MIGRATIONS, make_engine
+
+    engine = make_engine(url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "base")
+        command.upgrade(config, "0001")
+        connection.execute(text("INSERT INTO exchanges (asked_at, channel, question, outcome, mode, ms, sources, "
+                                "reasons) VALUES (:at, 'page', 'Oude vraag', 'answered', 'passages', 5.0, "
+                                "'[\"a.txt\"]', '[]')"), {"at": datetime.now(UTC)})
+    records = Records(url)
+    records.add_exchange(answer("Nieuwe vraag"), 6.0, "page")
+    assert records.flush() and records.dropped == 0
+    assert [(r["question"], r["passages"]) for r in records.exchanges()] == [
+        ("Oude vraag", []), ("Nieuwe vraag", ["001_waarde.txt > Schulden"])]
