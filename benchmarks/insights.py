@@ -46,7 +46,8 @@ def fill(records: Records, count: int) -> None:
                     else f"Wat doen gemeenten aan {rng.choice(TOPICS)}? ({n})")
         rows.append({"asked_at": now - timedelta(seconds=rng.uniform(0, INSIGHT_DAYS * 86400)), "channel": "page",
                      "question": question, "outcome": "refused" if refused else "answered", "mode": "passages",
-                     "ms": rng.uniform(10, 400), "sources": [] if refused else rng.sample(DOCUMENTS[:4], 2),
+                     "ms": rng.uniform(10, 400), "sources": [] if refused else (cited := rng.sample(DOCUMENTS[:4], 2)),
+                     "passages": [] if refused else [f"{d} > {rng.choice(TOPICS)}" for d in cited],
                      "reasons": ["answerable with probability 0.91"]})
         if len(rows) == BATCH:
             with records.engine.begin() as connection:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, select
 
 from ..answering.keywords import STOPWORDS, words
 from .schema import Exchange, Feedback
@@ -62,10 +63,12 @@ def summary(records: Records, documents: list[str], days: int = INSIGHT_DAYS, no
                                      .where(Exchange.asked_at >= since).order_by(Exchange.ms.desc())
                                      .limit(SLOWEST_SHOWN)).all()
         cited, passages = Counter(), Counter()
-        for sources, quoted in connection.execute(select(Exchange.sources, Exchange.passages).where(
-                Exchange.asked_at >= since, Exchange.outcome != "refused")):
-            cited.update(sources)
-            passages.update(quoted)
+        # read as text and decoded here: a third of the time SQLAlchemy's JSON type takes per row
+        for sources, quoted in connection.execute(
+                select(cast(Exchange.sources, String), cast(Exchange.passages, String))
+                .where(Exchange.asked_at >= since, Exchange.outcome != "refused")):
+            cited.update(json.loads(sources))
+            passages.update(json.loads(quoted))
     days_seen: dict[str, Counter] = {}
     for day, outcome, count in daily:
         days_seen.setdefault(str(day)[:10], Counter())[outcome] += count

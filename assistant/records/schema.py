@@ -22,7 +22,7 @@ class Exchange(Base):
     question: Mapped[str] = mapped_column(Text)
     outcome: Mapped[str] = mapped_column(String(16), index=True)  # answered, partial, refused
     mode: Mapped[str] = mapped_column(String(16))  # passages, llm
-    ms: Mapped[float] = mapped_column(Float)  # the time the answer took
+    ms: Mapped[float] = mapped_column(Float, index=True)  # the time the answer took
     sources: Mapped[list] = mapped_column(JSON)  # the documents cited
     passages: Mapped[list] = mapped_column(JSON, default=list)  # the passages cited: "document > section"
     reasons: Mapped[list] = mapped_column(JSON)  # the relevance stage's reasons (the trace's)

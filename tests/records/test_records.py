@@ -91,7 +91,7 @@ def test_the_schema_is_made_by_its_migrations(records):
     tables = set(inspect(records.engine).get_table_names())
     assert {"exchanges", "feedback", "alembic_version"} <= tables
     with records.engine.connect() as connection:
-        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
     assert "passages" in {column["name"] for column in inspect(records.engine).get_columns("exchanges")}
 
 
