@@ -332,26 +332,43 @@ def postgres_binaries() -> Path:
     return found[-1].parent
 
 
+class PostgresServer:
+    """A PostgreSQL server of the tests' own: initdb and pg_ctl in a temporary folder, on a free
+    loopback port, run as the `postgres` user when the tests run as root (it refuses root);
+    stop() and start() keep its data and port."""
+
+    def __init__(self):
+        self.binaries = postgres_binaries()
+        self.folder = Path(tempfile.mkdtemp(prefix="assistant-pg-"))
+        self.as_owner = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        if self.as_owner:
+            shutil.chown(self.folder, "postgres")
+        self.data, self.port = self.folder / "data", free_port()
+        self.run("initdb", "-D", self.data, "-U", "assistent", "--auth=trust", "-E", "UTF8", "--no-sync")
+        self.start()
+        self.run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "assistent", "assistent")
+        self.url = f"postgresql://assistent@127.0.0.1:{self.port}/assistent"
+
+    def run(self, program: str, *arguments: str | Path) -> None:
+        subprocess.run([*self.as_owner, str(self.binaries / program), *map(str, arguments)], check=True,
+                       capture_output=True, timeout=120)
+
+    def start(self) -> None:
+        self.run("pg_ctl", "-D", self.data, "-l", self.folder / "server.log", "-w", "-o",
+                 f"-p {self.port} -h 127.0.0.1 -k {self.folder} -F", "start")
+
+    def stop(self) -> None:
+        self.run("pg_ctl", "-D", self.data, "-m", "fast", "-w", "stop")
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> str:
-    """A PostgreSQL server of the test session's own: initdb and pg_ctl in a temporary folder, on a
-    free loopback port, run as the `postgres` user when the tests run as root (it refuses root)."""
-    binaries = postgres_binaries()
-    folder = Path(tempfile.mkdtemp(prefix="assistant-pg-"))
-    as_owner = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    if as_owner:
-        shutil.chown(folder, "postgres")
-    data, port = folder / "data", free_port()
-
-    def run(*command: str | Path) -> None:
-        subprocess.run([*as_owner, *map(str, command)], check=True, capture_output=True, timeout=120)
-
-    run(binaries / "initdb", "-D", data, "-U", "assistent", "--auth=trust", "-E", "UTF8", "--no-sync")
-    run(binaries / "pg_ctl", "-D", data, "-l", folder / "server.log", "-w", "-o",
-        f"-p {port} -h 127.0.0.1 -k {folder} -F", "start")
+    server = PostgresServer()
     try:
-        run(binaries / "createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "assistent", "assistent")
-        yield f"postgresql://assistent@127.0.0.1:{port}/assistent"
+        yield server.url
     finally:
-        run(binaries / "pg_ctl", "-D", data, "-m", "fast", "-w", "stop")
-        shutil.rmtree(folder, ignore_errors=True)
+        server.remove()

@@ -5,14 +5,18 @@ migrations, and a database that is down costing a warning and a dropped record, 
 from __future__ import annotations
 
 import json
+import tempfile
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect, text
 
 from assistant.records.store import FeedbackRecord, FeedbackSource, Records, database_url
 from assistant.types import Answer, Citation, Mode, TraceStep
+
+from conftest import PostgresServer
 
 RESIDENT = "Mevrouw Jansen (BSN 111222333, 06-12345678) kan de huur niet betalen. Wat doet de gemeente?"
 
@@ -135,3 +139,22 @@ def test_a_store_of_the_first_schema_is_upgraded_keeping_its_records(url):
     assert records.flush() and records.dropped == 0
     assert [(r["question"], r["passages"]) for r in records.exchanges()] == [
         ("Oude vraag", []), ("Nieuwe vraag", ["001_waarde.txt > Schulden"])]
+
+
+def test_a_database_that_stops_mid_run_loses_only_what_came_while_it_was_down():
+    server = PostgresServer()
+    try:
+        records = Records(database_url(server.url, Path(tempfile.gettempdir())))
+        records.add_exchange(answer("Voor de storing"), 5.0, "page")
+        assert records.flush() and records.dropped == 0
+        server.stop()
+        started = time.perf_counter()
+        records.add_exchange(answer("Tijdens de storing"), 5.0, "page")
+        assert time.perf_counter() - started < 0.05, "the answer never waits for the database"
+        assert records.flush(timeout=30) and records.dropped == 1
+        server.start()
+        records.add_exchange(answer("Na de storing"), 5.0, "page")
+        assert records.flush(timeout=30) and records.dropped == 1, "the writer goes on once it is back"
+        assert [r["question"] for r in records.exchanges()] == ["Voor de storing", "Na de storing"]
+    finally:
+        server.remove()
