@@ -147,7 +147,9 @@ PAGE_HEAD = """<script>
   new MutationObserver(dutch).observe(document.documentElement, {attributes: true, attributeFilter: ['lang']});
 })();
 </script>"""
-# The upload area's name is the text it shows (WCAG 2.5.3; Gradio names it otherwise).
+# The upload area's name is the text it shows (WCAG 2.5.3; Gradio names it otherwise), and so is
+# an answer's: Gradio names a message by its raw Markdown, which a screen reader would read with
+# the <details> markup of its sources.
 PAGE_JS = r"""
 () => {
   const mend = () => {
@@ -155,9 +157,13 @@ PAGE_JS = r"""
       const shown = area.innerText.replace(/\s+/g, ' ').trim();
       if (shown && area.getAttribute('aria-label') !== shown) area.setAttribute('aria-label', shown);
     });
+    document.querySelectorAll('#gesprek [data-testid="bot"][aria-label]').forEach(message => {
+      const shown = message.innerText.replace(/\s+/g, ' ').trim();
+      if (shown && message.getAttribute('aria-label') !== shown) message.setAttribute('aria-label', shown);
+    });
   };
-  new MutationObserver(mend).observe(document.body, {subtree: true, childList: true, attributes: true,
-                                                     attributeFilter: ['class']});
+  new MutationObserver(mend).observe(document.body, {subtree: true, childList: true, characterData: true,
+                                                     attributes: true, attributeFilter: ['class', 'aria-label']});
   mend();
 }
 """

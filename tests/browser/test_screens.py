@@ -59,6 +59,9 @@ def test_the_newest_answer_starts_in_view_and_the_page_fits_the_screen(opened, s
     answer = tab.locator("#gesprek .bot-row").last
     assert answer.evaluate("row => row.closest('[aria-live]').getAttribute('aria-live')") == "polite", \
         "a screen reader hears the new answer"
+    tab.wait_for_function("""() => { const rows = document.querySelectorAll('#gesprek [data-testid="bot"]');
+        const label = rows[rows.length - 1].getAttribute('aria-label');
+        return !label.includes('<details') && label.includes('Bronnen ('); }""", timeout=SCROLL_SETTLES_MS)
 
     geometry = tab.evaluate(GEOMETRY)
     assert geometry["pageWidth"] <= geometry["width"], "no sideways scrolling"
