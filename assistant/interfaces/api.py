@@ -136,6 +136,11 @@ def turns(history: list[HistoryTurn]) -> list[Turn]:
 
 
 # ------------------------------------------------------------------ the app
+def validation_problems(error: RequestValidationError) -> str:
+    """What is wrong with a request body, field by field (English, for the developer)."""
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:]) or 'body'}: {e['msg']}" for e in error.errors())
+
+
 def client_of(request: Request) -> str:
     return request.client.host if request.client else "?"
 
@@ -157,8 +162,7 @@ def build_api(pipeline: Pipeline, access: Access, records: Records | None = None
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError):
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:]) or 'body'}: {e['msg']}" for e in error.errors())
-        return _error(422, problems or "the request body is not valid JSON for this route")
+        return _error(422, validation_problems(error) or "the request body is not valid JSON for this route")
 
     @app.exception_handler(HTTPException)
     async def refused(request: Request, error: HTTPException):

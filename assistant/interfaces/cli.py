@@ -222,9 +222,10 @@ def run(args: Args, settings: Settings) -> int:
             print(f"Overgeslagen: {entry.name}: {entry.dutch}")
         return EXIT_SKIPPED if skipped else 0
     question = ""
+    items: list[dict] = []
     if args.command == "eval":
         try:  # before loading the model: a file that cannot be read is told at once
-            read_questions(args.questions)
+            items = read_questions(args.questions)
         except (QuestionsError, OSError, UnicodeDecodeError) as bad:
             log.error("Cannot evaluate %s: %s", args.questions, bad)
             return 2
@@ -241,7 +242,7 @@ def run(args: Args, settings: Settings) -> int:
     if args.command == "chat":
         return chat_loop(pipeline)
     if args.command == "eval":
-        return run_evaluation(pipeline, args.questions, args.out)
+        return run_evaluation(pipeline, items, args.questions.stem, args.out)
     if args.command == "mcp":  # stdout carries the protocol: every log line goes to stderr
         build_mcp(pipeline).run("stdio")
         return 0
@@ -252,10 +253,9 @@ def run(args: Args, settings: Settings) -> int:
     return 0
 
 
-def run_evaluation(pipeline: Pipeline, questions: Path, out: Path) -> int:
-    items = read_questions(questions)
+def run_evaluation(pipeline: Pipeline, items: list[dict], title: str, out: Path) -> int:
     results = evaluate(pipeline, items)
-    written = write_report(results, out, questions.stem)
+    written = write_report(results, out, title)
     measured = ", ".join(f"{name} {value:.2f}" if isinstance(value, float) else f"{name} {value}"
                          for name, value in figures(results).items())
     print(f"{measured}\nRapport: {', '.join(str(path) for path in written)}")

@@ -36,7 +36,7 @@ from ..pipeline import Pipeline
 from ..records.store import Records
 from ..types import Answer, AnswerUpdate, Role, Turn
 from .access import Access, AccessRefused
-from .api import BoundedBody, client_of
+from .api import BoundedBody, client_of, validation_problems
 from .contract import HISTORY_MAX_TURNS, HISTORY_TURN_MAX_CHARS, answer_json
 from .export import answer_for_chat
 
@@ -130,8 +130,7 @@ def build_chat_app(pipeline: Pipeline, access: Access, records: Records | None =
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError):
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:]) or 'body'}: {e['msg']}" for e in error.errors())
-        return refuse(400, problems or "the request body is not valid JSON")
+        return refuse(400, validation_problems(error) or "the request body is not valid JSON")
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException):
@@ -148,36 +147,40 @@ def build_chat_app(pipeline: Pipeline, access: Access, records: Records | None =
         return JSONResponse(error_body(500, SOMETHING_WENT_WRONG, "internal_error"), status_code=500)
 
     guarded = [Depends(authorised)]
+    card = {"id": model, "object": "model", "created": 0, "owned_by": "sociaal-domein-assistent"}
 
-    @app.get("/models", dependencies=guarded)
-    def models() -> dict:
-        return {"object": "list", "data": [{"id": model, "object": "model", "created": 0,
-                                            "owned_by": "sociaal-domein-assistent"}]}
-
-    @app.get("/models/{name}", dependencies=guarded)
-    def one_model(name: str) -> dict:
+    def served(name: str) -> None:
         if name != model:
             raise ChatError(404, f"the model '{name}' does not exist; GET /v1/models lists '{model}'",
                             "model_not_found", "model")
-        return {"id": model, "object": "model", "created": 0, "owned_by": "sociaal-domein-assistent"}
+
+    @app.get("/models", dependencies=guarded)
+    def models() -> dict:
+        return {"object": "list", "data": [card]}
+
+    @app.get("/models/{name}", dependencies=guarded)
+    def one_model(name: str) -> dict:
+        served(name)
+        return card
 
     @app.post("/chat/completions", dependencies=guarded)
     def chat_completions(request: ChatRequest):
-        if request.model != model:
-            raise ChatError(404, f"the model '{request.model}' does not exist; GET /v1/models lists '{model}'",
-                            "model_not_found", "model")
+        served(request.model)
         text, history = conversation(request.messages)
         try:
             question = check_question(text, settings.max_question_chars)
         except BadQuestion as hint:
             raise ChatError(400, str(hint), "invalid_question", "messages") from None
         started = time.perf_counter()
+
+        def answered(answer: Answer) -> None:
+            if records:
+                records.add_exchange(answer, (time.perf_counter() - started) * 1000, "chat")
+
         updates = pipeline.answerer.stream(question, history, request.explain)
         first = next(updates)  # the search runs here: a store that is down is a 503, before any byte is sent
         # the first answer of a conversation opens with what the user is talking to (AI Act, Art. 50)
-        reply = Reply(model, "" if any(t.role == Role.ASSISTANT for t in history) else settings.ai_notice,
-                      lambda answer: records and records.add_exchange(
-                          answer, (time.perf_counter() - started) * 1000, "chat"))
+        reply = Reply(model, "" if any(t.role == Role.ASSISTANT for t in history) else settings.ai_notice, answered)
         if not request.stream:
             answer = first.answer if first.answer is not None else _last(updates).answer
             reply.answered(answer)
@@ -196,7 +199,7 @@ def _last(updates: Iterator[AnswerUpdate]) -> AnswerUpdate:
 class Reply:
     """One completion in OpenAI's shapes: whole, or as chunks of server-sent events."""
 
-    def __init__(self, model: str, notice: str = "", answered: Callable[[Answer], object] = lambda answer: None):
+    def __init__(self, model: str, notice: str = "", answered: Callable[[Answer], None] = lambda answer: None):
         self.model = model
         self.opening = f"{notice}\n\n" if notice else ""
         self.answered = answered  # told the whole answer once it is there (the store records it)

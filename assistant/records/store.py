@@ -92,15 +92,15 @@ class Records:
         if not self.keep_exchanges:
             return
         relevance = next((step.fields for step in answer.trace if step.step == "relevance"), {})
-        row = Exchange(asked_at=datetime.now(UTC), channel=channel, question=answer.question,
-                       outcome=outcome_of(answer), mode=answer.mode.value, ms=round(ms, 1),
-                       sources=sorted({c.source for c in answer.citations}),
-                       passages=sorted({passage_label(c.source, c.section) for c in answer.citations}),
-                       reasons=[str(r) for r in relevance.get("reasons", [])][:REASONS_KEPT])
-        self._put(row)
+        self._put(Exchange, {
+            "asked_at": datetime.now(UTC), "channel": channel, "question": answer.question,
+            "outcome": outcome_of(answer), "mode": answer.mode.value, "ms": round(ms, 1),
+            "sources": sorted({c.source for c in answer.citations}),
+            "passages": sorted({passage_label(c.source, c.section) for c in answer.citations}),
+            "reasons": [str(r) for r in relevance.get("reasons", [])][:REASONS_KEPT]})
 
     def add_feedback(self, record: FeedbackRecord) -> None:
-        self._put(Feedback(**self._feedback_values(record)))
+        self._put(Feedback, feedback_row(record))
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until every record handed over is written (or dropped); False on timeout."""
@@ -147,7 +147,7 @@ class Records:
             self.migrate()
             with self.engine.begin() as connection:
                 for record in records:
-                    connection.execute(Feedback.__table__.insert().values(**self._feedback_values(record)))
+                    connection.execute(Feedback.__table__.insert().values(**self._filtered(feedback_row(record))))
         except SQLAlchemyError as failure:
             log.warning("Records: %s not imported now, the database did not answer (%s)", path.name,
                         type(failure).__name__)
@@ -168,9 +168,9 @@ class Records:
         self._migrated = True
 
     # ------------------------------------------------------------------ the writer
-    def _put(self, row) -> None:
+    def _put(self, table, row: dict) -> None:
         try:
-            self._queue.put_nowait(row)
+            self._queue.put_nowait((table, row))
         except queue.Full:
             self.dropped += 1
             log.warning("Records: the queue is full (the database is slow); a record was dropped (%d so far)",
@@ -178,9 +178,9 @@ class Records:
 
     def _write_forever(self) -> None:
         while True:
-            row = self._queue.get()
+            table, row = self._queue.get()
             try:
-                self._write(row)
+                self._write(table, row)
             except (SQLAlchemyError, OSError) as failure:
                 self.dropped += 1
                 log.warning("Records: the database did not take a record (%s); dropped (%d so far)",
@@ -189,21 +189,17 @@ class Records:
             finally:
                 self._queue.task_done()
 
-    def _write(self, row) -> None:
+    def _write(self, table, row: dict) -> None:
         self.migrate()
-        row.question = self.privacy.redact(row.question).text  # a feedback row's were filtered in _feedback_values
         with self.engine.begin() as connection:
-            connection.execute(type(row).__table__.insert().values(**_values(row)))
+            connection.execute(table.__table__.insert().values(**self._filtered(row)))
         if time.monotonic() - self._pruned_at > PRUNE_EVERY_SECONDS:
             self.prune()
 
-    def _feedback_values(self, record: FeedbackRecord) -> dict:
-        """The row of a feedback record: its question and answer filtered once more."""
-        given = datetime.fromisoformat(record.time)
-        return {"given_at": given if given.tzinfo else given.replace(tzinfo=UTC), "rating": record.rating,
-                "question": self.privacy.redact(record.question).text,
-                "answer": self.privacy.redact(record.answer).text, "mode": record.mode,
-                "sources": [asdict(s) for s in record.sources]}
+    def _filtered(self, row: dict) -> dict:
+        """A row with its question (and a feedback row's answer) filtered once more: the one place
+        every record passes before it is written."""
+        return row | {key: self.privacy.redact(row[key]).text for key in ("question", "answer") if key in row}
 
     def _rows(self, table, order) -> list[dict]:
         self.migrate()
@@ -212,8 +208,11 @@ class Records:
         return [dict(row) for row in rows]
 
 
-def _values(row) -> dict:
-    return {column.name: getattr(row, column.name) for column in row.__table__.columns if column.name != "id"}
+def feedback_row(record: FeedbackRecord) -> dict:
+    given = datetime.fromisoformat(record.time)
+    return {"given_at": given if given.tzinfo else given.replace(tzinfo=UTC), "rating": record.rating,
+            "question": record.question, "answer": record.answer, "mode": record.mode,
+            "sources": [asdict(s) for s in record.sources]}
 
 
 def make_engine(url: str) -> Engine:
