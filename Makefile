@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test test-fast lint index eval install chromium postgresql llm axe lock
+.PHONY: run test test-fast lint index eval install chromium postgresql llm node-packages lock
 
 # Everything is installed from requirements.lock: exact versions with their sha256 hashes (torch is
 # the CPU build this machine keeps on disk; PyPI's pulls CUDA). `make lock` writes it anew from
@@ -50,16 +50,18 @@ postgresql:
 llm: $(STAMP)
 	$(PY) scripts/local_llm.py prepare
 
-# axe-core for the accessibility tests, from npm (package-lock.json pins it)
-axe:
-	@test -f node_modules/axe-core/axe.min.js || npm ci --no-audit --no-fund
+# from npm (package-lock.json pins them): axe-core for the accessibility tests, and oidc-provider, a
+# certified OpenID Connect provider the sign-in tests run with node (tests/oidc_provider.mjs)
+node-packages:
+	@(test -f node_modules/axe-core/axe.min.js && test -f node_modules/oidc-provider/package.json) || \
+		npm ci --no-audit --no-fund
 
 # two workers on the two cores: many tests wait part of the time on a server, a browser or the
 # LLM. A file's tests run on one worker, in order: the LLM tests share one llama.cpp server, whose
 # prompt cache the tests asking the same question reuse. (Not --dist loadgroup: with pytest 9.2 it
 # no longer groups, pytest-xdist issue #1386.) The files go out longest first, in the order
 # tests/conftest.py gives them (LONGEST_FILES). The shared index is built once, under a lock.
-test: $(STAMP) chromium postgresql llm axe
+test: $(STAMP) chromium postgresql llm node-packages
 	$(PY) -m pytest -n 2 --dist loadfile --no-loadscope-reorder
 
 # the tests that need no model, server or browser: question reading, relevance, composition,

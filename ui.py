@@ -33,6 +33,7 @@ import json
 import logging
 import os
 import re
+import secrets
 import threading
 import time
 from contextlib import asynccontextmanager
@@ -42,6 +43,7 @@ import gradio as gr
 import uvicorn
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from starlette.middleware.sessions import SessionMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from assistant.answering.citations import QuoteFinder, QuoteMatch, passage_in_document
@@ -70,11 +72,19 @@ from assistant.interfaces.login_throttle import LoginThrottle, login_ok
 from assistant.interfaces.mcp_server import build_mcp, http_route
 from assistant.interfaces.openai_chat import CHAT_PREFIX, build_chat_app
 from assistant.interfaces.session import Session
+from assistant.interfaces.sign_in import (
+    SESSION_COOKIE,
+    SESSION_HOURS,
+    IdentityProvider,
+    SignInFirst,
+    add_sign_in,
+    session_reader,
+)
 from assistant.logs import setup_logging
 from assistant.pipeline import Pipeline, load_pipeline
 from assistant.records.insights import INSIGHT_DAYS, OUTCOMES, gaps, gaps_csv, gaps_markdown, summary
 from assistant.records.store import Records, database_url
-from assistant.types import Answer, Chunk, Document, Mode, NumberedPassage
+from assistant.types import Answer, Chunk, Document, Mode, NumberedPassage, Reader
 
 log = logging.getLogger("assistant.ui")
 
@@ -106,6 +116,8 @@ DOCUMENT_GONE = "Dit document staat niet meer in de index."
 # the Documenten tab (UI_ADMIN)
 ADMIN_ONLY = "Alleen een beheerder kan documenten wijzigen; log eerst in."
 ADMIN_LOGIN_FAILED = "Gebruikersnaam of wachtwoord klopt niet."
+ADMINS_SIGN_IN = ("Documenten beheren kan alleen met een beheerdersaccount van de gemeente. Uw account heeft die "
+                  "rechten niet; vraag ze aan bij de beheerder.")
 ADMIN_TOO_MANY_TRIES = "Te veel mislukte pogingen; probeer het over een minuut opnieuw."
 CHOOSE_A_FILE = "Kies eerst een bestand."
 CONFIRM_REMOVAL = "Vink eerst aan dat u het document uit de index wilt halen."
@@ -372,7 +384,8 @@ def js_text(text: str) -> str:
 def build_page(pipeline: Pipeline, records: Records, throttle: LoginThrottle | None = None) -> gr.Blocks:
     settings = pipeline.settings
 
-    def respond(question: str, explain: bool, chat: list[dict], conversation: Session):
+    def respond(question: str, explain: bool, chat: list[dict], conversation: Session, request: gr.Request):
+        view = pipeline.for_reader(page_reader(request, settings))
         try:
             question = check_question(question, settings.max_question_chars)
         except BadQuestion as hint:
@@ -383,7 +396,7 @@ def build_page(pipeline: Pipeline, records: Records, throttle: LoginThrottle | N
         yield chat + [asked, {"role": "assistant", "content": SEARCHING}], conversation, "", ""
         started = time.perf_counter()
         try:
-            for update in pipeline.answerer.stream(question, conversation.turns, explain):
+            for update in view.answerer.stream(question, conversation.turns, explain):
                 if update.answer is None:  # only sentences that passed the check are in update.text
                     shown = as_text(update.text) if update.text else SEARCHING
                     yield chat + [asked, {"role": "assistant", "content": shown}], conversation, "", ""
@@ -396,10 +409,10 @@ def build_page(pipeline: Pipeline, records: Records, throttle: LoginThrottle | N
         conversation.add(answer)
         yield chat + [asked, shown], conversation, "", ""
 
-    def respond_at_once(question: str, explain: bool, chat: list[dict], conversation: Session):
+    def respond_at_once(question: str, explain: bool, chat: list[dict], conversation: Session, request: gr.Request):
         """Passages answers take a few tens of milliseconds: shown at once, without the interim
         "searching" update that an LLM answer streams after (one update of the chat, not two)."""
-        *_, shown = respond(question, explain, chat, conversation)
+        *_, shown = respond(question, explain, chat, conversation, request)
         return shown
 
     answer_event = respond if pipeline.mode == Mode.LLM else respond_at_once
@@ -423,29 +436,34 @@ def build_page(pipeline: Pipeline, records: Records, throttle: LoginThrottle | N
         records.add_feedback(record)
         return FEEDBACK_THANKS
 
-    def look_up(phrase: str):
+    def look_up(phrase: str, request: gr.Request):
+        view = pipeline.for_reader(page_reader(request, settings))
         try:
             phrase = check_question(phrase, settings.max_question_chars)
         except BadQuestion as hint:
             return as_text(str(hint))
         try:
             # looked up in the documents served now (pipeline.refresh may have switched them)
-            return lookup_markdown(phrase, QuoteFinder(pipeline.retriever, pipeline.documents).find(phrase))
+            return lookup_markdown(phrase, QuoteFinder(view.retriever, view.documents).find(phrase))
         except Exception as error:
             return as_text(failure_message(error, "Citation lookup"))
 
-    def view_in_document(number, conversation: Session):
+    def view_in_document(number, conversation: Session, request: gr.Request):
         passage = conversation.cited_in_last_answer(number)
         if passage is None:
             return gr.update(), gr.update(), gr.update(), CHOOSE_A_SOURCE
-        document = pipeline.documents.whole(passage.chunk.source)
+        document = pipeline.for_reader(page_reader(request, settings)).documents.whole(passage.chunk.source)
         if document is None:  # removed since the answer was given
             return gr.update(), gr.update(), gr.update(), DOCUMENT_GONE
         return (gr.Tabs(selected="document"), gr.update(value=document.name),
                 document_markdown(document, passage.chunk), "")
 
-    def view_document(name: str):
-        document = pipeline.documents.whole(name or "")
+    def readable_documents(request: gr.Request):
+        """The documents this user may read, to choose from."""
+        return gr.update(choices=document_choices(pipeline.for_reader(page_reader(request, settings))))
+
+    def view_document(name: str, request: gr.Request):
+        document = pipeline.for_reader(page_reader(request, settings)).documents.whole(name or "")
         return document_markdown(document) if document else as_text(DOCUMENT_GONE)
 
     with gr.Blocks(title=TITLE, analytics_enabled=False) as page:
@@ -494,14 +512,13 @@ def build_page(pipeline: Pipeline, records: Records, throttle: LoginThrottle | N
             with gr.Tab("Document", id="document") as document_tab:
                 gr.Markdown("Lees een document helemaal; met *Bekijk in document* opent het hier bij de passage, "
                             "die geel gemarkeerd is.")
-                document_choice = gr.Dropdown(label="Document", choices=document_choices(pipeline), value=None,
-                                              elem_id="document-keuze")
+                document_choice = gr.Dropdown(label="Document", choices=[], value=None, elem_id="document-keuze")
                 document_view = gr.Markdown(elem_id="document-weergave", latex_delimiters=NO_LATEX)
-            if settings.admin_logins:
+            if settings.admin_logins or settings.oidc_admins:
                 with gr.Tab("Documenten", id="documenten"):
-                    is_admin = documents_tab(page, pipeline, throttle or LoginThrottle())
+                    admin = documents_tab(page, pipeline, records, throttle or LoginThrottle())
                 with gr.Tab("Inzichten", id="inzichten") as insights:
-                    insights_tab(pipeline, records, is_admin, insights)
+                    insights_tab(pipeline, records, admin, insights)
 
         outputs = [chat, conversation, question, notice]
         take_along = [answer_text, conversation_text, source_choice]
@@ -524,43 +541,47 @@ def build_page(pipeline: Pipeline, records: Records, throttle: LoginThrottle | N
         view.click(view_in_document, [source_choice, conversation], [tabs, document_choice, document_view, notice],
                    api_name=False).then(None, js=SCROLL_TO_PASSAGE_JS)
         document_choice.input(view_document, document_choice, document_view, api_name=False)
-        document_tab.select(lambda: gr.update(choices=document_choices(pipeline)), None, document_choice,
-                            api_name=False)
+        for shown in (page.load, document_tab.select):
+            shown(readable_documents, None, document_choice, api_name=False)
     page.queue(default_concurrency_limit=settings.ui_concurrency, max_size=200)
     return page
 
 
-def documents_tab(page: gr.Blocks, pipeline: Pipeline, throttle: LoginThrottle) -> gr.State:
+def documents_tab(page: gr.Blocks, pipeline: Pipeline, records: Records, throttle: LoginThrottle) -> gr.State:
     """The Documenten tab (UI_ADMIN): the documents served, and adding, describing and removing
     them, each followed by a rebuild of the index with its progress. Every action checks the
     admin login on the server; the page keeps answering from the complete previous index until
-    the new one is served. Returns the admin login's state (the Inzichten tab shares it)."""
+    the new one is served. Each change goes into the audit trail with the admin's subject id.
+    Returns the state that holds who is logged in as admin ("" for nobody; the Inzichten tab
+    shares it)."""
     settings = pipeline.settings
     library = DocumentLibrary(settings.seeds_dir, settings.document_max_mb * 1_000_000)
     admins = settings.admin_logins
     building = threading.Lock()  # one rebuild from this page at a time (other builders: IndexBusy)
 
     def opened(request: gr.Request):
-        """An admin who logged in to the page (UI_AUTH with UI_ADMIN) needs no second login."""
-        is_admin = bool(request and request.username in {user for user, _ in admins})
-        return panels(is_admin)
+        """An admin signed in with the identity provider, or logged in to the page (UI_AUTH with
+        UI_ADMIN), needs no second login."""
+        reader = page_reader(request, settings)
+        return panels(reader.subject if reader.admin else "")
 
-    def panels(is_admin: bool, message: str = ""):
-        rows, names = (document_rows(pipeline), document_choices(pipeline)) if is_admin else ([], [])
-        return (is_admin, gr.update(visible=not is_admin), gr.update(visible=is_admin), message, rows,
+    def panels(admin: str, message: str = ""):
+        rows, names = (document_rows(pipeline), document_choices(pipeline)) if admin else ([], [])
+        return (admin, gr.update(visible=not admin), gr.update(visible=bool(admin)), message, rows,
                 gr.update(choices=names, value=None))
 
     def log_in(user: str, password: str, request: gr.Request):
         client = request.client.host if request and request.client else "?"
         if throttle.retry_after(client):
-            return panels(False, as_text(ADMIN_TOO_MANY_TRIES))
+            return panels("", as_text(ADMIN_TOO_MANY_TRIES))
         if not login_ok(user or "", password or "", admins):
             throttle.failed(client)
             log.warning("A failed admin login for the Documenten tab")
-            return panels(False, as_text(ADMIN_LOGIN_FAILED))
-        return panels(True, "")
+            return panels("", as_text(ADMIN_LOGIN_FAILED))
+        records.add_audit(user, "sign_in")
+        return panels(user, "")
 
-    def rebuilt(done: str):
+    def rebuilt(done: str, admin: str):
         """Rebuild the index, saying how far it is; then the documents served and `done`."""
         if not building.acquire(blocking=False):
             yield as_text(INDEX_BUSY), gr.update(), gr.update()
@@ -588,6 +609,7 @@ def documents_tab(page: gr.Blocks, pipeline: Pipeline, throttle: LoginThrottle) 
                 yield as_text(failure_message(error, "Rebuilding the index")), gr.update(), gr.update()
                 return
             report = outcome["report"]
+            records.add_audit(admin, "reindex")
             summary = INDEXED.format(added=report.added, removed=report.removed, kept=report.kept)
             yield as_text(f"{done} {summary}"), document_rows(pipeline), gr.update(choices=document_choices(pipeline),
                                                                                    value=None)
@@ -598,11 +620,11 @@ def documents_tab(page: gr.Blocks, pipeline: Pipeline, throttle: LoginThrottle) 
         """The status for an action not taken; the table and the document choice as they are."""
         return as_text(reason), gr.update(), gr.update()
 
-    def add_document(is_admin: bool, upload: str | None, *description: str):
+    def add_document(admin: str, upload: str | None, *description: str):
         """Outputs: the status, the table, the document choice, then the file and its description
         (cleared once the file is taken, or refused: a refused file is chosen anew)."""
         keep = [gr.update()] * len(MANIFEST_FIELDS)
-        if not is_admin:
+        if not admin:
             yield *refused(ADMIN_ONLY), gr.update(), *keep
             return
         if not upload:
@@ -614,11 +636,12 @@ def documents_tab(page: gr.Blocks, pipeline: Pipeline, throttle: LoginThrottle) 
             log.info("An upload was refused: %s", reason)
             yield *refused(reason.dutch), None, *keep
             return
-        for step in rebuilt(DOCUMENT_ADDED.format(name=name)):
+        records.add_audit(admin, "upload", name)
+        for step in rebuilt(DOCUMENT_ADDED.format(name=name), admin):
             yield *step, None, *[""] * len(MANIFEST_FIELDS)
 
-    def describe_document(is_admin: bool, name: str | None, *description: str):
-        if not is_admin:
+    def describe_document(admin: str, name: str | None, *description: str):
+        if not admin:
             yield refused(ADMIN_ONLY)
             return
         try:
@@ -626,10 +649,11 @@ def documents_tab(page: gr.Blocks, pipeline: Pipeline, throttle: LoginThrottle) 
         except DocumentRefused as reason:
             yield refused(reason.dutch)
             return
-        yield from rebuilt(DOCUMENT_DESCRIBED.format(name=name))
+        records.add_audit(admin, "describe", name or "")
+        yield from rebuilt(DOCUMENT_DESCRIBED.format(name=name), admin)
 
-    def remove_document(is_admin: bool, name: str | None, confirmed: bool):
-        if not is_admin:
+    def remove_document(admin: str, name: str | None, confirmed: bool):
+        if not admin:
             yield refused(ADMIN_ONLY)
             return
         if not confirmed:
@@ -643,24 +667,28 @@ def documents_tab(page: gr.Blocks, pipeline: Pipeline, throttle: LoginThrottle) 
         except DocumentRefused as reason:
             yield refused(reason.dutch)
             return
-        yield from rebuilt(DOCUMENT_REMOVED.format(name=name))
+        records.add_audit(admin, "remove", name or "")
+        yield from rebuilt(DOCUMENT_REMOVED.format(name=name), admin)
 
-    def reindex(is_admin: bool):
-        if not is_admin:
+    def reindex(admin: str):
+        if not admin:
             yield refused(ADMIN_ONLY)
             return
-        yield from rebuilt("")
+        yield from rebuilt("", admin)
 
     def described(name: str | None):
         entry = library.descriptions().get(name or "", {})
         return [entry.get(key) or "" for key in MANIFEST_FIELDS]
 
-    is_admin = gr.State(False)
+    admin = gr.State("")
     with gr.Column(visible=True) as login_panel:
-        gr.Markdown("Log in als beheerder om documenten toe te voegen, te beschrijven of te verwijderen.")
-        user = gr.Textbox(label="Gebruikersnaam", elem_id="beheer-naam")
-        password = gr.Textbox(label="Wachtwoord", type="password", elem_id="beheer-wachtwoord")
-        log_in_button = gr.Button("Inloggen", variant="primary", elem_id="beheer-inloggen")
+        if not admins:  # only the identity provider's admins: no password here
+            gr.Markdown(ADMINS_SIGN_IN)
+        gr.Markdown("Log in als beheerder om documenten toe te voegen, te beschrijven of te verwijderen.",
+                    visible=bool(admins))
+        user = gr.Textbox(label="Gebruikersnaam", elem_id="beheer-naam", visible=bool(admins))
+        password = gr.Textbox(label="Wachtwoord", type="password", elem_id="beheer-wachtwoord", visible=bool(admins))
+        log_in_button = gr.Button("Inloggen", variant="primary", elem_id="beheer-inloggen", visible=bool(admins))
     status = gr.Markdown(elem_id="beheer-status", latex_delimiters=NO_LATEX)
     with gr.Column(visible=False) as manage_panel:
         table = gr.Dataframe(headers=["Bestand", "Titel", "Soort", "Passages", "Geïndexeerd (UTC)"],
@@ -680,35 +708,38 @@ def documents_tab(page: gr.Blocks, pipeline: Pipeline, throttle: LoginThrottle) 
             remove = gr.Button("Verwijderen en indexeren", variant="stop", elem_id="beheer-verwijderen")
         reindex_button = gr.Button("Opnieuw indexeren", elem_id="beheer-herindexeren")
 
-    shown = [is_admin, login_panel, manage_panel, status, table, chosen]
+    shown = [admin, login_panel, manage_panel, status, table, chosen]
     changed = [status, table, chosen]
     page.load(opened, None, shown, api_name=False)
     for trigger in (log_in_button.click, password.submit):
         trigger(log_in, [user, password], shown, api_name=False).then(lambda: "", None, password, api_name=False)
-    add.click(add_document, [is_admin, upload, *new_description], [*changed, upload, *new_description],
+    add.click(add_document, [admin, upload, *new_description], [*changed, upload, *new_description],
               api_name=False)
-    save.click(describe_document, [is_admin, chosen, *description], changed, api_name=False)
-    remove.click(remove_document, [is_admin, chosen, confirmed], changed, api_name=False)
-    reindex_button.click(reindex, is_admin, changed, api_name=False)
+    save.click(describe_document, [admin, chosen, *description], changed, api_name=False)
+    remove.click(remove_document, [admin, chosen, confirmed], changed, api_name=False)
+    reindex_button.click(reindex, admin, changed, api_name=False)
     chosen.input(described, chosen, description, api_name=False)
-    return is_admin
+    return admin
 
 
 OUTCOME_LABELS = {"answered": "beantwoord", "partial": "deels", "refused": "niet in de documenten"}
 INSIGHTS_NEED_LOGIN = "Log eerst in als beheerder op het tabblad Documenten."
+AUDIT_LABELS = {"sign_in": "aangemeld", "upload": "document toegevoegd", "describe": "gegevens gewijzigd",
+                "remove": "document verwijderd", "reindex": "opnieuw geïndexeerd"}
+AUDIT_SHOWN = 200
 NO_GAPS = "Er zijn in deze periode geen vragen geweigerd of deels beantwoord."
 
 
-def insights_tab(pipeline: Pipeline, records: Records, is_admin: gr.State, tab: gr.Tab) -> None:
-    """The Inzichten tab (UI_ADMIN, logged in on the Documenten tab): what is asked and answered
-    over the last INSIGHT_DAYS, the thumbs, the slowest answers, the documents cited and never
-    cited, and, on request, the gaps: the refused and partial questions grouped by topic, to
-    download as CSV or Markdown. Each plot's numbers are also in a table."""
+def insights_tab(pipeline: Pipeline, records: Records, admin: gr.State, tab: gr.Tab) -> None:
+    """The Inzichten tab (an admin, signed in or logged in on the Documenten tab): what is asked
+    and answered over the last INSIGHT_DAYS, the thumbs, the slowest answers, the documents cited
+    and never cited, the audit trail, and, on request, the gaps: the refused and partial questions
+    grouped by topic, to download as CSV or Markdown. Each plot's numbers are also in a table."""
     import pandas as pd
 
-    def shown(admin: bool):
+    def shown(admin: str):
         if not admin:
-            return as_text(INSIGHTS_NEED_LOGIN), gr.update(visible=False), *[gr.update()] * 7
+            return as_text(INSIGHTS_NEED_LOGIN), gr.update(visible=False), *[gr.update()] * 8
         found = summary(records, [d.name for d in pipeline.documents.descriptions()])
         shares = ", ".join(f"{OUTCOME_LABELS[o]} {found.shares[o]:.0%}" for o in OUTCOMES)
         overview = (f"**{found.total} vragen** in de laatste {INSIGHT_DAYS} dagen: {shares}. "
@@ -722,9 +753,11 @@ def insights_tab(pipeline: Pipeline, records: Records, is_admin: gr.State, tab: 
         return (overview, gr.update(visible=True), gr.BarPlot(value=plotted, y_lim=[0, highest]), days,
                 [[w, *c] for w, *c in found.per_week],
                 [[q, round(ms), when] for q, ms, when in found.slowest], [list(row) for row in found.cited],
-                [list(row) for row in found.passages], as_text(f"Nooit geciteerd: {never}"))
+                [list(row) for row in found.passages], as_text(f"Nooit geciteerd: {never}"),
+                [[f"{event['at']:%Y-%m-%d %H:%M}", event["subject"], AUDIT_LABELS[event["action"]], event["target"]]
+                 for event in reversed(records.audit()[-AUDIT_SHOWN:])])
 
-    def grouped(admin: bool):
+    def grouped(admin: str):
         if not admin:
             return as_text(INSIGHTS_NEED_LOGIN), gr.update(), gr.update(), "", ""
         found = gaps(records, lambda texts: embed_queries(pipeline.store.embeddings, texts))
@@ -735,7 +768,7 @@ def insights_tab(pipeline: Pipeline, records: Records, is_admin: gr.State, tab: 
         return ("", gr.BarPlot(value=bars, y_lim=[0, found[0].count]), rows, gaps_csv(found),
                 gaps_markdown(found))
 
-    def evaluation_report(admin: bool, path: str | None) -> str:
+    def evaluation_report(admin: str, path: str | None) -> str:
         """An evaluation report (`python -m assistant eval`) shown as the Markdown it is; its plot is
         a file beside it, so the figures are read from its tables."""
         if not admin:
@@ -777,12 +810,15 @@ def insights_tab(pipeline: Pipeline, records: Records, is_admin: gr.State, tab: 
         report_file = gr.File(label="Evaluatierapport (report.md)", file_types=[".md"], type="filepath",
                               elem_id="inzichten-rapport-bestand")
         report = gr.Markdown(elem_id="inzichten-rapport", latex_delimiters=NO_LATEX)
+        audit = gr.Dataframe(headers=["wanneer (UTC)", "wie (account-id)", "wat", "document"], interactive=False,
+                             label=f"Beheerlog: aanmeldingen en wijzigingen (de laatste {AUDIT_SHOWN})",
+                             elem_id="inzichten-beheerlog")
 
-    tab.select(shown, is_admin, [overview, figures, per_day_plot, per_day, per_week, slowest, cited, passages,
-                                 never_cited], api_name=False)
-    group.click(grouped, is_admin, [gaps_status, gaps_plot, gaps_table, gaps_csv_text, gaps_markdown_text],
+    tab.select(shown, admin, [overview, figures, per_day_plot, per_day, per_week, slowest, cited, passages,
+                              never_cited, audit], api_name=False)
+    group.click(grouped, admin, [gaps_status, gaps_plot, gaps_table, gaps_csv_text, gaps_markdown_text],
                 api_name=False)
-    report_file.upload(evaluation_report, [is_admin, report_file], report, api_name=False)
+    report_file.upload(evaluation_report, [admin, report_file], report, api_name=False)
     for button, text, name in ((csv_button, gaps_csv_text, "hiaten.csv"),
                                (markdown_button, gaps_markdown_text, "hiaten.md")):
         button.click(None, text, gaps_status, api_name=False,
@@ -793,7 +829,8 @@ def insights_tab(pipeline: Pipeline, records: Records, is_admin: gr.State, tab: 
 def description_fields(form: str) -> list[gr.Textbox]:
     """The manifest entry's fields, in MANIFEST_FIELDS order."""
     labels = {"title": "Titel", "organisation": "Organisatie", "kind": "Soort (bijv. propositie, webpagina)",
-              "date": "Datum", "citation_author": "Auteur in de bronvermelding (leeg: de organisatie)"}
+              "date": "Datum", "citation_author": "Auteur in de bronvermelding (leeg: de organisatie)",
+              "audience": "Wie mag het lezen: openbaar, of groepen met komma's ertussen (leeg: openbaar)"}
     return [gr.Textbox(label=labels[key], elem_id=f"beheer-{form}-{key}") for key in MANIFEST_FIELDS]
 
 
@@ -818,11 +855,15 @@ def build_app(pipeline: Pipeline) -> FastAPI:
     allowed Host names, and the browser security headers on every response."""
     settings = pipeline.settings
     throttle = LoginThrottle()
-    access = Access(settings.ui_logins, settings.api_token_list, throttle)
+    provider = IdentityProvider(settings) if settings.oidc_configured else None
+    access = Access(settings.ui_logins, settings.api_token_list, throttle, settings.login_group_map,
+                    frozenset(user for user, _ in settings.admin_logins), provider)
     records = Records(database_url(settings.database_url, settings.data_dir), settings.feedback_retention_days,
                       pipeline.answerer.privacy, settings.keep_exchanges)
     records.import_feedback_file(settings.feedback_file)
     app = build_api(pipeline, access, records)
+    if provider:  # before the page is mounted at /: these routes come first
+        add_sign_in(app, settings, on_sign_in=lambda reader: records.add_audit(reader.subject, "sign_in"))
     app.mount(CHAT_PREFIX, build_chat_app(pipeline, access, records))
     mcp = build_mcp(pipeline, records)
     app.router.routes.append(http_route(mcp, access, LOOPBACK_HOSTS + settings.allowed_host_list))
@@ -836,16 +877,49 @@ def build_app(pipeline: Pipeline) -> FastAPI:
     app.router.lifespan_context = lifespan
     app.add_middleware(ThrottledLoginForm, throttle=throttle)
     # the page takes files only in the Documenten tab; without it, Gradio's upload route stays small
-    uploads = f"{settings.document_max_mb}mb" if settings.admin_logins else UPLOAD_MAX
+    uploads = f"{settings.document_max_mb}mb" if settings.admin_logins or settings.oidc_admins else UPLOAD_MAX
     if settings.beyond_loopback:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_host_list)
+    if provider:
+        app.add_middleware(SignInFirst)
+        app.add_middleware(SessionMiddleware, secret_key=session_secret(settings), session_cookie=SESSION_COOKIE,
+                           max_age=SESSION_HOURS * 3600, same_site="lax", https_only=settings.tls_terminated)
     app.add_middleware(SecurityHeaders, https=settings.tls_terminated)  # outermost: every response
     return gr.mount_gradio_app(
         app, build_page(pipeline, records, throttle), path="/", server_name=settings.ui_host,
-        server_port=settings.ui_port,
-        footer_links=[], auth=settings.ui_logins or None, auth_message=LOGIN_MESSAGE, show_error=False,
+        server_port=settings.ui_port, footer_links=[], auth=None if provider else settings.ui_logins or None,
+        auth_dependency=signed_in_subject if provider else None, auth_message=LOGIN_MESSAGE, show_error=False,
         allowed_paths=[], blocked_paths=[str(PROJECT_ROOT)], max_file_size=uploads, enable_monitoring=False,
         mcp_server=False, ssr_mode=False, pwa=False, css=CSS, js=PAGE_JS, head=PAGE_HEAD)
+
+
+def signed_in_subject(request) -> str | None:
+    """Gradio's auth_dependency with sign-in: the signed-in user's subject id, None for nobody."""
+    reader = session_reader(request.scope.get("session") or {})
+    return reader.subject if reader else None
+
+
+def session_secret(settings: Settings) -> str:
+    """SESSION_SECRET; without it a secret of this process (sign-ins then end at a restart, and
+    replicas behind one address need the same secret)."""
+    if not settings.session_secret:
+        log.warning("SESSION_SECRET is not set: sign-ins last until this process stops")
+    return settings.session_secret or secrets.token_urlsafe(32)
+
+
+def page_reader(request: gr.Request | None, settings: Settings) -> Reader:
+    """Who uses the page: signed in with the identity provider, logged in with UI_AUTH, or nobody
+    in particular (then only the openbaar documents)."""
+    if request is None:
+        return Reader()
+    if settings.oidc_configured:
+        starlette = getattr(request, "request", None)
+        return session_reader(starlette.scope.get("session") or {} if starlette is not None else {}) or Reader()
+    user = request.username
+    if not user:
+        return Reader()
+    return Reader(user, settings.login_group_map.get(user, frozenset()),
+                  admin=user in {name for name, _ in settings.admin_logins})
 
 
 class ThrottledLoginForm:

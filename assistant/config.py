@@ -101,6 +101,20 @@ class Settings:
     # (the tab is there only when this is set); with UI_AUTH these logins open the page too
     ui_admin: str = field(default="", repr=False)
     document_max_mb: int = 20  # the largest document the Documenten tab takes
+    # "user:group+group[,user2:group]": the groups of a UI_AUTH or UI_ADMIN login, for documents
+    # whose audience is not openbaar (static API_TOKENS read only openbaar documents)
+    login_groups: str = ""
+    # Sign-in with the municipality's identity provider (OpenID Connect; interfaces/sign_in.py). With
+    # an issuer the page signs users in there, and the API, the chat endpoint and MCP take its access tokens
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = field(default="", repr=False)
+    oidc_audience: str = ""  # the `aud` an access token for this assistant carries (empty: the client id)
+    oidc_groups_claim: str = "groups"  # the claim with the user's groups or roles (Entra ID: groups or roles)
+    oidc_staff_groups: str = ""  # groups that may ask ("a,b"; empty: everyone the provider signs in)
+    oidc_admin_groups: str = ""  # groups that manage documents and read the Inzichten tab
+    oidc_redirect_url: str = ""  # where the provider sends users back (empty: this page's /login/callback)
+    session_secret: str = field(default="", repr=False)  # signs the sign-in cookie; the same on every replica
     # Beyond loopback: the Host names the page answers to, and whether it may run without a login
     ui_allowed_hosts: str = ""
     ui_open_without_login: bool = False
@@ -136,6 +150,26 @@ class Settings:
         return _logins("UI_ADMIN", self.ui_admin)
 
     @property
+    def login_group_map(self) -> dict[str, frozenset[str]]:
+        """LOGIN_GROUPS: a login's name -> its groups."""
+        pairs = [pair.split(":", 1) for pair in self.login_groups.split(",") if pair.strip()]
+        if any(len(pair) != 2 or not pair[0].strip() for pair in pairs):
+            raise SettingsError("Setting LOGIN_GROUPS must look like user:group+group[,user2:group]")
+        return {user.strip(): _names(groups.replace("+", ",")) for user, groups in pairs}
+
+    @property
+    def oidc_configured(self) -> bool:
+        return bool(self.oidc_issuer)
+
+    @property
+    def oidc_staff(self) -> frozenset[str]:
+        return _names(self.oidc_staff_groups)
+
+    @property
+    def oidc_admins(self) -> frozenset[str]:
+        return _names(self.oidc_admin_groups)
+
+    @property
     def api_token_list(self) -> list[str]:
         tokens = [token.strip() for token in self.api_tokens.split(",") if token.strip()]
         if any(len(token) < API_TOKEN_MIN_CHARS for token in tokens):
@@ -161,9 +195,10 @@ class Settings:
         """The page beyond loopback needs a login (or an explicit UI_OPEN_WITHOUT_LOGIN) and a Host list."""
         if not self.beyond_loopback:
             return
-        if not self.ui_logins and not self.ui_open_without_login:
+        if not self.ui_logins and not self.oidc_configured and not self.ui_open_without_login:
             raise SettingsError(f"UI_HOST={self.ui_host} makes the page reachable from other machines: set UI_AUTH "
-                                "(logins), or UI_OPEN_WITHOUT_LOGIN=true if a reverse proxy asks for the login")
+                                "(logins) or OIDC_ISSUER (sign-in), or UI_OPEN_WITHOUT_LOGIN=true if a reverse proxy "
+                                "asks for the login")
         self.allowed_host_list  # noqa: B018 - refuses 0.0.0.0 without UI_ALLOWED_HOSTS
 
     @property
@@ -199,6 +234,16 @@ class Settings:
             api_tokens=os.environ.get("API_TOKENS", "").strip(),
             ui_admin=os.environ.get("UI_ADMIN", "").strip(),
             document_max_mb=_env_int("DOCUMENT_MAX_MB", defaults.document_max_mb),
+            login_groups=os.environ.get("LOGIN_GROUPS", "").strip(),
+            oidc_issuer=os.environ.get("OIDC_ISSUER", "").strip().rstrip("/"),
+            oidc_client_id=os.environ.get("OIDC_CLIENT_ID", "").strip(),
+            oidc_client_secret=os.environ.get("OIDC_CLIENT_SECRET", "").strip(),
+            oidc_audience=os.environ.get("OIDC_AUDIENCE", "").strip(),
+            oidc_groups_claim=os.environ.get("OIDC_GROUPS_CLAIM", "").strip() or defaults.oidc_groups_claim,
+            oidc_staff_groups=os.environ.get("OIDC_STAFF_GROUPS", "").strip(),
+            oidc_admin_groups=os.environ.get("OIDC_ADMIN_GROUPS", "").strip(),
+            oidc_redirect_url=os.environ.get("OIDC_REDIRECT_URL", "").strip(),
+            session_secret=os.environ.get("SESSION_SECRET", "").strip(),
             ui_allowed_hosts=os.environ.get("UI_ALLOWED_HOSTS", "").strip(),
             ui_open_without_login=_env_bool("UI_OPEN_WITHOUT_LOGIN", defaults.ui_open_without_login),
             tls_terminated=_env_bool("TLS_TERMINATED", defaults.tls_terminated),
@@ -222,6 +267,14 @@ class Settings:
         self.ui_logins  # noqa: B018 - validates UI_AUTH at start
         self.admin_logins  # noqa: B018 - and UI_ADMIN
         self.api_token_list  # noqa: B018 - and API_TOKENS
+        self.login_group_map  # noqa: B018 - and LOGIN_GROUPS
+        if self.oidc_issuer and not (self.oidc_client_id and self.oidc_client_secret):
+            raise SettingsError("Setting OIDC_ISSUER needs OIDC_CLIENT_ID and OIDC_CLIENT_SECRET too "
+                                "(the client registered for this assistant at the identity provider)")
+        if self.oidc_issuer and not self.oidc_issuer.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+            raise SettingsError(f"Setting OIDC_ISSUER must be an https URL, got {self.oidc_issuer!r}")
+        if self.session_secret and len(self.session_secret) < SESSION_SECRET_MIN_CHARS:
+            raise SettingsError(f"Setting SESSION_SECRET needs at least {SESSION_SECRET_MIN_CHARS} characters")
         if self.embedding_precision not in PRECISIONS:
             raise SettingsError(f"Setting EMBEDDING_PRECISION must be one of {', '.join(PRECISIONS)}, "
                                 f"got {self.embedding_precision!r}")
@@ -230,6 +283,10 @@ class Settings:
             if not low <= current <= high:
                 raise SettingsError(f"Setting {name.upper()} must be between {low} and {high}, got {current}")
         return self
+
+
+def _names(value: str) -> frozenset[str]:
+    return frozenset(name.strip() for name in value.split(",") if name.strip())
 
 
 def _logins(name: str, value: str) -> list[tuple[str, str]]:
@@ -241,6 +298,7 @@ def _logins(name: str, value: str) -> list[tuple[str, str]]:
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 API_TOKEN_MIN_CHARS = 16  # a token is a secret, not a password to remember
+SESSION_SECRET_MIN_CHARS = 32
 
 # (field, lowest, highest): checked at start, so that a bad value fails there and not at the first question
 PRECISIONS = ("fp32", "int8")

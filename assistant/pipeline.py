@@ -5,12 +5,13 @@ The command line and the chat page both start here; nothing here knows about eit
 
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .answering.answer import Answerer
 from .answering.answerability import AnswerabilityModel
@@ -30,7 +31,7 @@ from .index.index_build import IndexReport
 from .index.served import ServedChunks, ServedDocuments, serve
 from .index.store import IndexNotReady, PassageStore, StoreUnavailable, connect
 from .privacy import PersonalDataFilter
-from .types import Chunk, Document, Mode
+from .types import Chunk, Document, Mode, Reader
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,20 @@ class Pipeline:
         return [{"source": d.name, "title": d.title, "kind": d.kind, "organisation": d.organisation, "date": d.date,
                  "chunks": counts.get(d.name, 0), "indexed_at": indexed_at.get(d.name)}
                 for d in self.documents.descriptions()]
+
+    def for_reader(self, reader: Reader | None) -> Pipeline:
+        """This pipeline as `reader` sees it: the documents they may not read are left out of the
+        store's query, the keyword scores, quotes, the document list and "Bekijk in document". The
+        page, the API, the chat endpoint and MCP ask through it; None (the command line, an
+        evaluation, run by whoever holds the documents folder) sees every document."""
+        hidden = self.documents.hidden_from(reader) if reader is not None else frozenset()
+        if not hidden:
+            return self
+        documents = self.documents.without(hidden)
+        retriever = self.retriever.model_copy(update={"hidden": hidden})
+        answerer = copy.copy(self.answerer)
+        answerer.retriever, answerer.documents = retriever, documents
+        return replace(self, documents=documents, retriever=retriever, answerer=answerer)
 
     def refresh(self) -> bool:
         """Follow a finished index build (`index`, `index --rebuild`, another machine's build):

@@ -153,6 +153,9 @@ class Block:
     lead: str = ""  # bold lead-in of a bullet or paragraph ("Inkomen")
 
 
+PUBLIC_AUDIENCE = "openbaar"  # a document everyone may read, signed in or not
+
+
 @dataclass
 class Document:
     name: str  # file name: the citation key
@@ -163,6 +166,22 @@ class Document:
     date: str | None = None
     citation_author: str = ""
     blocks: list[Block] = field(default_factory=list)
+    # who may read it: PUBLIC_AUDIENCE, or the groups (of the identity provider or LOGIN_GROUPS) that may
+    audience: tuple[str, ...] = (PUBLIC_AUDIENCE,)
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Who asks, as far as the documents are concerned: a signed-in user, a login, a token, or
+    nobody in particular. Passages, quotes, counts and document lists come only from documents
+    whose audience this reader is in (Pipeline.for_reader)."""
+
+    subject: str = ""  # the identity provider's subject id, a login name, or "" (anonymous); never a person's name
+    groups: frozenset[str] = frozenset()
+    admin: bool = False  # may manage the documents and read the Inzichten tab
+
+    def may_read(self, document: Document) -> bool:
+        return PUBLIC_AUDIENCE in document.audience or bool(self.groups.intersection(document.audience))
 
 
 SECTION_SEPARATOR = " > "

@@ -20,6 +20,7 @@ from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
+import httpx
 import pytest
 from filelock import FileLock
 
@@ -34,17 +35,18 @@ PROJECT = Path(__file__).resolve().parent.parent
 # Tests that need the model, a server, a browser or an LLM: everything else is the fast tier
 # (`make test-fast`, pytest -m "not integration").
 INTEGRATION_FIXTURES = {"pipeline", "documents", "page_url", "browser", "llm_server", "page_records",
-                        "postgres_url"}
+                        "postgres_url", "oidc_page"}
 FAST_MODULES = {"test_question", "test_relevance", "test_compose", "test_grounding", "test_session",
                 "test_chunking", "test_vocabulary", "test_privacy", "test_plain_language", "test_feedback",
                 "test_settings", "test_logs", "test_login_throttle", "test_export", "test_library", "test_keywords",
                 "test_served", "test_own_questions", "test_citations", "test_layers", "test_docs", "test_answerability",
-                "test_headers", "test_register"}
+                "test_headers", "test_register", "test_readers"}
 # `make test` hands whole files to its two workers in collection order (--no-loadscope-reorder):
 # the longest first, so that neither worker is left running a long file that started last while
 # the other waits (seconds per file in `make test` on this 2-core machine: llm 124-144, chroma_server 78,
 # store 55, ui 32, embeddings 30, benchmarks 29, ...). Every other file follows, in name order.
-LONGEST_FILES = ("test_llm", "test_chroma_server", "test_store", "test_ui", "test_embeddings", "test_benchmarks",
+LONGEST_FILES = ("test_llm", "test_chroma_server", "test_store", "test_ui", "test_sign_in", "test_embeddings",
+                 "test_benchmarks",
                  "test_grounding_probe", "test_documents_tab", "test_exposure", "test_cli", "test_bad_input",
                  "test_api", "test_accessibility")
 
@@ -168,9 +170,10 @@ STOPPED_AFTER: dict[str, float] = {}  # page url -> seconds from SIGTERM to its 
 
 
 @contextmanager
-def running_page(pipeline: Pipeline, **env: str):
-    """The real chat page (`python ui.py`) on a free loopback port, on the session's index."""
-    port = free_port()
+def running_page(pipeline: Pipeline, port: int | None = None, ready: str = "", **env: str):
+    """The real chat page (`python ui.py`) on a free loopback port (or `port`), on the session's index;
+    up when `ready` (a path) answers."""
+    port = port or free_port()
     log_path = session_dir() / f"ui-{port}.log"
     settings = pipeline.settings
     full_env = {**os.environ, "VECTORSTORE_DIR": str(settings.vectorstore_dir), "HF_HUB_OFFLINE": "1",
@@ -183,7 +186,7 @@ def running_page(pipeline: Pipeline, **env: str):
                                    stderr=subprocess.STDOUT)
     try:
         url = f"http://{env.get('UI_HOST', '127.0.0.1')}:{port}/"
-        wait_for_http(url, process, log_path)
+        wait_for_http(url + ready, process, log_path)
         yield url
     finally:
         stopping = time.monotonic()
@@ -372,3 +375,32 @@ def postgres_url() -> str:
         yield server.url
     finally:
         server.remove()
+
+
+# ------------------------------------------------------------------ an OpenID Connect provider
+OIDC_SECRET = "assistent-geheim-voor-de-tests"  # tests/oidc_provider.mjs's client secret
+
+
+@contextmanager
+def oidc_provider(redirect_uri: str):
+    """node-oidc-provider (npm, certified) on a free loopback port: its issuer URL."""
+    port = free_port()
+    log_path = session_dir() / f"oidc-{port}.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(["node", str(PROJECT / "tests" / "oidc_provider.mjs"), str(port), redirect_uri],
+                                   cwd=PROJECT, stdout=log, stderr=subprocess.STDOUT)
+    issuer = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(issuer + "/.well-known/openid-configuration", process, log_path, timeout=30)
+        yield issuer
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def provider_token(issuer: str, client: str, resource: str = "https://assistent.test") -> str:
+    """An access token of the provider for a machine client (client credentials), for `resource`."""
+    response = httpx.post(issuer + "/token", auth=(client, OIDC_SECRET), timeout=10,
+                          data={"grant_type": "client_credentials", "resource": resource, "scope": "openid"})
+    response.raise_for_status()
+    return response.json()["access_token"]

@@ -60,9 +60,10 @@ ANSWER_TYPES = (
     ),
     AnswerType(
         "duur",
-        re.compile(r"\bhoe lang\b|\bhoeveel (tijd|dagen|weken|maanden)\b|\bwachttijd\b|\bbinnen hoeveel\b"),
-        # a length of time ("binnen acht weken", "twee jaar"); an age ("18 jaar worden") is none
-        re.compile(rf"\b(\d+|een|half|halve|{NUMBER_WORDS})\s+(dag|dagen|week|weken|maand|maanden|jaar|jaren|uur|kwartaal)\b"
+        re.compile(r"\bhoe lang\b|\bhoeveel (tijd|(werk)?dagen|weken|maanden)\b|\bwachttijd\b|\bbinnen hoeveel\b"),
+        # a length of time ("binnen acht weken", "twee werkdagen"); an age ("18 jaar worden") is none
+        re.compile(rf"\b(\d+|een|half|halve|{NUMBER_WORDS})\s+"
+                   r"((werk)?dag|(werk)?dagen|(werk)?week|(werk)?weken|maand|maanden|jaar|jaren|uur|kwartaal)\b"
                    r"(?!\s+(oud|worden|wordt|werd|geworden)\b)", re.IGNORECASE),
     ),
     AnswerType(

@@ -152,7 +152,8 @@ class QuoteFinder:
         served = self.retriever.corpus.chunks
         copies = {p.chunk.id: [s for s in p.sources if s != p.chunk.source] for p in result.passages}
         candidates = {p.chunk.id for p in result.passages}
-        candidates |= {cid for cid, _ in self.retriever.store.sentence_search(result.query_vector, LOOKUP_CANDIDATES)
+        candidates |= {cid for cid, _ in self.retriever.store.sentence_search(result.query_vector, LOOKUP_CANDIDATES,
+                                                                              self.retriever.hidden)
                        if cid in served}
         vectors = self.retriever.store.sentence_vectors(sorted(candidates))
         query = np.asarray(result.query_vector)

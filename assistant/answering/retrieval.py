@@ -151,6 +151,9 @@ class HybridRetriever(BaseRetriever):
     expand_dense: bool = True  # the vocabulary's terms are embedded with the question too
     fusion: str = "convex"  # "convex" | "rrf": see benchmarks/retrieval.py
     sentence_weight: float = 0.0  # a third ranking by each chunk's best sentence vector ("small to big")
+    # documents this retriever never finds (those a reader may not read: Pipeline.for_reader); the
+    # store's query and the keyword scores leave them out, so they cannot fill a place in the k best
+    hidden: frozenset[str] = frozenset()
 
     def search(self, question: Question, k: int | None = None) -> SearchResult:
         """The k best passages for the question, with the signals relevance.py judges by."""
@@ -161,17 +164,18 @@ class HybridRetriever(BaseRetriever):
         # the question as asked is embedded too when the vocabulary changed it (confidence, below)
         as_asked = dense_query != query and len(question.cues) < DOMAIN_CUES
         vector, *asked = embed_queries(self.store.embeddings, [dense_query] + ([query] if as_asked else []))
-        dense = {cid: sim for cid, sim in self.store.dense_search(vector, CANDIDATES) if cid in self.corpus.chunks}
-        question_scores = self.corpus.keywords.scores(query)
+        dense = {cid: sim for cid, sim in self.store.dense_search(vector, CANDIDATES, self.hidden)
+                 if cid in self.corpus.chunks}
+        question_scores = self.keyword_scores(query)
         keyword_scores = question_scores
         if expansion and self.expansion_weight:
-            keyword_scores = question_scores + self.expansion_weight * self.corpus.keywords.scores(expansion)
+            keyword_scores = question_scores + self.expansion_weight * self.keyword_scores(expansion)
         keyword = {self.corpus.chunks.ids[i]: float(keyword_scores[i])
                    for i in np.argsort(-keyword_scores)[:CANDIDATES] if keyword_scores[i] > 0}
         rankings = [(dense, self.dense_weight), (keyword, self.keyword_weight)]
         if self.sentence_weight:
             by_sentence: dict[str, float] = {}
-            for cid, similarity in self.store.sentence_search(vector, CANDIDATES):
+            for cid, similarity in self.store.sentence_search(vector, CANDIDATES, self.hidden):
                 if cid in self.corpus.chunks:
                     by_sentence.setdefault(cid, similarity)
             rankings.append((by_sentence, self.sentence_weight))
@@ -187,11 +191,16 @@ class HybridRetriever(BaseRetriever):
                 passages.append(Passage(chunk, fused[cid]))
         nearest = dense
         if asked:  # one everyday word ("eten") does not make a question ours: confidence as asked
-            nearest = dict(self.store.dense_search(asked[0], 1))
+            nearest = dict(self.store.dense_search(asked[0], 1, self.hidden))
         signals = Signals(similarity=max(nearest.values(), default=0.0),
                           keyword_best=float(question_scores.max(initial=0.0)),
                           dense_top=_top(dense), keyword_top=_top(keyword), fused_top=_top(fused))
         return SearchResult(question, passages, signals, vector)
+
+    def keyword_scores(self, text: str) -> np.ndarray:
+        """The keyword index's score of each served chunk; 0 for the hidden documents' chunks."""
+        scores = self.corpus.keywords.scores(text)
+        return np.where(self.corpus.chunks.readable(self.hidden), scores, 0.0) if self.hidden else scores
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun,
                                 k: int | None = None) -> list[LCDocument]:

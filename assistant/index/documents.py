@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..types import Block, Document, SourceMap
+from ..types import PUBLIC_AUDIENCE, Block, Document, SourceMap
 
 log = logging.getLogger(__name__)
 
@@ -281,7 +281,15 @@ def load_document(path: Path, meta: dict | None = None) -> Document:
         date=meta.get("date"),
         citation_author=meta.get("citation_author") or meta.get("organisation", ""),
         blocks=blocks,
+        audience=audience_of(meta.get("audience")),
     )
+
+
+def audience_of(value: str | list | None) -> tuple[str, ...]:
+    """A manifest's audience ("openbaar", "wijkteam, beleid" or a list of groups) as groups; none
+    given is PUBLIC_AUDIENCE."""
+    groups = value.split(",") if isinstance(value, str) else list(value or [])
+    return tuple(sorted({str(g).strip() for g in groups if str(g).strip()})) or (PUBLIC_AUDIENCE,)
 
 
 def folder_files(folder: Path) -> tuple[list[Path], list[SkippedFile]]:

@@ -21,9 +21,11 @@ from pathlib import Path
 
 from filelock import FileLock
 
+from ..types import PUBLIC_AUDIENCE
 from .documents import MANIFEST_NAME, SUPPORTED_SUFFIXES, load_document, load_manifest
 
-MANIFEST_FIELDS = ("title", "organisation", "kind", "date", "citation_author")
+MANIFEST_FIELDS = ("title", "organisation", "kind", "date", "citation_author", "audience")
+GROUP_NAME = re.compile(r"[\w.@-]+")  # a group as identity providers name them (no spaces, no commas)
 FIELD_MAX_CHARS = 300
 NAME_MAX_CHARS = 120
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -171,4 +173,10 @@ def checked_description(description: dict) -> dict:
         entry[key] = value
     entry["date"] = entry["date"] or None
     entry["citation_author"] = entry["citation_author"] or entry["organisation"]
+    groups = [group.strip() for group in entry["audience"].split(",") if group.strip()]
+    if not all(GROUP_NAME.fullmatch(group) for group in groups):
+        raise DocumentRefused(f"audience {entry['audience']!r}: groups are names without spaces, separated by commas",
+                              "Vul bij 'Wie mag het lezen' 'openbaar' in, of groepsnamen zonder spaties, "
+                              "gescheiden door komma's.")
+    entry["audience"] = ", ".join(groups) or PUBLIC_AUDIENCE
     return entry

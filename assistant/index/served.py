@@ -21,7 +21,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..types import Chunk, Document
+import numpy as np
+
+from ..types import Chunk, Document, Reader
 from .chunking import CHUNKS, cached_chunks, chunk_cache_path, read_chunk_cache
 from .documents import SkippedFile, parse_blocks
 
@@ -114,6 +116,16 @@ class ServedDocuments(Mapping[str, Document]):
         """Every document's description (no text), by file name."""
         return [self._entries[name].description for name in sorted(self._entries)]
 
+    def hidden_from(self, reader: Reader) -> frozenset[str]:
+        """The documents `reader` may not read (their audience holds none of its groups)."""
+        return frozenset(name for name, entry in self._entries.items() if not reader.may_read(entry.description))
+
+    def without(self, hidden: frozenset[str]) -> ServedDocuments:
+        """These documents less the `hidden` ones, sharing the texts read so far."""
+        view = ServedDocuments(entry for name, entry in self._entries.items() if name not in hidden)
+        view._recent, view.skipped = self._recent, self.skipped
+        return view
+
 
 def _read_text(path: Path) -> str:
     return path.read_bytes().decode("utf-8")  # as saved: no newline is translated
@@ -188,6 +200,16 @@ class ServedChunks:
         position = self._position[chunk.id]
         before = [self.at(p) for p in range(position - 1, max(position - 1 - limit, -1), -1)]
         return [c for c in before if c.source == chunk.source]
+
+    def readable(self, hidden: frozenset[str]) -> np.ndarray:
+        """A mask over the positions: False where a chunk belongs to one of the `hidden` documents
+        (the keyword index's scores are cut with it, as the store's query leaves them out)."""
+        mask = np.ones(len(self.ids), dtype=bool)
+        for index, file in enumerate(self._files):
+            if file.source in hidden:
+                end = self._firsts[index + 1] if index + 1 < len(self._files) else len(self.ids)
+                mask[file.first:end] = False
+        return mask
 
     def counts(self) -> dict[str, int]:
         """How many chunks each document has."""

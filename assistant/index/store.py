@@ -185,25 +185,31 @@ class PassageStore:
         return report
 
     # ----------------------------------------------------------------- search
-    def dense_search(self, query_vector: list[float], k: int) -> list[tuple[str, float]]:
-        """(chunk id, cosine similarity) of the k nearest chunks."""
+    def dense_search(self, query_vector: list[float], k: int,
+                     hidden: frozenset[str] = frozenset()) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) of the k nearest chunks, none of the `hidden` documents
+        (left out by the store's own query, so a reader's k are all readable)."""
         with self.reachable():
             k = min(k, self._served()[0])
             if k == 0:
                 return []
             # langchain-chroma returns cosine *distances* here (lower is closer)
-            hits = self.passages.similarity_search_by_vector_with_relevance_scores(query_vector, k=k)
+            hits = self.passages.similarity_search_by_vector_with_relevance_scores(query_vector, k=k,
+                                                                                   filter=_without(hidden))
         return [(doc.id, 1.0 - distance) for doc, distance in hits]
 
-    def sentence_search(self, query_vector: list[float], k: int) -> list[tuple[str, float]]:
-        """(chunk id, cosine similarity) of the chunks holding the k nearest sentences."""
+    def sentence_search(self, query_vector: list[float], k: int,
+                        hidden: frozenset[str] = frozenset()) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) of the chunks holding the k nearest sentences, none of
+        the `hidden` documents."""
         if self.sentences is None:
             return []
         with self.reachable():
             k = min(k, self._served()[1])
             if k == 0:
                 return []
-            hits = self.sentences.similarity_search_by_vector_with_relevance_scores(query_vector, k=k)
+            hits = self.sentences.similarity_search_by_vector_with_relevance_scores(query_vector, k=k,
+                                                                                    filter=_without(hidden))
         return [(doc.metadata["chunk_id"], 1.0 - distance) for doc, distance in hits]
 
     def sentence_vectors(self, chunk_ids: list[str]) -> dict[str, list[float]]:
@@ -243,3 +249,8 @@ class PassageStore:
         if self.read_state().get("complete"):
             self._counts = counts
         return counts
+
+
+def _without(hidden: frozenset[str]) -> dict | None:
+    """Chroma's filter that leaves out the chunks and sentences of the `hidden` documents."""
+    return {"source": {"$nin": sorted(hidden)}} if hidden else None

@@ -148,9 +148,10 @@ def client_of(request: Request) -> str:
 def build_api(pipeline: Pipeline, access: Access, records: Records | None = None) -> FastAPI:
     settings = pipeline.settings
 
-    def authorised(request: Request) -> None:
+    def scoped(request: Request) -> Pipeline:
+        """The pipeline as the caller may read it; a refusal when the login or token does not open the door."""
         try:
-            access.check(request.headers.get("authorization", ""), client_of(request))
+            return pipeline.for_reader(access.check(request.headers.get("authorization", ""), client_of(request)))
         except AccessRefused as refusal:
             raise HTTPException(refusal.status, refusal.reason, headers=refusal.headers) from None
 
@@ -178,7 +179,7 @@ def build_api(pipeline: Pipeline, access: Access, records: Records | None = None
         log.error("API %s failed", request.url.path, exc_info=error)
         return _error(500, f"internal error ({type(error).__name__})", SOMETHING_WENT_WRONG)
 
-    guarded = [Depends(authorised)]
+    reader_view = Depends(scoped)
 
     def question_of(text: str) -> str:
         try:
@@ -187,32 +188,32 @@ def build_api(pipeline: Pipeline, access: Access, records: Records | None = None
             raise HTTPException(400, str(hint)) from None
 
     @app.post(f"{API_PREFIX}/ask", response_model=AskResponse, response_model_exclude_none=True,
-              dependencies=guarded, responses=ERRORS, summary="Answer a question with cited passages")
-    def ask(request: AskRequest) -> JSONResponse:
+              responses=ERRORS, summary="Answer a question with cited passages")
+    def ask(request: AskRequest, view: Pipeline = reader_view) -> JSONResponse:
         question = question_of(request.question)
         started = time.perf_counter()
-        answer = pipeline.answerer.ask(question, turns(request.history), request.explain)
+        answer = view.answerer.ask(question, turns(request.history), request.explain)
         if records:
             records.add_exchange(answer, (time.perf_counter() - started) * 1000, "api")
         # the dict is the contract already (contract.py): sent as it is, the models document it
         return JSONResponse(answer_json(answer))
 
-    @app.post(f"{API_PREFIX}/search", response_model=SearchResponse, dependencies=guarded, responses=ERRORS,
+    @app.post(f"{API_PREFIX}/search", response_model=SearchResponse, responses=ERRORS,
               summary="The best passages for a question, with the relevance verdict")
-    def search(request: SearchRequest) -> JSONResponse:
+    def search(request: SearchRequest, view: Pipeline = reader_view) -> JSONResponse:
         question = question_of(request.question)
-        return JSONResponse(search_json(pipeline.answerer.search(question, turns(request.history), k=request.k)))
+        return JSONResponse(search_json(view.answerer.search(question, turns(request.history), k=request.k)))
 
-    @app.post(f"{API_PREFIX}/lookup", response_model=LookupResponse, dependencies=guarded, responses=ERRORS,
+    @app.post(f"{API_PREFIX}/lookup", response_model=LookupResponse, responses=ERRORS,
               summary="Where a half-remembered phrase stands, with a ready citation")
-    def lookup(request: LookupRequest) -> JSONResponse:
+    def lookup(request: LookupRequest, view: Pipeline = reader_view) -> JSONResponse:
         phrase = question_of(request.phrase)
-        return JSONResponse(lookup_json(QuoteFinder(pipeline.retriever, pipeline.documents).find(phrase)))
+        return JSONResponse(lookup_json(QuoteFinder(view.retriever, view.documents).find(phrase)))
 
-    @app.get(f"{API_PREFIX}/documents", response_model=list[DocumentOut], dependencies=guarded, responses=ERRORS,
-             summary="The indexed documents")
-    def documents() -> list[dict]:
-        return pipeline.document_list()
+    @app.get(f"{API_PREFIX}/documents", response_model=list[DocumentOut], responses=ERRORS,
+             summary="The indexed documents (those the caller may read)")
+    def documents(view: Pipeline = reader_view) -> list[dict]:
+        return view.document_list()
 
     @app.api_route(f"{API_PREFIX}/{{route:path}}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
                    include_in_schema=False)

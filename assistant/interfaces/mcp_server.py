@@ -5,8 +5,11 @@ Context Protocol: Copilot- and Claude-style desktop clients, RAGFlow, Onyx, Dify
     resources  document://{name}: each document as clean text
 
 Two transports: streamable HTTP under `/mcp` on the page's port (stateless, JSON responses, the
-same logins as the API: the page mounts `http_app`), and stdio (`python -m assistant mcp`) for a
-desktop client that starts the assistant itself. The tools return the JSON of the API
+same logins as the API, each tool answering from the documents the caller may read: the page
+mounts `http_app`), and stdio (`python -m assistant mcp`) for a
+desktop client that starts the assistant itself (with the documents folder, so every document).
+Only openbaar documents are listed as resources; the others are read through the template, for a
+caller who may read them. The tools return the JSON of the API
 (contract.py), so an agent gets the citations, `found`, `partial` and the provenance the AI Act
 asks for; inputs are validated (lengths, k) and a bad question is a tool error with the Dutch
 hint and the English reason.
@@ -19,7 +22,7 @@ from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import quote, unquote
 
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
 from mcp.server.mcpserver.resources import FunctionResource
 from mcp.server.transport_security import TransportSecuritySettings
@@ -33,12 +36,13 @@ from ..answering.question import BadQuestion, check_question
 from ..index.store import StoreUnavailable
 from ..pipeline import Pipeline
 from ..records.store import Records
-from ..types import Document
+from ..types import PUBLIC_AUDIENCE, Document
 from .access import Access, AccessRefused
 from .api import MAX_BODY_BYTES
 from .contract import HISTORY_MAX_TURNS, answer_json, lookup_json, parse_history, search_json
 
 MCP_PATH = "/mcp"
+READER = "reader"  # the request state's key for who Guarded let in
 DOCUMENT_URI = "document://{name}"
 INSTRUCTIONS = (
     "Answers Dutch questions about 'De waarde van het sociaal domein' (VNG, Divosa and the municipal networks) "
@@ -91,13 +95,19 @@ def build_mcp(pipeline: Pipeline, records: Records | None = None) -> MCPServer:
             raise ToolError("the search service (Chroma) did not answer; try again later / "
                             "de zoekdienst is nu niet bereikbaar") from None
 
+    def scoped(ctx: Context) -> Pipeline:
+        """The pipeline as the caller may read it (over HTTP: who Guarded let in; over stdio: all)."""
+        request = ctx.request_context.request if ctx else None
+        return pipeline.for_reader(request.scope.get("state", {}).get(READER) if request is not None else None)
+
     @server.tool(structured_output=True, description=TOOLS["search"])
-    def search(question: Question, k: Annotated[int, Field(ge=1, le=50)] = settings.top_k) -> dict[str, Any]:
+    def search(question: Question, ctx: Context,
+               k: Annotated[int, Field(ge=1, le=50)] = settings.top_k) -> dict[str, Any]:
         question = checked(question)
-        return answered(lambda: search_json(pipeline.answerer.search(question, k=k)))
+        return answered(lambda: search_json(scoped(ctx).answerer.search(question, k=k)))
 
     @server.tool(structured_output=True, description=TOOLS["ask"])
-    def ask(question: Question, explain: bool = False,
+    def ask(question: Question, ctx: Context, explain: bool = False,
             history: Annotated[list[dict], Field(max_length=HISTORY_MAX_TURNS)] | None = None) -> dict[str, Any]:
         question = checked(question)
         try:
@@ -105,32 +115,38 @@ def build_mcp(pipeline: Pipeline, records: Records | None = None) -> MCPServer:
         except ValueError as bad:
             raise ToolError(str(bad)) from None
         started = time.perf_counter()
-        answer = answered(lambda: pipeline.answerer.ask(question, turns, explain))
+        answer = answered(lambda: scoped(ctx).answerer.ask(question, turns, explain))
         if records:
             records.add_exchange(answer, (time.perf_counter() - started) * 1000, "mcp")
         return answer_json(answer)
 
     @server.tool(structured_output=True, description=TOOLS["lookup_citation"])
-    def lookup_citation(phrase: Question) -> dict[str, Any]:
+    def lookup_citation(phrase: Question, ctx: Context) -> dict[str, Any]:
         phrase = checked(phrase)
-        return answered(lambda: lookup_json(QuoteFinder(pipeline.retriever, pipeline.documents).find(phrase)))
+        view = scoped(ctx)
+        return answered(lambda: lookup_json(QuoteFinder(view.retriever, view.documents).find(phrase)))
 
     @server.tool(structured_output=True, description=TOOLS["list_documents"])
-    def list_documents() -> list[dict[str, Any]]:
-        return answered(pipeline.document_list)
+    def list_documents(ctx: Context) -> list[dict[str, Any]]:
+        return answered(scoped(ctx).document_list)
 
-    def read_document(name: str) -> str:
-        document = pipeline.documents.whole(unquote(name))
+    def text_of(view: Pipeline, name: str) -> str:
+        document = view.documents.whole(unquote(name))
         if document is None:
             raise ResourceNotFoundError(f"no document '{unquote(name)}' is served; list_documents names them")
         return document_text(document)
 
+    def read_document(name: str, ctx: Context) -> str:
+        return text_of(scoped(ctx), name)
+
     server.resource(DOCUMENT_URI, name="document", mime_type="text/markdown",
                     description="A document of the index as clean text / een document als tekst")(read_document)
     for description in pipeline.documents.descriptions():  # listed too (the template reads any later one)
-        server.add_resource(FunctionResource(
-            uri=DOCUMENT_URI.format(name=quote(description.name)), name=description.name, title=description.title,
-            mime_type="text/markdown", fn=lambda name=description.name: read_document(name)))
+        if PUBLIC_AUDIENCE in description.audience:
+            server.add_resource(FunctionResource(
+                uri=DOCUMENT_URI.format(name=quote(description.name)), name=description.name,
+                title=description.title, mime_type="text/markdown",
+                fn=lambda name=description.name: text_of(pipeline, name)))
     return server
 
 
@@ -157,9 +173,10 @@ class Guarded:
         headers = {key.decode("latin-1").lower(): value.decode("latin-1") for key, value in scope["headers"]}
         client = scope["client"][0] if scope.get("client") else "?"
         try:
-            self.access.check(headers.get("authorization", ""), client)
+            reader = self.access.check(headers.get("authorization", ""), client)
         except AccessRefused as refusal:
             body = {"jsonrpc": "2.0", "id": None, "error": {"code": -32001, "message": refusal.reason}}
             await JSONResponse(body, status_code=refusal.status, headers=refusal.headers)(scope, receive, send)
             return
+        scope.setdefault("state", {})[READER] = reader  # the tools answer from what this caller may read
         await self.app(scope, receive, send)

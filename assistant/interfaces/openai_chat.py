@@ -99,6 +99,9 @@ def conversation(messages: list[ChatMessage]) -> tuple[str, list[Turn]]:
     return messages[-1].text, turns[-HISTORY_MAX_TURNS:]
 
 
+REFUSAL_CODES = {401: "login_needed", 429: "too_many_failed_logins", 503: "identity_provider_unavailable"}
+
+
 def error_body(status: int, message: str, code: str | None = None, param: str | None = None) -> dict:
     return {"error": {"message": message, "type": ERROR_TYPES.get(status, "invalid_request_error"),
                       "param": param, "code": code}}
@@ -116,12 +119,13 @@ def build_chat_app(pipeline: Pipeline, access: Access, records: Records | None =
                   redoc_url=None)
     app.add_middleware(BoundedBody, prefix="/", refuse=refuse)
 
-    def authorised(request: Request) -> None:
+    def scoped(request: Request) -> Pipeline:
+        """The pipeline as the caller may read it; a refusal when the login or token does not open the door."""
         try:
-            access.check(request.headers.get("authorization", ""), client_of(request))
+            return pipeline.for_reader(access.check(request.headers.get("authorization", ""), client_of(request)))
         except AccessRefused as refusal:
-            raise ChatError(refusal.status, refusal.reason, "login_needed" if refusal.status == 401
-                            else "too_many_failed_logins", headers=refusal.headers) from None
+            raise ChatError(refusal.status, refusal.reason, REFUSAL_CODES.get(refusal.status, "login_needed"),
+                            headers=refusal.headers) from None
 
     @app.exception_handler(ChatError)
     async def chat_error(request: Request, error: ChatError):
@@ -146,7 +150,8 @@ def build_chat_app(pipeline: Pipeline, access: Access, records: Records | None =
         log.error("Chat endpoint %s failed", request.url.path, exc_info=error)
         return JSONResponse(error_body(500, SOMETHING_WENT_WRONG, "internal_error"), status_code=500)
 
-    guarded = [Depends(authorised)]
+    reader_view = Depends(scoped)
+    guarded = [reader_view]
     card = {"id": model, "object": "model", "created": 0, "owned_by": "sociaal-domein-assistent"}
 
     def served(name: str) -> None:
@@ -163,8 +168,8 @@ def build_chat_app(pipeline: Pipeline, access: Access, records: Records | None =
         served(name)
         return card
 
-    @app.post("/chat/completions", dependencies=guarded)
-    def chat_completions(request: ChatRequest):
+    @app.post("/chat/completions")
+    def chat_completions(request: ChatRequest, view: Pipeline = reader_view):
         served(request.model)
         text, history = conversation(request.messages)
         try:
@@ -177,7 +182,7 @@ def build_chat_app(pipeline: Pipeline, access: Access, records: Records | None =
             if records:
                 records.add_exchange(answer, (time.perf_counter() - started) * 1000, "chat")
 
-        updates = pipeline.answerer.stream(question, history, request.explain)
+        updates = view.answerer.stream(question, history, request.explain)
         first = next(updates)  # the search runs here: a store that is down is a 503, before any byte is sent
         # the first answer of a conversation opens with what the user is talking to (AI Act, Art. 50)
         reply = Reply(model, "" if any(t.role == Role.ASSISTANT for t in history) else settings.ai_notice, answered)

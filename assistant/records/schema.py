@@ -39,3 +39,15 @@ class Feedback(Base):
     answer: Mapped[str] = mapped_column(Text)
     mode: Mapped[str] = mapped_column(String(16))
     sources: Mapped[list] = mapped_column(JSON)  # [{number, source, section, reference}]
+
+
+class AuditEvent(Base):
+    """Who changed what, and when: a sign-in, a document added, described or removed, a new
+    index. Who is a subject id (the identity provider's `sub`, or a login name), never a name."""
+
+    __tablename__ = "audit"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    subject: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(32))  # AUDIT_ACTIONS (store.py)
+    target: Mapped[str] = mapped_column(String(300))  # the document, or "" (a sign-in, a new index)

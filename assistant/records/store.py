@@ -1,4 +1,4 @@
-"""The store of what happens: exchanges and feedback, through SQLAlchemy 2 (SQLite by default,
+"""The store of what happens: exchanges, feedback and the audit trail, through SQLAlchemy 2 (SQLite by default,
 PostgreSQL when DATABASE_URL says so), its schema versioned by Alembic (migrations/).
 
 Storing never blocks or breaks an answer: records go into a bounded queue that one writer
@@ -27,7 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..privacy import PersonalDataFilter
 from ..types import SECTION_SEPARATOR, Answer
-from .schema import Exchange, Feedback
+from .schema import AuditEvent, Exchange, Feedback
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,9 @@ QUEUE_SIZE = 10_000  # records waiting for the writer; beyond it a record is dro
 CONNECT_SECONDS = 3  # a database that does not answer within this is down (a warning, a dropped record)
 PRUNE_EVERY_SECONDS = 3600.0
 REASONS_KEPT = 3  # of the relevance stage's reasons, the first ones
+# what the audit trail records: a sign-in, and the changes admins make to what the assistant answers from
+AUDIT_ACTIONS = ("sign_in", "upload", "describe", "remove", "reindex")
+AUDIT_TARGET_CHARS = 300
 WRITER_SLEEP = 0.5  # after a failed write: the next record waits this long (a database that is down)
 
 
@@ -102,6 +105,13 @@ class Records:
     def add_feedback(self, record: FeedbackRecord) -> None:
         self._put(Feedback, feedback_row(record))
 
+    def add_audit(self, subject: str, action: str, target: str = "") -> None:
+        """Who (a subject id or login name, never a person's name) did what to which document."""
+        if action not in AUDIT_ACTIONS:
+            raise ValueError(f"unknown audit action {action!r}: one of {', '.join(AUDIT_ACTIONS)}")
+        self._put(AuditEvent, {"at": datetime.now(UTC), "subject": subject[:200] or "-", "action": action,
+                               "target": target[:AUDIT_TARGET_CHARS]})
+
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until every record handed over is written (or dropped); False on timeout."""
         deadline = time.monotonic() + timeout
@@ -116,6 +126,10 @@ class Records:
     def feedback(self) -> list[dict]:
         return self._rows(Feedback, Feedback.given_at)
 
+    def audit(self) -> list[dict]:
+        """The audit trail, oldest first (admins read it on the Inzichten tab)."""
+        return self._rows(AuditEvent, AuditEvent.at)
+
     def prune(self, now: datetime | None = None) -> int:
         """Delete the records older than the retention period; returns how many were deleted."""
         self._pruned_at = time.monotonic()
@@ -126,6 +140,7 @@ class Records:
         with self.engine.begin() as connection:
             deleted = connection.execute(delete(Exchange).where(Exchange.asked_at < cutoff)).rowcount
             deleted += connection.execute(delete(Feedback).where(Feedback.given_at < cutoff)).rowcount
+            deleted += connection.execute(delete(AuditEvent).where(AuditEvent.at < cutoff)).rowcount
         if deleted:
             log.info("Records: %d older than %d days deleted", deleted, self.retention_days)
         return deleted

@@ -38,6 +38,7 @@ def test_the_kind_of_section_a_question_wants(question, kind):
     ("Tot wanneer kan ik de toeslag aanvragen?", ["datum"]),
     ("Wat zijn de openingstijden van het loket?", ["kloktijd"]),
     ("Hoe lang duurt de wachttijd voor schuldhulp?", ["duur"]),
+    ("Binnen hoeveel werkdagen krijgt een inwoner bericht?", ["duur"]),
     ("Hoeveel statushouders moeten we huisvesten?", ["aantal"]),
     ("Welk telefoonnummer heeft de schuldhulp?", ["contact"]),
     ("Hoe kan ik bijzondere bijstand aanvragen?", ["procedure"]),

@@ -91,6 +91,7 @@ def test_a_looked_up_phrase_must_stand_in_a_passage(question, passage, found):
 @pytest.mark.parametrize("sentence, held", [
     ("Zij krijgen binnen acht weken een besluit.", True),
     ("De regeling loopt twee jaar.", True),
+    ("Het wijkteam meldt de inwoner binnen twee werkdagen aan.", True),  # working days are a length of time
     ("We ondersteunen jongeren die 18 jaar worden op alle levensdomeinen.", False),  # an age
     ("Los de wachttijden in de BRP-straten op.", False),  # named, not said how long
 ])

@@ -7,11 +7,14 @@ import base64
 import json
 import shutil
 import threading
+import time
 import urllib.request
 
 import httpx
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from assistant.records.store import Records
 
 from conftest import axe_violations, running_page, screenshot, session_dir
 
@@ -37,7 +40,8 @@ def admin_page(pipeline):
     (folder / "seeds" / "kapotte-tekens.txt").write_bytes(b"Schuldhulp \xff\xfe kapot")  # cannot be read: listed
     shutil.copytree(pipeline.settings.vectorstore_dir, folder / "vectorstore")
     with running_page(pipeline, SEEDS_DIR=str(folder / "seeds"), VECTORSTORE_DIR=str(folder / "vectorstore"),
-                      UI_AUTH=":".join(STAFF), UI_ADMIN=":".join(ADMIN)) as url:
+                      UI_AUTH=":".join(STAFF), UI_ADMIN=":".join(ADMIN),
+                      DATABASE_URL=f"sqlite:///{folder / 'records.sqlite3'}") as url:
         yield url, folder / "seeds"
 
 
@@ -186,6 +190,13 @@ def test_an_admin_adds_describes_and_removes_a_document(browser, admin_page, tmp
     assert [p.name.endswith("_kwijtschelding_hondenbelasting.md") for p in (seeds / ".removed").iterdir()] == [True]
     assert not any(p["source"].startswith("kwijtschelding") for p in search_api(url, NEW_QUESTION)["passages"])
     context.close()
+    store, deadline = Records(f"sqlite:///{seeds.parent / 'records.sqlite3'}"), time.monotonic() + 10
+    while len(trail := store.audit()) < 7 and time.monotonic() < deadline:  # written off the request
+        time.sleep(0.1)
+    assert [(e["action"], e["target"]) for e in trail if e["action"] != "reindex"] == [
+        ("upload", "kwijtschelding_hondenbelasting.md"), ("describe", "kwijtschelding_hondenbelasting.md"),
+        ("remove", "kwijtschelding_hondenbelasting.md")], "the audit trail names each change"
+    assert sum(e["action"] == "reindex" for e in trail) == 3 and {e["subject"] for e in trail} == {ADMIN[0]}
 
 
 def test_the_admin_actions_are_not_an_api(admin_page):

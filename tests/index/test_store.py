@@ -257,3 +257,16 @@ def test_a_running_page_follows_a_new_index_without_a_restart(pipeline, tmp_path
         found = client.post("/api/v1/search", json=question).json()
         assert SMALL[1] in {p["source"] for p in found["passages"]}, "the new document is searched"
         assert client.get("/api/v1/documents").json()[0]["indexed_at"] >= first_built
+
+
+def test_a_readers_hidden_documents_are_left_out_by_the_stores_query_not_after_it(pipeline):
+    """The k nearest chunks of the documents a reader may read: k of them, none hidden (a filter
+    after the query would have returned fewer, or the hidden ones)."""
+    from assistant.index.embeddings import embed_queries
+
+    vector = embed_queries(pipeline.store.embeddings, ["Wat vragen gemeenten van het rijk voor de jeugdhulp?"])[0]
+    nearest = pipeline.store.dense_search(vector, 10)
+    hidden = frozenset({pipeline.chunks.get(cid).source for cid, _ in nearest[:3]})
+    for search in (pipeline.store.dense_search, pipeline.store.sentence_search):
+        found = search(vector, 10, hidden)
+        assert len(found) == 10 and not {pipeline.chunks.get(cid).source for cid, _ in found} & hidden
