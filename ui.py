@@ -73,6 +73,7 @@ from assistant.interfaces.mcp_server import build_mcp, http_route
 from assistant.interfaces.openai_chat import CHAT_PREFIX, build_chat_app
 from assistant.interfaces.session import Session
 from assistant.interfaces.sign_in import (
+    LOGOUT_PATH,
     SESSION_COOKIE,
     SESSION_HOURS,
     IdentityProvider,
@@ -471,6 +472,8 @@ def build_page(pipeline: Pipeline, records: Records, throttle: LoginThrottle | N
         # the AI Act's Article 50: said before the first question, as text a screen reader reads
         gr.Markdown(as_text(settings.ai_notice), elem_id="ai-melding")
         gr.Markdown(f"**Modus:** {MODE_LABELS[pipeline.mode]}", elem_id="mode")
+        if settings.oidc_configured:
+            gr.HTML(f'<a href="{LOGOUT_PATH}">Afmelden</a>', elem_id="afmelden")  # in this tab, not a new one
         with gr.Tabs() as tabs:
             with gr.Tab("Vragen", id="vragen"):
                 conversation = gr.State(Session())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -125,3 +126,5 @@ def test_the_audit_trail_keeps_who_did_what_and_refuses_an_unknown_action(tmp_pa
         ("u-1", "sign_in", ""), ("beheerder", "upload", "memo.md")]
     with pytest.raises(ValueError):
         records.add_audit("u-1", "delete_everything")
+    kept = Records(records.url, retention_days=30)
+    assert kept.prune(now=datetime.now(UTC) + timedelta(days=31)) == 2 and kept.audit() == [], "the same retention"

@@ -176,6 +176,10 @@ def test_staff_sign_in_in_the_browser_and_read_what_their_groups_may(oidc_page, 
     bert.click("button[role=tab]:has-text('Documenten')")
     assert bert.get_by_text("beheerdersaccount").is_visible(), "staff are told the tab is for admins"
     assert not bert.locator("#documenten-lijst").is_visible()
+    bert.click("#afmelden a")
+    bert.wait_for_selector("text=U bent afgemeld")
+    visit = bert.context.request.get(oidc_page["url"], max_redirects=0)
+    assert visit.status == 303 and visit.headers["location"] == "/login", "signed out: the next visit signs in again"
 
 
 def test_an_admin_manages_documents_and_reads_the_audit_trail(oidc_page, browser):
