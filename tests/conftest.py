@@ -40,7 +40,7 @@ FAST_MODULES = {"test_question", "test_relevance", "test_compose", "test_groundi
                 "test_chunking", "test_vocabulary", "test_privacy", "test_plain_language", "test_feedback",
                 "test_settings", "test_logs", "test_login_throttle", "test_export", "test_library", "test_keywords",
                 "test_served", "test_own_questions", "test_citations", "test_layers", "test_docs", "test_answerability",
-                "test_headers", "test_register", "test_readers"}
+                "test_headers", "test_register", "test_readers", "test_index_build"}
 # `make test` hands whole files to its two workers in collection order (--no-loadscope-reorder):
 # the longest first, so that neither worker is left running a long file that started last while
 # the other waits (seconds per file in `make test` on this 2-core machine: llm 124-144, chroma_server 78,
@@ -144,12 +144,14 @@ def wait_for_progress(process: subprocess.Popen, timeout: float = 300) -> int:
 
 
 def midway_seeds(folder: Path) -> Path:
-    """Every seed but the largest, copied into `folder`: more than one batch of passages, so a
-    build stopped after its first batch is midway, at a quarter of the embedding of all seeds."""
+    """Every seed but the largest, copied into `folder` under two names: more than one pool of
+    passages (index_build.EMBED_POOL), so a build stopped after its first is midway, at half of the
+    embedding of all seeds."""
     folder.mkdir(parents=True, exist_ok=True)
     *smaller, _largest = sorted((PROJECT / "seeds").glob("*.txt"), key=lambda path: path.stat().st_size)
     for path in smaller:
         shutil.copy(path, folder / path.name)
+        shutil.copy(path, folder / f"kopie_{path.name}")
     return folder
 
 

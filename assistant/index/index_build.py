@@ -6,12 +6,22 @@ from the served generation, embeds the new chunks in batches as they stream in, 
 the stream has ended marks the generation complete and points readers at it: a half-built
 generation is never served. A build that was killed is resumed into its unfinished generation;
 a model change starts one from nothing. The caller holds the build claim (build_claim.py).
+
+The build keeps the model busy: the documents are read, cleaned and chunked on a thread of their
+own a bounded number of chunks ahead (memory stays flat); new chunks are embedded in pools across
+documents (the encoder makes batches of like length from a pool); a sentence that repeats
+(boilerplate, a paragraph the web page and the proposition share) is embedded once while it is
+remembered; and Chroma writes on a thread of its own, a bounded number of batches behind.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import queue
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from langchain_core.embeddings import Embeddings
@@ -23,7 +33,11 @@ from .generations import NO_GENERATION, Generation, Generations, now
 
 log = logging.getLogger(__name__)
 
-BATCH_SIZE = 32
+BATCH_SIZE = 32  # unchanged chunks copied at once
+EMBED_POOL = 64  # new chunks embedded together (across documents: the encoder batches them by length)
+READ_AHEAD = 512  # chunks read and chunked ahead of the embedding
+WRITES_AHEAD = 4  # embedded batches waiting for Chroma
+SENTENCES_REMEMBERED = 50_000  # sentence vectors kept for reuse within a build (~80 MB at 384 dimensions)
 
 
 @dataclass
@@ -63,8 +77,10 @@ class IndexWriter:
         to_copy: list[str] = []
         new: list[Chunk] = []
         added = sentences_added = 0
-        with tqdm(desc="Opslaan", unit="tekst", disable=not progress) as bar:
-            for chunk in chunks:
+        self.remembered: OrderedDict[str, list[float]] = OrderedDict()  # sentence text -> its vector
+        started = time.perf_counter()
+        with tqdm(desc="Opslaan", unit="tekst", disable=not progress) as bar, ChromaWriter(self.client, bar) as writer:
+            for chunk in read_ahead(chunks, READ_AHEAD):
                 if chunk.id in wanted:
                     continue
                 wanted.add(chunk.id)
@@ -75,15 +91,16 @@ class IndexWriter:
                 else:
                     new.append(chunk)
                 if len(to_copy) == BATCH_SIZE:
-                    self._copy(source, target, to_copy, bar)
+                    self._copy(source, target, to_copy, writer)
                     to_copy = []
-                if len(new) == BATCH_SIZE:
-                    sentences_added += self._add(target, new, bar)
+                if len(new) == EMBED_POOL:
+                    sentences_added += self._add(target, new, writer)
                     added, new = added + len(new), []
+                    bar.set_postfix_str(f"{added / (time.perf_counter() - started):.1f} passages/s")
             if to_copy:
-                self._copy(source, target, to_copy, bar)
+                self._copy(source, target, to_copy, writer)
             if new:
-                sentences_added += self._add(target, new, bar)
+                sentences_added += self._add(target, new, writer)
                 added += len(new)
         for batch in _batches(sorted(present - wanted)):  # left by a killed build for other documents
             self._delete(target, batch)
@@ -102,16 +119,14 @@ class IndexWriter:
             self.generations.drop(self.generations.of(number))
         return self.generations.create(self.generations.of(max([serving, *built]) + 1))
 
-    def _copy(self, source: Generation, target: Generation, ids: list[str], bar: tqdm) -> None:
+    def _copy(self, source: Generation, target: Generation, ids: list[str], writer: ChromaWriter) -> None:
         """Carry chunks and their sentences over from the serving generation, vectors and all."""
         include = ["embeddings", "documents", "metadatas"]
         chunks = self.client.get_collection(source.passages).get(ids=ids, include=include)
         sentences = self.client.get_collection(source.sentences).get(where={"chunk_id": {"$in": ids}}, include=include)
         for name, rows in ((target.passages, chunks), (target.sentences, sentences)):
             if rows["ids"]:
-                self.client.get_collection(name).upsert(ids=rows["ids"], embeddings=rows["embeddings"],
-                                                        documents=rows["documents"], metadatas=rows["metadatas"])
-        bar.update(len(chunks["ids"]) + len(sentences["ids"]))
+                writer.upsert(name, rows["ids"], rows["embeddings"], rows["documents"], rows["metadatas"])
         self.claim.report_alive()
 
     def _delete(self, generation: Generation, ids: list[str]) -> None:
@@ -121,23 +136,114 @@ class IndexWriter:
         if stale:
             sentences.delete(ids=stale)
 
-    def _add(self, target: Generation, chunks: list[Chunk], bar: tqdm) -> int:
-        """Embed and store a batch of chunks and their sentences; returns the sentences stored.
-        Reports to the claim after each batch, so the build is not taken for dead."""
+    def _add(self, target: Generation, chunks: list[Chunk], writer: ChromaWriter) -> int:
+        """Embed a pool of new chunks and their sentences and hand them to the writer; returns the
+        sentences stored. Reports to the claim after each pool, so the build is not taken for dead."""
         indexed_at = now()
-        self._upsert(target.passages, [c.id for c in chunks], [c.embedding_text for c in chunks],
-                     [c.text for c in chunks], [_metadata(c, indexed_at) for c in chunks])
+        vectors = self.embeddings.embed_documents([c.embedding_text for c in chunks])
+        writer.upsert(target.passages, [c.id for c in chunks], vectors, [c.text for c in chunks],
+                      [_metadata(c, indexed_at) for c in chunks])
         rows = [(sentence_id(c.id, i), text, c) for c in chunks for i, text in enumerate(c.sentence_texts())]
-        self._upsert(target.sentences, [sid for sid, _, _ in rows], [text for _, text, _ in rows],
-                     [text for _, text, _ in rows], [{"chunk_id": c.id, "source": c.source} for _, _, c in rows])
-        bar.update(len(chunks) + len(rows))
+        texts = [text for _, text, _ in rows]
+        writer.upsert(target.sentences, [sid for sid, _, _ in rows], self._sentence_vectors(texts), texts,
+                      [{"chunk_id": c.id, "source": c.source} for _, _, c in rows])
         self.claim.report_alive()
         return len(rows)
 
-    def _upsert(self, name: str, ids: list[str], to_embed: list[str], documents: list[str],
-                metadatas: list[dict]) -> None:
-        vectors = self.embeddings.embed_documents(to_embed)
-        self.client.get_collection(name).upsert(ids=ids, embeddings=vectors, documents=documents, metadatas=metadatas)
+    def _sentence_vectors(self, texts: list[str]) -> list[list[float]]:
+        """The sentences' vectors: each distinct sentence not remembered from earlier in the build
+        embedded once, the rest remembered (the least recently used forgotten beyond SENTENCES_REMEMBERED)."""
+        unseen = [text for text in dict.fromkeys(texts) if text not in self.remembered]
+        for text, vector in zip(unseen, self.embeddings.embed_documents(unseen) if unseen else [], strict=True):
+            self.remembered[text] = vector
+        vectors = []
+        for text in texts:
+            self.remembered.move_to_end(text)
+            vectors.append(self.remembered[text])
+        while len(self.remembered) > SENTENCES_REMEMBERED:
+            self.remembered.popitem(last=False)
+        return vectors
+
+
+class ChromaWriter:
+    """Chroma's upserts on a thread of their own, at most WRITES_AHEAD batches behind, so the model
+    embeds the next pool while the last one is written; the progress bar counts what is written. A
+    failed write is raised in the build's thread at the next upsert or at the end."""
+
+    def __init__(self, client, bar: tqdm):
+        self.client = client
+        self.bar = bar
+        self.waiting: queue.Queue = queue.Queue(maxsize=WRITES_AHEAD)
+        self.failure: BaseException | None = None
+        self.thread = threading.Thread(target=self._write, name="index-writer", daemon=True)
+
+    def __enter__(self) -> ChromaWriter:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.waiting.put(None)
+        self.thread.join()
+        if self.failure is not None and exc[0] is None:
+            raise self.failure
+
+    def upsert(self, name: str, ids: list[str], vectors, documents: list[str], metadatas: list[dict]) -> None:
+        if self.failure is not None:
+            raise self.failure
+        self.waiting.put((name, ids, vectors, documents, metadatas))
+
+    def _write(self) -> None:
+        while (batch := self.waiting.get()) is not None:
+            if self.failure is None:  # after a failure the rest is dropped: the build stops unfinished
+                name, ids, vectors, documents, metadatas = batch
+                try:
+                    self.client.get_collection(name).upsert(ids=ids, embeddings=vectors, documents=documents,
+                                                            metadatas=metadatas)
+                    self.bar.update(len(ids))
+                except BaseException as failure:  # noqa: BLE001 - raised in the build's thread
+                    self.failure = failure
+
+
+class _Failed:
+    def __init__(self, error: BaseException):
+        self.error = error
+
+
+_END = object()
+
+
+def read_ahead(items: Iterable, size: int) -> Iterator:
+    """The items of `items` (reading, cleaning and chunking the documents) produced on a thread of
+    their own, at most `size` ahead of the caller; an error there is raised here."""
+    waiting: queue.Queue = queue.Queue(maxsize=size)
+    stopped = threading.Event()
+
+    def offer(item) -> bool:
+        while not stopped.is_set():
+            try:
+                waiting.put(item, timeout=0.5)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not offer(item):
+                    return
+            offer(_END)
+        except BaseException as error:  # noqa: BLE001 - raised in the caller's thread
+            offer(_Failed(error))
+
+    threading.Thread(target=produce, name="index-reader", daemon=True).start()
+    try:
+        while (item := waiting.get()) is not _END:
+            if isinstance(item, _Failed):
+                raise item.error
+            yield item
+    finally:
+        stopped.set()
 
 
 def _metadata(chunk: Chunk, indexed_at: str) -> dict:

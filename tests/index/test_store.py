@@ -14,7 +14,7 @@ from langchain_core.embeddings import Embeddings
 from assistant.index.chunking import chunk_documents
 from assistant.index.documents import load_documents
 from assistant.index.embeddings import load_embeddings, model_identity
-from assistant.index.index_build import BATCH_SIZE
+from assistant.index.index_build import EMBED_POOL
 from assistant.index.store import LOCK_FILE, IndexBusy, IndexNotReady, PassageStore
 from assistant.pipeline import load_chunks, load_pipeline, open_store
 
@@ -135,7 +135,7 @@ def test_a_store_for_another_model_is_not_served_but_rebuilt(tmp_path, small_cor
 def test_a_build_killed_midway_is_not_served_and_is_finished_next_time(tmp_path):
     seeds = midway_seeds(tmp_path / "seeds")
     settings = make_settings(vectorstore_dir=tmp_path / "vs", seeds_dir=seeds)
-    assert len(load_chunks(settings)) > BATCH_SIZE, "more than one batch: a kill after the first is midway"
+    assert len(load_chunks(settings)) > EMBED_POOL, "more than one pool: a kill after the first is midway"
     env = {**os.environ, "VECTORSTORE_DIR": str(settings.vectorstore_dir), "SEEDS_DIR": str(seeds),
            "HF_HUB_OFFLINE": "1"}
     kill_build_midway(env)
@@ -270,3 +270,13 @@ def test_a_readers_hidden_documents_are_left_out_by_the_stores_query_not_after_i
     for search in (pipeline.store.dense_search, pipeline.store.sentence_search):
         found = search(vector, 10, hidden)
         assert len(found) == 10 and not {pipeline.chunks.get(cid).source for cid, _ in found} & hidden
+
+
+def test_a_sentence_two_documents_share_is_embedded_once_per_build(tmp_path, small_corpus, real_embeddings):
+    shutil.copy(small_corpus / SMALL[0], small_corpus / f"kopie_{SMALL[0]}")  # the same text under another name
+    spy = CountingEmbeddings(real_embeddings)
+    chunks = _chunks(small_corpus)
+    report = PassageStore(tmp_path / "vs", "test", spy, "model-a").sync(chunks, progress=False)
+    sentences = [text for c in chunks for text in c.sentence_texts()]
+    assert report.added == len(chunks) and report.sentences_added == len(sentences)
+    assert len(spy.embedded) == len(chunks) + len(set(sentences)) < len(chunks) + len(sentences)
