@@ -59,15 +59,25 @@ def stem(word: str) -> str:
     return DOUBLE_VOWEL.sub(r"\1", _stemmer().stemWord(word))
 
 
+# A separable verb split by "te" ("de ambities bij te stellen", "problemen op te lossen") also gives
+# the verb whole ("bijstellen", "oplossen"), so a question that says it whole finds the sentence
+SEPARABLE = re.compile(r"\b(aan|af|bij|door|in|los|mee|na|om|op|over|samen|terug|tegen|toe|uit|vast|voor|weg)"
+                       r" te (\w{3,})\b")
+TOKENIZATION = "2"  # bump when words() changes: saved keyword indexes of an older one are not used
+
+
 def words(text: str) -> list[str]:
-    """Folded words of `text`, stopwords left out; hyphenated words also give their parts."""
+    """Folded words of `text`, stopwords left out; hyphenated words also give their parts, and a
+    separable verb split by "te" the verb whole."""
     out = []
-    for match in WORD.finditer(fold(text)):
+    folded = fold(text)
+    for match in WORD.finditer(folded):
         word = match.group(0).replace("'", "")
         parts = word.split("-") if "-" in word else [word]
         for part in ([word.replace("-", "")] + parts if len(parts) > 1 else parts):
             if part and part not in STOPWORDS and (len(part) > 1 or part.isdigit()):
                 out.append(part)
+    out += [particle + verb for particle, verb in SEPARABLE.findall(folded)]
     return out
 
 
@@ -265,10 +275,18 @@ class DutchKeywordIndex:
         """How much the phrase says that `text` does not: its content words absent from `text`
         (neither the word's stem nor all of its compound parts), weighted by rarity, in units of
         the rarest word (1.0 = one word no indexed text holds)."""
+        return sum(self.absent(phrase, text).values())
+
+    def absent(self, phrase: str, text: str) -> dict[str, float]:
+        """The phrase's content words that `text` does not hold (neither the word's stem nor all of
+        its compound parts), each with its rarity in units of the rarest word."""
         present = set(self.tokens(text))
         rarest = self.rarity("")
-        absent = {stem(w) for w in words(phrase) if stem(w) not in present and not self._parts_in(w, present)}
-        return sum(min(self.rarity(t), rarest) for t in absent) / rarest
+        found: dict[str, str] = {}  # stem -> the first word with it
+        for word in words(phrase):
+            if stem(word) not in present and not self._parts_in(word, present):
+                found.setdefault(stem(word), word)
+        return {word: min(self.rarity(token), rarest) / rarest for token, word in found.items()}
 
     def tokens_of_words(self, ws: list[str]) -> list[str]:
         tokens = []

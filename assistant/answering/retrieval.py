@@ -34,7 +34,7 @@ from ..index.generations import fingerprint
 from ..index.served import ServedChunks
 from ..index.store import PassageStore
 from ..types import Chunk, Passage, Question, SearchResult, Signals
-from .keywords import DutchKeywordIndex, fold
+from .keywords import TOKENIZATION, DutchKeywordIndex, fold
 from .question import QuestionReader
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ def keyword_index(chunks: ServedChunks, cache: Path | None) -> DutchKeywordIndex
     else built (and saved, then served from the saved files)."""
     if cache is None:
         return DutchKeywordIndex([c.embedding_text for c in chunks])
-    folder = cache / fingerprint(chunks.ids)
+    folder = cache / f"{fingerprint(chunks.ids)}-t{TOKENIZATION}"
     if folder.is_dir():
         try:
             return DutchKeywordIndex.load(folder)

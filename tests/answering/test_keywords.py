@@ -49,3 +49,11 @@ def test_the_corpus_saves_its_index_once_per_set_of_chunks_and_rebuilds_a_damage
     Corpus(CHUNKS[:3], cache)
     assert len([p for p in cache.iterdir() if p.is_dir()]) == 2, "another set of chunks: its own index"
     assert not [p for p in cache.iterdir() if p.name.startswith(".")], "no partial folder left"
+
+
+def test_a_separable_verb_split_by_te_also_counts_whole():
+    from assistant.answering.keywords import words
+
+    said = words("We zullen kritischer zijn de ambities bij te stellen en problemen op te lossen.")
+    assert "bijstellen" in said and "oplossen" in said
+    assert "bijstellen" not in words("Wij stellen bij elkaar te veel vragen."), "'bij elkaar te' is no verb"
