@@ -1,6 +1,7 @@
 """Indexing and search at 10x, 100x, 1000x the seeds: throughput, memory, disk, latency.
 
-    python benchmarks/scale.py [--sizes 10 100] [--server] [--vectors model|reuse] [--keep DIR] [--questions 40]
+    python benchmarks/scale.py [--sizes 10 100] [--server] [--vectors model|reuse] [--precisions fp32 int8]
+                               [--keep DIR] [--questions 40]
 
 For each size a synthetic Dutch corpus is written from the seeds: their paragraphs shuffled and
 recombined into documents of the seeds' average length, each with its own file name and heading
@@ -18,11 +19,17 @@ build, "serve MB" for the first and a later start. With --server the store is a 
 server on a free loopback port instead of the embedded store.
 
 --vectors model embeds every chunk and sentence with the real model (what indexing costs on
-this machine). --vectors reuse embeds each distinct sentence of the seeds once with the real
-model (kept under ASSISTANT_CACHE_DIR/scale-vectors for later runs) and gives a chunk the
-normalised mean of its sentences' vectors (sentences are reused verbatim by the recombination),
-so the store, the chunking and the search can be measured at sizes the model alone would need
-hours for; indexing throughput is then the store's, not the model's. The table says which.
+this machine), and measures the model's own limit in the same process after the build: the
+chunks per second the encoder alone embeds, each chunk with all of its sentences (LIMIT_SAMPLE
+chunks of the corpus); "of limit" is the build's rate as a share of it, and "embedded" counts the
+texts the model embedded (chunks and distinct sentences: the synthetic corpora repeat the seeds'
+sentences, so the build's sentence memory saves more there than on real documents). --precisions builds each
+size with each encoder precision (EMBEDDING_PRECISION), side by side. --vectors reuse embeds each
+distinct sentence of the seeds once with the real model (kept under ASSISTANT_CACHE_DIR/scale-vectors
+for later runs) and gives a chunk the normalised mean of its sentences' vectors (sentences are
+reused verbatim by the recombination), so the store, the chunking and the search can be measured
+at sizes the model alone would need hours for; indexing throughput is then the store's, not the
+model's. The table says which.
 """
 
 from __future__ import annotations
@@ -86,6 +93,21 @@ def make_corpus(seeds: Path, factor: int, target: Path, seed: int = 13) -> int:
     return written
 
 
+class CountedEmbeddings(Embeddings):
+    """The real model, counting the texts it embeds (the build embeds a repeated sentence once)."""
+
+    def __init__(self, model: Embeddings):
+        self.model = model
+        self.embedded = 0
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        self.embedded += len(texts)
+        return self.model.embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.model.embed_query(text)
+
+
 class ReusedSentenceVectors(Embeddings):
     """Real vectors for the seeds' sentences, computed once; a text's vector is the normalised
     mean of the known sentences it holds. A text without any (a sentence split differently in
@@ -144,6 +166,17 @@ def folder_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
+LIMIT_SAMPLE = 128  # chunks the model's own limit is measured on
+
+
+def model_limit(model: Embeddings, chunks: list) -> float:
+    """Chunks per second the encoder alone embeds, each chunk's text and all of its sentences."""
+    start = time.perf_counter()
+    model.embed_documents([c.embedding_text for c in chunks])
+    model.embed_documents([text for c in chunks for text in c.sentence_texts()])
+    return len(chunks) / (time.perf_counter() - start)
+
+
 def run_build(corpus: Path, store_dir: Path, vectors: str, host: str, port: int) -> dict:
     """One size's build in this process: chunk and index. Returns the figures."""
     from assistant.index.chunking import stream_chunks
@@ -154,7 +187,7 @@ def run_build(corpus: Path, store_dir: Path, vectors: str, host: str, port: int)
 
     settings = Settings.from_env()
     model = load_embeddings(settings)
-    embeddings = model
+    embeddings = CountedEmbeddings(model)
     if vectors == "reuse":
         seed_chunks = chunk_documents(load_documents(settings.seeds_dir))
         saved = settings.cache_dir / "scale-vectors" / f"{fingerprint([model_identity(settings)])}.npz"
@@ -173,7 +206,13 @@ def run_build(corpus: Path, store_dir: Path, vectors: str, host: str, port: int)
     index_seconds = time.perf_counter() - start
     if isinstance(embeddings, ReusedSentenceVectors):
         embeddings.save()
+    limit = 0.0
+    if vectors == "model":
+        streamed = stream_chunks(iter_documents(corpus), corpus_settings.cache_dir)
+        sample = [c for _, c in zip(range(LIMIT_SAMPLE), streamed, strict=False)]
+        limit = model_limit(model, sample)
     return {
+        "model_limit": limit, "embedded": embeddings.embedded if isinstance(embeddings, CountedEmbeddings) else 0,
         "documents": documents, "chunks": chunks, "sentences": report.sentences_added,
         "chunking_s": chunk_seconds, "chunks_cached": chunks_cached, "index_s": index_seconds,
         "chunks_per_s": chunks / index_seconds, "texts_per_s": (chunks + report.sentences_added) / index_seconds,
@@ -257,6 +296,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100])
     parser.add_argument("--server", action="store_true", help="a chroma run server instead of the embedded store")
     parser.add_argument("--vectors", choices=["model", "reuse"], default="reuse")
+    parser.add_argument("--precisions", nargs="+", choices=["fp32", "int8"], default=["fp32"])
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it (default: a temporary one)")
     parser.add_argument("--build", nargs=2, metavar=("CORPUS", "STORE"), help=argparse.SUPPRESS)
     parser.add_argument("--serve", nargs=2, metavar=("CORPUS", "STORE"), help=argparse.SUPPRESS)
@@ -279,12 +319,13 @@ def main() -> None:
     vectors = "real model for every text" if args.vectors == "model" else "seed sentences reused"
     print(f"store: {mode}; vectors: {vectors}; chunking s with * = read from the chunk cache of an earlier run; "
           "serve MB: a first start (it builds and saves the keyword index) / a later one (it loads it)")
-    print(f"{'size':>6}{'MB text':>9}{'docs':>7}{'chunks':>8}{'sentences':>10}{'chunking s':>11}{'index s':>9}"
-          f"{'chunks/s':>9}{'texts/s':>8}{'load s':>12}{'model MB':>9}{'index MB':>9}{'serve MB':>12}"
-          f"{'store MB':>9}{'search ms':>10}{'p95 ms':>8}{'answer ms':>10}{'p95 ms':>8}")
+    print(f"{'size':>6}{'model':>6}{'MB text':>9}{'docs':>7}{'chunks':>8}{'sentences':>10}{'embedded':>9}"
+          f"{'chunking s':>11}{'index s':>9}{'chunks/s':>9}{'of limit':>9}{'texts/s':>8}{'load s':>12}{'model MB':>9}"
+          f"{'index MB':>9}{'serve MB':>12}{'store MB':>9}{'search ms':>10}{'p95 ms':>8}{'answer ms':>10}{'p95 ms':>8}")
     try:
-        for size in args.sizes:
-            corpus, store_dir = work / f"corpus-{size}x", work / f"store-{size}x-{mode}"
+        for size, precision in ((size, precision) for size in args.sizes for precision in args.precisions):
+            os.environ["EMBEDDING_PRECISION"] = precision  # the children's encoder
+            corpus, store_dir = work / f"corpus-{size}x", work / f"store-{size}x-{mode}-{precision}"
             shutil.rmtree(store_dir, ignore_errors=True)
             shutil.rmtree(corpus.with_name(f"{corpus.name}-chunks") / "keywords", ignore_errors=True)
             if not corpus.exists():
@@ -302,9 +343,11 @@ def main() -> None:
             text_mb = folder_size(corpus) / 1e6
             load = f"{first['load_s']:.1f}/{later['load_s']:.1f}"
             serve = f"{first['serve_peak_mb']:.0f}/{later['serve_peak_mb']:.0f}"
-            print(f"{size:>5}x{text_mb:9.1f}{f['documents']:7d}{f['chunks']:8d}{f['sentences']:10d}"
+            share = f"{f['chunks_per_s'] / f['model_limit']:.0%}" if f["model_limit"] else "-"
+            print(f"{size:>5}x{precision:>6}{text_mb:9.1f}{f['documents']:7d}{f['chunks']:8d}{f['sentences']:10d}"
+                  f"{f['embedded']:9d}"
                   f"{f['chunking_s']:10.1f}{'*' if f['chunks_cached'] else ' '}{f['index_s']:9.1f}"
-                  f"{f['chunks_per_s']:9.1f}{f['texts_per_s']:8.1f}{load:>12}"
+                  f"{f['chunks_per_s']:9.1f}{share:>9}{f['texts_per_s']:8.1f}{load:>12}"
                   f"{f['model_mb']:9.0f}{f['index_peak_mb']:9.0f}{serve:>12}{f['store_mb']:9.1f}"
                   f"{later['search_median_ms']:10.0f}{later['search_p95_ms']:8.0f}"
                   f"{later['answer_median_ms']:10.0f}{later['answer_p95_ms']:8.0f}", flush=True)
