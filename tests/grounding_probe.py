@@ -4,8 +4,9 @@ was sent, faithful or altered, and the probe reads off whether the answer shows 
 The forms are the ways an LLM's claim can drift from its citation: a negation put in (or taken
 out), a number changed, a clause appended, the actors swapped, a sentence invented without a
 marker, and one meaning-bearing word changed: the modality, an antonym, a group or entity, a time
-expression, a quantifier. The word changes are this probe's own table (CHANGES), written as an LLM
-would drift, apart from the grounding check's data. Shared by tests/llm/test_grounding_probe.py
+expression, a quantifier, or the longest word replaced by a word of another field that no list of
+the check holds ("word replaced"). The word changes are this probe's own table (CHANGES), written as
+an LLM would drift, apart from the grounding check's data. Shared by tests/llm/test_grounding_probe.py
 (a few dev questions) and benchmarks/grounding_probe.py (the whole question set, a table per form).
 """
 
@@ -38,10 +39,13 @@ CHANGES = {
     "quantifier changed": {"alle": "sommige", "elke": "enkele", "veel": "weinig", "meeste": "enkele",
                            "iedereen": "sommigen", "ieder": "enkele"},
 }
-FORMS = ("faithful", "negated", "number changed", "clause added", "actors swapped", "unmarked invented", *CHANGES)
+FORMS = ("faithful", "negated", "number changed", "clause added", "actors swapped", "unmarked invented", *CHANGES,
+         "word replaced")
 ALTERED = FORMS[1:]
 # the forms every sentence can be put in; the others need a word of their own (an actor, a modal verb, ...)
-ALWAYS_APPLIES = ("faithful", "negated", "number changed", "clause added", "unmarked invented")
+ALWAYS_APPLIES = ("faithful", "negated", "number changed", "clause added", "unmarked invented", "word replaced")
+# words of fields these documents do not cover, none of them in the check's lists
+OTHER_FIELDS = ("luchtvaart", "visserijbeleid", "kernenergie", "defensiematerieel", "natuurbeheer", "spoorwegen")
 CLAUSES = (
     ", en daarvoor trekt het rijk volgend jaar 7,5 miljard euro extra uit",
     ", zodat de wachtlijsten in de wijk binnen een jaar verdwenen zijn",
@@ -100,6 +104,12 @@ def word_changed(sentence: str, changes: dict[str, str]) -> str | None:
     return None
 
 
+def word_replaced(sentence: str, index: int) -> str:
+    """The sentence's longest word replaced by a word of another field."""
+    longest = max(re.finditer(r"\w+", sentence), key=lambda m: len(m.group()))
+    return sentence[:longest.start()] + OTHER_FIELDS[index % len(OTHER_FIELDS)] + sentence[longest.end():]
+
+
 def actors_swapped(sentence: str) -> str | None:
     """Two actors traded places, or the only actor replaced by another; None without an actor."""
     found = [m for m in re.finditer(r"\w+", sentence) if fold(m.group()) in ACTORS]
@@ -130,6 +140,8 @@ def altered(form: str, sentence: str, index: int) -> str | None:
         return actors_swapped(sentence)
     if form in CHANGES:
         return word_changed(sentence, CHANGES[form])
+    if form == "word replaced":
+        return word_replaced(sentence, index)
     return INVENTED[index % len(INVENTED)]
 
 

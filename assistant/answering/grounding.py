@@ -18,8 +18,10 @@ judged against that passage's best-matching sentence and its neighbours:
   the share of new words the content check allows, and a word that stands elsewhere in the
   documents is not new to them: the opposition itself is what gives it away;
 - **content**: almost all of the claim's content words, weighted by rarity, stand in the cited
-  text, and what it adds weighs at most one rare word (an appended clause, a new name or sum
-  fails).
+  text; every meaning-bearing word (one the documents use rarely or never) is accounted for
+  there, by its stem, a compound part or a vetted synonym (`data/synonyms.toml`: "steun" for
+  "ondersteuning"), so one word put in another's place fails whatever it is; and the common
+  words it adds weigh at most one rare word (an appended clause, a new name or sum fails).
 
 An unmarked sentence gets a citation only when it is near-verbatim from one passage. A sentence
 whose marker points at the wrong passage (small models miscount) is held to the same rules against
@@ -36,17 +38,24 @@ import re
 import tomllib
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
-from .keywords import WORD, DutchKeywordIndex, fold, plain, quoted_phrase
+from .keywords import WORD, DutchKeywordIndex, fold, plain, quoted_phrase, stem, words
 
 DEFAULT_OPPOSITIONS = Path(__file__).with_name("data") / "oppositions.toml"
+DEFAULT_SYNONYMS = Path(__file__).with_name("data") / "synonyms.toml"
 UN_PREFIX = "on"  # "onzeker", "onvoldoende", "ongelijk": the opposite of the word it is put before
 UN_MIN_CHARS = 4  # the word without the prefix is a word of its own ("onder" is no "der")
 MARKERS = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
 GROUNDED_MIN = 0.6  # rarity-weighted share of a marked claim's content words the cited text holds
 VERBATIM_MIN = 0.9  # the same for an unmarked sentence, to be given a citation
 NEW_WEIGHT_MAX = 1.0  # what a claim may add, in rarest words (keywords.new_weight): a connective, not a clause
+# a word the cited text does not hold is meaning-bearing from this rarity on (in units of the rarest
+# word: about a word in fewer than one passage in twelve), unless it is among the most common words
+# of Dutch at large (wordfreq's Zipf scale: komen, maken, geld, samen): such a word may not be added
+MEANING_RARITY = 0.5
+MEANING_ZIPF_MAX = 5.5
 QUOTATION_MIN_WORDS = 4  # a quotation inside a claim shorter than this is a term, not a passage's words
 QUOTATION_SHARE = 0.5  # and it is most of the claim ("Er staat: '...'"), not a title inside another statement
 NEIGHBOURS = 1  # sentences on either side of the best-matching one that may support a claim too
@@ -196,12 +205,43 @@ class Oppositions:
         return None
 
 
+@lru_cache(maxsize=4096)
+def everyday(word: str) -> bool:
+    """Whether a word is among the most common of Dutch at large: the glue of a paraphrase."""
+    from wordfreq import zipf_frequency  # imported here: the passages-only answer never needs it
+
+    return zipf_frequency(word, "nl") >= MEANING_ZIPF_MAX
+
+
+class Synonyms:
+    """Vetted groups of words that may stand for each other (data/synonyms.toml), by stem."""
+
+    def __init__(self, groups: list[tuple[str, ...]]):
+        self.mates: dict[str, tuple[str, ...]] = {}
+        for group in groups:
+            for word in group:
+                self.mates[stem(fold(word))] = tuple(w for w in group if w != word)
+
+    @classmethod
+    def load(cls, path: Path = DEFAULT_SYNONYMS) -> Synonyms:
+        try:
+            return cls([tuple(entry["words"]) for entry in tomllib.loads(path.read_text(encoding="utf-8"))["group"]])
+        except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError) as error:
+            raise ValueError(f"Cannot read the synonyms {path}: {error}") from error
+
+    def of(self, text: str) -> str:
+        """The synonyms of the words of `text`, as text: what `text` also says."""
+        return " ".join(mate for word in words(text) for mate in self.mates.get(stem(word), ()))
+
+
 class Grounder:
     """Holds claims against numbered passages; `keywords` weighs words by rarity."""
 
-    def __init__(self, keywords: DutchKeywordIndex, oppositions: Oppositions | None = None):
+    def __init__(self, keywords: DutchKeywordIndex, oppositions: Oppositions | None = None,
+                 synonyms: Synonyms | None = None):
         self.keywords = keywords
         self.oppositions = oppositions or Oppositions.load()
+        self.synonyms = synonyms or Synonyms.load()
 
     def ground(self, claim: Claim, passages: list[tuple[str, list[tuple[int, int]]]], given: str = "") -> Grounding:
         """`passages[n - 1]` is passage n's text and sentence spans; `given` is what the claim may
@@ -297,10 +337,15 @@ class Grounder:
         changed = self.oppositions.contradiction(claim, sentence, window)
         if changed:
             return changed
-        coverage = self.keywords.weighted_recall(claim, window)
+        said = f"{window} {self.synonyms.of(window)}"
+        coverage = self.keywords.weighted_recall(claim, said)
         if coverage < minimum:
             return f"content words not in the cited text (coverage {coverage:.2f} < {minimum})"
-        added = self.keywords.new_weight(claim, f"{window} {given}")
+        absent = self.keywords.absent(claim, f"{said} {given}")
+        unaccounted = [word for word, rarity in absent.items() if rarity >= MEANING_RARITY and not everyday(word)]
+        if unaccounted:
+            return f"a word the cited text does not hold: '{unaccounted[0]}'"
+        added = sum(absent.values())
         if added > NEW_WEIGHT_MAX:
             return f"says more than the cited text (new words weigh {added:.2f} > {NEW_WEIGHT_MAX})"
         return None
