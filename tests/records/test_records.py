@@ -49,7 +49,16 @@ def records(url):
     with store.engine.begin() as connection:  # each test starts from empty tables (PostgreSQL is shared)
         connection.execute(text("DELETE FROM exchanges"))
         connection.execute(text("DELETE FROM feedback"))
+        connection.execute(text("DELETE FROM audit"))
     return store
+
+
+def test_the_audit_trail_is_kept_and_read_back(records):
+    records.add_audit("u-1", "sign_in")
+    records.add_audit("beheerder", "remove", "memo.md")
+    assert records.flush()
+    assert [(e["subject"], e["action"], e["target"]) for e in records.audit()] == [
+        ("u-1", "sign_in", ""), ("beheerder", "remove", "memo.md")]
 
 
 def test_an_exchange_and_feedback_are_kept_without_personal_data(records):
@@ -93,9 +102,9 @@ def test_the_old_feedback_file_is_imported_once(records, tmp_path):
 
 def test_the_schema_is_made_by_its_migrations(records):
     tables = set(inspect(records.engine).get_table_names())
-    assert {"exchanges", "feedback", "alembic_version"} <= tables
+    assert {"exchanges", "feedback", "audit", "alembic_version"} <= tables
     with records.engine.connect() as connection:
-        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0004"
     assert "passages" in {column["name"] for column in inspect(records.engine).get_columns("exchanges")}
 
 
