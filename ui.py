@@ -385,8 +385,12 @@ def js_text(text: str) -> str:
 def build_page(pipeline: Pipeline, records: Records, throttle: LoginThrottle | None = None) -> gr.Blocks:
     settings = pipeline.settings
 
+    def readable(request: gr.Request) -> Pipeline:
+        """The pipeline as this page's user may read it."""
+        return pipeline.for_reader(page_reader(request, settings))
+
     def respond(question: str, explain: bool, chat: list[dict], conversation: Session, request: gr.Request):
-        view = pipeline.for_reader(page_reader(request, settings))
+        view = readable(request)
         try:
             question = check_question(question, settings.max_question_chars)
         except BadQuestion as hint:
@@ -438,7 +442,7 @@ def build_page(pipeline: Pipeline, records: Records, throttle: LoginThrottle | N
         return FEEDBACK_THANKS
 
     def look_up(phrase: str, request: gr.Request):
-        view = pipeline.for_reader(page_reader(request, settings))
+        view = readable(request)
         try:
             phrase = check_question(phrase, settings.max_question_chars)
         except BadQuestion as hint:
@@ -453,7 +457,7 @@ def build_page(pipeline: Pipeline, records: Records, throttle: LoginThrottle | N
         passage = conversation.cited_in_last_answer(number)
         if passage is None:
             return gr.update(), gr.update(), gr.update(), CHOOSE_A_SOURCE
-        document = pipeline.for_reader(page_reader(request, settings)).documents.whole(passage.chunk.source)
+        document = readable(request).documents.whole(passage.chunk.source)
         if document is None:  # removed since the answer was given
             return gr.update(), gr.update(), gr.update(), DOCUMENT_GONE
         return (gr.Tabs(selected="document"), gr.update(value=document.name),
@@ -461,10 +465,10 @@ def build_page(pipeline: Pipeline, records: Records, throttle: LoginThrottle | N
 
     def readable_documents(request: gr.Request):
         """The documents this user may read, to choose from."""
-        return gr.update(choices=document_choices(pipeline.for_reader(page_reader(request, settings))))
+        return gr.update(choices=document_choices(readable(request)))
 
     def view_document(name: str, request: gr.Request):
-        document = pipeline.for_reader(page_reader(request, settings)).documents.whole(name or "")
+        document = readable(request).documents.whole(name or "")
         return document_markdown(document) if document else as_text(DOCUMENT_GONE)
 
     with gr.Blocks(title=TITLE, analytics_enabled=False) as page:
@@ -866,7 +870,7 @@ def build_app(pipeline: Pipeline) -> FastAPI:
     records.import_feedback_file(settings.feedback_file)
     app = build_api(pipeline, access, records)
     if provider:  # before the page is mounted at /: these routes come first
-        add_sign_in(app, settings, on_sign_in=lambda reader: records.add_audit(reader.subject, "sign_in"))
+        add_sign_in(app, settings, provider, on_sign_in=lambda reader: records.add_audit(reader.subject, "sign_in"))
     app.mount(CHAT_PREFIX, build_chat_app(pipeline, access, records))
     mcp = build_mcp(pipeline, records)
     app.router.routes.append(http_route(mcp, access, LOOPBACK_HOSTS + settings.allowed_host_list))

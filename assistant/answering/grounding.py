@@ -50,7 +50,7 @@ UN_MIN_CHARS = 4  # the word without the prefix is a word of its own ("onder" is
 MARKERS = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
 GROUNDED_MIN = 0.6  # rarity-weighted share of a marked claim's content words the cited text holds
 VERBATIM_MIN = 0.9  # the same for an unmarked sentence, to be given a citation
-NEW_WEIGHT_MAX = 1.0  # what a claim may add, in rarest words (keywords.new_weight): a connective, not a clause
+NEW_WEIGHT_MAX = 1.0  # what a claim may add, in rarest words (keywords.absent): a connective, not a clause
 # a word the cited text does not hold is meaning-bearing from this rarity on (in units of the rarest
 # word: about a word in fewer than one passage in twelve), unless it is among the most common words
 # of Dutch at large (wordfreq's Zipf scale: komen, maken, geld, samen): such a word may not be added

@@ -271,15 +271,10 @@ class DutchKeywordIndex:
         """The stems of the known words `word` is a compound of (huisarts -> huis, arts); () if none."""
         return tuple(stem(part) for part in self.splitter.split(word))
 
-    def new_weight(self, phrase: str, text: str) -> float:
-        """How much the phrase says that `text` does not: its content words absent from `text`
-        (neither the word's stem nor all of its compound parts), weighted by rarity, in units of
-        the rarest word (1.0 = one word no indexed text holds)."""
-        return sum(self.absent(phrase, text).values())
-
     def absent(self, phrase: str, text: str) -> dict[str, float]:
         """The phrase's content words that `text` does not hold (neither the word's stem nor all of
-        its compound parts), each with its rarity in units of the rarest word."""
+        its compound parts), each with its rarity in units of the rarest word (1.0 = a word no
+        indexed text holds): what the phrase says that `text` does not."""
         present = set(self.tokens(text))
         rarest = self.rarity("")
         found: dict[str, str] = {}  # stem -> the first word with it

@@ -166,10 +166,11 @@ class HybridRetriever(BaseRetriever):
         vector, *asked = embed_queries(self.store.embeddings, [dense_query] + ([query] if as_asked else []))
         dense = {cid: sim for cid, sim in self.store.dense_search(vector, CANDIDATES, self.hidden)
                  if cid in self.corpus.chunks}
-        question_scores = self.keyword_scores(query)
+        readable = self.corpus.chunks.readable(self.hidden) if self.hidden else None
+        question_scores = self.keyword_scores(query, readable)
         keyword_scores = question_scores
         if expansion and self.expansion_weight:
-            keyword_scores = question_scores + self.expansion_weight * self.keyword_scores(expansion)
+            keyword_scores = question_scores + self.expansion_weight * self.keyword_scores(expansion, readable)
         keyword = {self.corpus.chunks.ids[i]: float(keyword_scores[i])
                    for i in np.argsort(-keyword_scores)[:CANDIDATES] if keyword_scores[i] > 0}
         rankings = [(dense, self.dense_weight), (keyword, self.keyword_weight)]
@@ -197,10 +198,11 @@ class HybridRetriever(BaseRetriever):
                           dense_top=_top(dense), keyword_top=_top(keyword), fused_top=_top(fused))
         return SearchResult(question, passages, signals, vector)
 
-    def keyword_scores(self, text: str) -> np.ndarray:
-        """The keyword index's score of each served chunk; 0 for the hidden documents' chunks."""
+    def keyword_scores(self, text: str, readable: np.ndarray | None) -> np.ndarray:
+        """The keyword index's score of each served chunk; 0 where `readable` (the mask of the
+        hidden documents' chunks, ServedChunks.readable) says no."""
         scores = self.corpus.keywords.scores(text)
-        return np.where(self.corpus.chunks.readable(self.hidden), scores, 0.0) if self.hidden else scores
+        return scores if readable is None else np.where(readable, scores, 0.0)
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun,
                                 k: int | None = None) -> list[LCDocument]:

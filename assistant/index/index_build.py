@@ -78,7 +78,7 @@ class IndexWriter:
         to_copy: list[str] = []
         new: list[Chunk] = []
         added = sentences_added = 0
-        self.remembered: OrderedDict[str, list[float]] = OrderedDict()  # sentence text -> its vector
+        self.remembered: OrderedDict[str, np.ndarray] = OrderedDict()  # sentence text -> its vector
         started = time.perf_counter()
         with tqdm(desc="Opslaan", unit="tekst", disable=not progress) as bar, ChromaWriter(self.client, bar) as writer:
             for chunk in read_ahead(chunks, READ_AHEAD):

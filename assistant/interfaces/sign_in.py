@@ -142,15 +142,14 @@ def session_reader(session: dict) -> Reader | None:
     return Reader(subject=user["sub"], groups=frozenset(user.get("groups", [])), admin=bool(user.get("admin")))
 
 
-def add_sign_in(app: FastAPI, settings: Settings, on_sign_in=None) -> None:
-    """The sign-in routes on `app`; `on_sign_in(reader)` is told of each sign-in (the audit trail).
-    The app needs Starlette's SessionMiddleware (ui.build_app adds it)."""
-    oauth = OAuth()
-    provider = oauth.register(
-        "provider", server_metadata_url=settings.oidc_issuer + DISCOVERY, client_id=settings.oidc_client_id,
+def add_sign_in(app: FastAPI, settings: Settings, identity: IdentityProvider, on_sign_in=None) -> None:
+    """The sign-in routes on `app` for the `identity` provider (its roles make the reader);
+    `on_sign_in(reader)` is told of each sign-in (the audit trail). The app needs Starlette's
+    SessionMiddleware (ui.build_app adds it)."""
+    provider = OAuth().register(
+        "provider", server_metadata_url=identity.metadata_url, client_id=settings.oidc_client_id,
         client_secret=settings.oidc_client_secret,
         client_kwargs={"scope": "openid", "code_challenge_method": "S256", "timeout": PROVIDER_TIMEOUT})
-    roles = Roles.of(settings)
 
     @app.get(LOGIN_PATH, include_in_schema=False)
     async def login(request: Request):
@@ -170,7 +169,7 @@ def add_sign_in(app: FastAPI, settings: Settings, on_sign_in=None) -> None:
             log.warning("Sign-in refused: %s", type(failure).__name__)
             return _page(400, "Aanmelden is niet gelukt",
                          "De aanmelding kon niet worden gecontroleerd. Probeer het opnieuw.", again=True)
-        reader = roles.reader(dict(token.get("userinfo") or {}))
+        reader = identity.roles.reader(dict(token.get("userinfo") or {}))
         if reader is None:
             return _page(403, "Geen toegang", "U bent aangemeld, maar uw account heeft geen toegang tot de "
                                               "assistent. Vraag toegang aan bij de beheerder.")
