@@ -262,6 +262,8 @@ class Question:
     stems: frozenset[str]  # stemmed content words of the question as asked
     focus: frozenset[str]  # its distinctive stems (rare in the documents)
     topic_focus: frozenset[str]  # the same of retrieval_text: a follow-up's focus with its topic's
+    # the focus of each clause that asks for a fact, with a follow-up's topic: what the fact stands beside
+    fact_focus: tuple[frozenset[str], ...]
     cues: tuple[str, ...]  # the vocabulary entries (everyday words) it holds
     expansion: str  # the documents' terms for those everyday words
     expansion_stems: frozenset[str]

@@ -31,15 +31,20 @@ from assistant.types import Role, Turn  # noqa: E402
 
 CONFIGURATIONS: dict[str, dict] = {
     "closest sentences only (no keywords, prior, kinds, lists)": {
-        "keyword": 0.0, "prior": 0.0, "kind": 0.0, "lists": False, "rerank": 0.0, "mmr_lambda": 1.0,
+        "heading": 0.0, "keyword": 0.0, "prior": 0.0, "kind": 0.0, "lists": False, "rerank": 0.0, "mmr_lambda": 1.0,
         "continuation": 0.0},
-    "+ keywords": {"prior": 0.0, "kind": 0.0, "lists": False, "rerank": 0.0, "mmr_lambda": 1.0, "continuation": 0.0},
-    "+ passage prior": {"kind": 0.0, "lists": False, "rerank": 0.0, "mmr_lambda": 1.0, "continuation": 0.0},
-    "+ MMR": {"kind": 0.0, "lists": False, "rerank": 0.0, "continuation": 0.0},
-    "+ list items": {"kind": 0.0, "rerank": 0.0, "continuation": 0.0},
-    "+ section kinds": {"rerank": 0.0, "continuation": 0.0},
-    "+ re-ranking passages by the best sentence": {"continuation": 0.0},
-    "+ the next sentence of a strong chosen one (0.2, from 0.7)": {},
+    "+ keywords": {
+        "heading": 0.0, "prior": 0.0, "kind": 0.0, "lists": False, "rerank": 0.0, "mmr_lambda": 1.0,
+        "continuation": 0.0},
+    "+ passage prior": {
+        "heading": 0.0, "kind": 0.0, "lists": False, "rerank": 0.0, "mmr_lambda": 1.0, "continuation": 0.0},
+    "+ MMR": {"heading": 0.0, "kind": 0.0, "lists": False, "rerank": 0.0, "continuation": 0.0},
+    "+ list items": {"heading": 0.0, "kind": 0.0, "rerank": 0.0, "continuation": 0.0},
+    "+ section kinds": {"heading": 0.0, "rerank": 0.0, "continuation": 0.0},
+    "+ re-ranking passages by the best sentence": {"heading": 0.0, "continuation": 0.0},
+    "+ the next sentence of a strong chosen one (0.2, from 0.7)": {"heading": 0.0},
+    "+ the words of the section's headings (0.25)": {},
+    "  same, headings 0.5": {"heading": 0.5},
     "  same, from any chosen one": {"continue_from": 0.0},
     "  same, from 0.8 of the best": {"continue_from": 0.8},
     "  same, continuation 0.3": {"continuation": 0.3},

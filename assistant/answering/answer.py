@@ -59,7 +59,7 @@ from .prompts import (
     REFUSAL,
     REFUSAL_CORE,
 )
-from .question import QuestionReader
+from .question import QuestionReader, carries_the_conversation
 from .relevance import Relevance, holds_lookup
 from .retrieval import HybridRetriever
 
@@ -197,8 +197,9 @@ class Answerer:
             log.warning("Rewriting the question failed, using the conversation rule: %s", failure)
             trace.add("rewrite", failed=str(failure)[:200])
             return question
-        if normalize_for_match(rewritten) == normalize_for_match(question.text):
-            return question  # not rewritten: the conversation rule still carries the topic
+        if question.dutch and not carries_the_conversation(rewritten, question):
+            trace.add("rewrite", ignored=rewritten)
+            return question  # the conversation rule carries the topic (a small model often echoes)
         trace.add("rewrite", question=rewritten)
         return self.reader.read(question.text, question.history, rewritten=rewritten)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 
 from ..types import ExpectedFact
 
@@ -55,7 +56,9 @@ ANSWER_TYPES = (
                    r"|\bin welk jaar\b|\bop welke dag\b"
                    r"|\bwanneer (is|wordt|komt|gaat|start|begint|moet|zijn)\b.*\?$"
                    r"|\b(vraagt|vragen|weten|weet)\s+(tot |vanaf |sinds )?wanneer\b|\bwanneer (wordt|worden|treedt)\b"
-                   r"|\bin werking\b"),
+                   r"|\bin werking\b"
+                   # asked in English: the documents are Dutch, the fact they hold is the same
+                   r"|\b(in )?which year\b|\bwhat date\b|^when\b|\bwhen (did|was|were|will|does|do|is)\b"),
         re.compile(rf"\b\d{{1,2}}\s+({MONTHS})\b|\b(19|20)\d{{2}}\b|\b({MONTHS}|{DAYS_AND_SEASONS})\b", re.IGNORECASE),
     ),
     AnswerType(
@@ -68,8 +71,14 @@ ANSWER_TYPES = (
     ),
     AnswerType(
         "aantal",
-        re.compile(r"\bhoeveel\b|\bhoe (groot|veel|vaak)\b|\bwelk (aantal|percentage)\b"),
+        re.compile(r"\bhoeveel\b|\bhoe (groot|veel|vaak)\b|\bwelk (aantal|percentage|deel|aandeel)\b"
+                   r"|\bhow (many|much|often)\b|\bwhat (share|percentage|proportion|number|part) of\b"),
         re.compile(rf"\b(?!(?:19|20)\d\d\b)\d+|\b({NUMBER_WORDS})\b", re.IGNORECASE),
+    ),
+    AnswerType(
+        "artikel",  # a law's article: "welk artikel van de AVG", "which article"
+        re.compile(r"\bwelk (wets)?artikel\b|\bwhich article\b|\bartikelnummer\b"),
+        re.compile(r"\bart(ikel|\.)\s*\d+", re.IGNORECASE),
     ),
     AnswerType(
         "contact",
@@ -129,6 +138,19 @@ def expected_facts(folded_question: str) -> tuple[ExpectedFact, ...]:
     names = {f.name for f in found}
     return tuple(f for f in found if not any(STRICTER.get(n) == f.name for n in names))
 
+
+def asking_clauses(folded_question: str) -> list[str]:
+    """The clauses that ask for a fact ("welk deel van de zorgbegroting ..." of "welk deel ...
+    willen ze verschuiven, en waarvoor moet dat geld?"): their words are what the fact must stand
+    beside; none when no clause asks for one."""
+    bounds = [0, *(m.end() for m in CLAUSE_BREAK.finditer(folded_question)), len(folded_question)]
+    clauses = [folded_question[begin:end] for begin, end in pairwise(bounds) if begin < end]
+    return [clause for clause in clauses if any(t.question.search(clause) for t in ANSWER_TYPES)]
+
+
+# where a question's clauses part: a sentence end, or "en" before a new question word
+CLAUSE_BREAK = re.compile(r"[?!.;]\s+|,?\s+en\s+(?=(?:wat|wie|waar\w*|hoe|hoeveel|welk\w*|wanneer|uit|van|in|met"
+                          r"|bij|aan|sinds|tot|vanaf|om|what|which|who|how|when|where)\b)")
 
 PERSON_NAME = r"[A-Z][a-zë]+\s+(?:(?:van|de|der|den)\s+)*[A-Z][a-zë]+"
 ROLE_DISTANCE = 40  # characters between a role and the name of who holds it ("voorzitter Jan de Vries")

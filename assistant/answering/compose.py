@@ -52,6 +52,7 @@ class Tuning:
     expansion: float = 0.5  # the vocabulary's terms count this much of the question's own words
     prior: float = 0.5  # of the passage's normalised retrieval score
     kind: float = 0.25  # a sentence in the kind of section the question asks for
+    heading: float = 0.25  # of the share of the question's weighted stems its section's headings hold
     rerank: float = 1.0  # of the best sentence's score when re-ordering passages
     mmr_lambda: float = 0.7  # relevance against novelty
     floor: float = 0.45  # a further sentence must score at least this share of the best one
@@ -188,7 +189,9 @@ class Composer:
             t = self.tuning
             c.kind = t.kind if section_kind(c.chunk) in question.wants else 0.0
             prior = _relative(passages[c.rank].score, scores)
-            c.score = t.dense * dense + t.keyword * c.keyword + t.prior * prior + c.kind
+            # "op het thema bestaanszekerheid ... van het rijk": the headings say which list is meant
+            heading = self._keyword_score(own, {}, " ".join(c.chunk.section)) if t.heading else 0.0
+            c.score = t.dense * dense + t.keyword * c.keyword + t.prior * prior + c.kind + t.heading * heading
         return out
 
     def _weights(self, text: str) -> dict[str, float]:

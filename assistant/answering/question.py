@@ -20,7 +20,7 @@ from rapidfuzz import fuzz
 
 from ..privacy import without_placeholders
 from ..types import ExpectedFact, Intent, Question, QuoteRole, Role, SectionKind, Turn
-from .answer_types import expected_facts
+from .answer_types import asking_clauses, expected_facts
 from .keywords import WORD, DutchKeywordIndex, fold, looks_dutch, plain, quoted_phrase, word_stems
 from .prompts import EMPTY_QUESTION, QUESTION_TOO_LONG
 from .vocabulary import DomainVocabulary, terms
@@ -78,6 +78,7 @@ ASKS_WHERE = re.compile(r"\bwaar (?:staat|stond|stonden|staan|was|kwam|komt)\b(?
 # ask where it stands; otherwise it is a phrase to look up.
 PUBLICATION_BEFORE = re.compile(r"\b(?:pamflet|pagina|webpagina|propositie|document|stuk|rapport|notitie|nota|brief"
                                 r"|artikel|webartikel|publicatie|titel|kop)\s*:?\s*$")
+PUBLICATION_AFTER = re.compile(r"\s*\((?:19|20)\d{2}\)")  # "'Stand van de Uitvoering' (2023)": a source's title
 SPOKEN = re.compile(r"\b(?:zegt|zei|zeggen|vraagt|vroeg|roept|schrijft|mailt|belt|klaagt|boos|bang|vindt)\b|:\s*$")
 SPEAKING_WORDS = frozenset("ik mijn me mij we wij ons onze je jij jou jouw u uw".split())
 LOOKING_UP = re.compile(r"\b(?:citaat|citeren|citeer|letterlijk\w*|zin|passage|tekst|formulering|vindplaats"
@@ -86,15 +87,18 @@ TITLE_MATCH = 90  # rapidfuzz partial_ratio (0-100) from which a quoted phrase i
 TITLE_MIN_WORDS = 2
 
 
+def titled(phrase: str, title: str) -> bool:
+    """Whether a quoted phrase is the title (or most of it) of a document."""
+    return len(phrase.split()) >= TITLE_MIN_WORDS and fuzz.partial_ratio(plain(phrase), plain(title)) >= TITLE_MATCH
+
+
 def quote_role(text: str, phrase: str, asks_where: bool, titles: tuple[str, ...]) -> QuoteRole:
     """What the quoted phrase is to the question: a title, someone's own words, or a lookup."""
     if not phrase:
         return QuoteRole.NONE
     start = text.find(phrase)
     before, after = fold(text[:max(0, start - 1)]), fold(text[start + len(phrase) + 1:])
-    if PUBLICATION_BEFORE.search(before) or (
-            len(phrase.split()) >= TITLE_MIN_WORDS
-            and any(fuzz.partial_ratio(plain(phrase), plain(title)) >= TITLE_MATCH for title in titles)):
+    if PUBLICATION_BEFORE.search(before) or PUBLICATION_AFTER.match(after) or any(titled(phrase, t) for t in titles):
         return QuoteRole.TITLE
     if asks_where or LOOKING_UP.search(fold(text.replace(phrase, " "))):
         return QuoteRole.LOOKUP
@@ -112,6 +116,7 @@ INTENTS = (  # first match wins; on folded text
     (Intent.POINTS, re.compile(
         r"\bwelke\b|\bnoem\b|\bopsomming\b|\bin (een paar|enkele) punten\b|\bpunten\b|\bsamenvat|\bsamengevat\b"
         r"|\blijst(je)?\b|\bop een rij\b|\boverzicht\b|\bspeerpunten\b|\bthema'?s\b|\bmanieren\b"
+        r"|\bper (onderdeel|thema|punt|lijn|groep)\b"
         r"|\bin (het kort|grote lijnen)\b|\bwat (zijn|waren) de\b")),
 )
 WANTS = (  # on folded text; a question may want several kinds of section
@@ -121,7 +126,7 @@ WANTS = (  # on folded text; a question may want several kinds of section
         r"|\b(vng|gemeenten|divosa)\b.*\b(vragen|vraagt|willen|wil|wensen|stellen voor|stelt voor)\b"
         r"|\bafspraken\b")),
     (SectionKind.MUNICIPALITY, re.compile(
-        r"\bgemeente(n)?\b.*\b(doe|doen|doet|helpen|helpt|bieden|biedt|ondersteun\w*|aanpak\w*|regel\w*)\b"
+        r"\bgemeente(n)?\b.*\b(doe|doen|doet|helpen|helpt|bieden|biedt|ondersteun\w*|aanpak\w*|regel\w*|investe\w*)\b"
         r"|\b(kan|kunnen|doet|doen|helpt|helpen|biedt|bieden|gaat|zal)\b.*\bgemeente(n)?\b"
         r"|\bwat doen (we|wij)\b|\bhelpen\b|\bhulp\b|\bondersteuning\b")),
     (SectionKind.PROBLEM, re.compile(
@@ -212,6 +217,13 @@ def follow_up_text(question: str, history: tuple[Turn, ...]) -> str:
         return question.strip()
     earlier = [t.content for t in history if t.role == Role.USER and t.content.strip()]
     return " ".join(earlier[-1:] + [question]).strip()
+
+
+def carries_the_conversation(rewritten: str, question: Question) -> bool:
+    """A stand-alone rewrite of a follow-up takes at least one word from the conversation that the
+    follow-up itself lacks; one that only rephrases the follow-up lost the topic it points at."""
+    added = word_stems(rewritten) - word_stems(question.text)
+    return bool(added & word_stems(" ".join(turn.content for turn in question.history)))
 
 
 ORDINALS = {"eerste": 0, "tweede": 1, "derde": 2, "vierde": 3, "vijfde": 4, "zesde": 5, "zevende": 6,
@@ -305,9 +317,11 @@ class QuestionReader:
         asks_where = bool(ASKS_WHERE.search(folded))
         phrase = quoted_phrase(text)
         role = quote_role(text, phrase, asks_where, self.titles)
+        focus, topic_focus = self.focus(text), self.focus(retrieval_text)
+        fact_focus = tuple((self.focus(clause) or focus) | (topic_focus - focus) for clause in asking_clauses(folded))
         return Question(
             text=asked, history=history, retrieval_text=retrieval_text, stems=stems,
-            focus=self.focus(text), topic_focus=self.focus(retrieval_text),
+            focus=focus, topic_focus=topic_focus, fact_focus=fact_focus,
             cues=tuple(" ".join(e.key) for e in entries), expansion=expansion,
             expansion_stems=frozenset(word_stems(expansion)), dutch=looks_dutch(text), intent=intent,
             wants=wanted_sections(fold(retrieval_text), first_person or bool(STORY_PEOPLE & set(WORD.findall(folded)))),

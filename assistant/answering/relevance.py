@@ -51,8 +51,8 @@ PUNCTUATION = "?.,!:;'\"()"
 CUES_COUNTED = 3  # vocabulary cues count up to this many
 # What happened after the documents were written: a reaction, an outcome, "inmiddels"
 # (no year: the documents' own plans and projections run to 2026 and 2040)
-AFTER_PUBLICATION = re.compile(r"\b(?:inmiddels|uiteindelijk|sindsdien|intussen|nog steeds|reageerde\w*|reactie"
-                               r"|overgenomen|regeerakkoord|nieuwe kabinet)\b")
+AFTER_PUBLICATION = re.compile(r"\b(?:inmiddels|uiteindelijk|sindsdien|intussen|nog steeds|reactie|overgenomen"
+                               r"|(?:ge)?reage(?:er|re)\w*|regeerakkoord|nieuwe kabinet)\b")
 
 # The measures, in the model's order, each with the words a person reads in the trace
 FEATURES = {
@@ -183,8 +183,8 @@ class Relevance:
 
 def fact_sentence(result: SearchResult) -> tuple[str | None, float]:
     """The sentence among the best passages that is about the question's focus and holds every kind
-    of fact it asks for, the one with most of the focus beside it, with that share; (None, 0.0)
-    when there is none."""
+    of fact it asks for, the one with most of the focus beside it (of the clause that asks for the
+    fact: Question.fact_focus), with that share; (None, 0.0) when there is none."""
     question = result.question
     best, best_share = None, 0.0
     for chunk in _evidence_chunks(result.passages):
@@ -194,10 +194,9 @@ def fact_sentence(result: SearchResult) -> tuple[str | None, float]:
             # a follow-up's fact may be about its topic ("hoe groot is dat verband?" after a
             # question about debts and domestic violence)
             stems = word_stems(sentence)
-            about_subject = not question.topic_focus or question.topic_focus & stems
+            share = max(len(focus & stems) / len(focus) if focus else 1.0 for focus in question.fact_focus or [()])
             folded = fold(sentence)
-            if about_subject and all(holds(fact, sentence, folded) for fact in question.expected):
-                share = len(question.topic_focus & stems) / len(question.topic_focus) if question.topic_focus else 1.0
+            if share > 0 and all(holds(fact, sentence, folded) for fact in question.expected):
                 if best is None or share > best_share:
                     best, best_share = sentence, share
     return best, best_share

@@ -1,10 +1,10 @@
 """Loading and cleaning the source documents, with a map back to the source text.
 
 Cleaning removes what is not content (share buttons, "Zie ook", "Reageer nu!", repeated page
-headers) and markdown noise (`<sup>n</sup>`, `**bold**`), and splits each document into
-structural blocks (headings, paragraphs, bullet items). Every character of a cleaned block
-remembers the offset of the source character it came from, so any passage shown can be found
-verbatim in its source file.
+headers) and markdown noise (`<sup>n</sup>`, `**bold**`); a download link's title stays (it names a
+related document and whom it went to). Each document is split into structural blocks (headings,
+paragraphs, bullet items). Every character of a cleaned block remembers the offset of the source
+character it came from, so any passage shown can be found verbatim in its source file.
 """
 
 from __future__ import annotations
@@ -42,7 +42,6 @@ BOILERPLATE_LINES = [
         r"opdrachtgevers.*bekijk.*",
         r"vinden wij jouw ideale match\?",
         r"waar vind je ons\?",
-        r".*\((pdf|docx?|xlsx?),\s*[\d.,]+\s*[kKmM]B\)",  # a bare download link
         r"\[[^\]]+\]\(https?://[^)]+\)",  # a bare markdown link
     )
 ]

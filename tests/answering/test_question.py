@@ -3,7 +3,13 @@
 import pytest
 
 from assistant.answering.keywords import quoted_phrase
-from assistant.answering.question import BadQuestion, QuestionReader, check_question, follow_up_text
+from assistant.answering.question import (
+    BadQuestion,
+    QuestionReader,
+    carries_the_conversation,
+    check_question,
+    follow_up_text,
+)
 from assistant.types import Intent, QuoteRole, Role, SectionKind, Turn
 
 from handmade import READER
@@ -116,6 +122,18 @@ def test_a_follow_up_carries_the_previous_user_question():
     read = READER.read("En wat vraagt men van het rijk?", history)
     assert read.follow_up and "jeugdhulp" in read.retrieval_text
     assert follow_up_text("Vraag", ()) == "Vraag"
+
+
+@pytest.mark.parametrize("rewrite, carries", [
+    ("Wat is het probleem met personeel als gouden fundament in de uitvoering?", True),
+    ("Kan je het laatste punt wat verder uitleggen? Wat is daar precies het probleem?", False),  # an echo
+    ("Wat is daar precies het probleem met de bestaanszekerheid?", False),  # a word of its own, none of the talk
+])
+def test_a_rewrite_of_a_follow_up_must_carry_the_conversation(rewrite, carries):
+    history = (Turn(Role.USER, "Welke vijf thema's vragen aandacht in de uitvoering?"),
+               Turn(Role.ASSISTANT, "Onder meer personeel als 'gouden fundament'."))
+    follow_up = READER.read("Kun je dat laatste punt uitleggen? Wat is daar precies het probleem?", history)
+    assert carries_the_conversation(rewrite, follow_up) is carries
 
 
 @pytest.mark.parametrize("raw, hint", [(None, "Typ eerst"), ("  \n ", "Typ eerst"), ("x" * 30, "te lang")])
@@ -249,6 +267,8 @@ TITLED = QuestionReader(READER.keywords, READER.vocabulary, ("Investeer in de sa
     # a document's title: a publication named before it, or most of a title
     ("Wat vragen gemeenten in het pamflet 'Investeer in de samenleving' van het rijk?", QuoteRole.TITLE, ""),
     ("Wat zegt de pagina 'Sociaal - speerpunten gemeenten' over wonen?", QuoteRole.TITLE, ""),
+    # a source's title, told by its year: a fact asked about it is no lookup
+    ("Hoeveel vacatures noemt de 'Stand van de Uitvoering Gemeenten' (2023)?", QuoteRole.TITLE, ""),
     # a phrase to look up, also in the first person when it is asked where it stands
     ("Waar stond 'je kansen mogen niet afhangen van je postcode'?", QuoteRole.LOOKUP,
      "je kansen mogen niet afhangen van je postcode"),

@@ -33,6 +33,19 @@ from handmade import RELEVANCE, result_for
     ("Hoe lang duurt het voor de schuldhulp begint?", "schuldhulp", False),
     # no fact asked for: found on confidence
     ("Wat doen gemeenten aan schulden?", "schuldhulp", True),
+    # asked in English: the fact the documents hold is the same
+    ("In which year do municipalities want certainty for the jeugdhulp?", "2% van de zorgbegroting", True),
+    ("In which year did the Participatiewet come into force?", "Participatiewet", False),
+    ("How many adults are overweight in 2040?", "62%", True),
+    # a share ("welk deel") is a number
+    ("Welk deel van de zorgbegroting moet naar de jeugdhulp?", "2% van de zorgbegroting", True),
+    ("Welk deel van de inwoners met schulden krijgt schuldhulp?", "schuldhulp", False),
+    # the clause that asks for the fact is what it must stand beside, not the question's other clause
+    ("Welk deel van de zorgbegroting willen gemeenten verschuiven, en waarvoor moet dat geld dienen?",
+     "2% van de zorgbegroting", True),
+    ("Hoeveel inwoners hebben schulden, en wat doen gemeenten daaraan?", "schuldhulp", False),
+    # a law's article
+    ("Welk artikel van de Participatiewet moet worden herzien?", "Participatiewet", False),
 ])
 def test_each_asked_for_fact_must_be_held(question, passage, found):
     verdict = RELEVANCE.judge(result_for(question, passage))
@@ -86,6 +99,14 @@ def test_a_looked_up_phrase_must_stand_in_a_passage(question, passage, found):
     verdict = RELEVANCE.judge(result_for(question, passage))
     assert verdict.found is found, verdict.reasons
     assert any(r.startswith("looks up") for r in verdict.reasons)
+
+
+@pytest.mark.parametrize("sentence, held", [
+    ("Artikel 6 van de AVG staat het uitwisselen in de weg.", True),
+    ("Gemeenten verschuilen zich achter de AVG.", False),
+])
+def test_an_article_is_a_numbered_article(sentence, held):
+    assert holds(ExpectedFact("artikel"), sentence, fold(sentence)) is held
 
 
 @pytest.mark.parametrize("sentence, held", [

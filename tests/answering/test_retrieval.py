@@ -90,6 +90,13 @@ def test_a_partial_answer_quotes_what_was_asked_not_the_conversations_topic(pipe
     assert not answer.partial or all("2%" in c.quote for c in answer.citations), answer.text
 
 
+def test_a_quoted_title_prefers_that_document(pipeline):
+    """"In 'De winst van het sociaal domein'": the 2021 article, not the proposition that cites it."""
+    result = pipeline.answerer.search("Wat staat er in 'De winst van het sociaal domein' over preventie?")
+    assert result.question.title == "De winst van het sociaal domein"
+    assert _top_sources(result, 2) == ["003_601c73c71d766d51.txt"] * 2, _top_sources(result)
+
+
 def test_near_duplicates_are_grouped_with_all_their_sources(pipeline):
     # the web page (000) and the proposition (001) open with nearly the same paragraph
     result = pipeline.answerer.search("crises stapelen zich op, hoge energietarieven en vergrijzing", k=5)

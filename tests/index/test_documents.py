@@ -56,7 +56,9 @@ def test_boilerplate_and_markdown_noise_are_removed():
 def test_boilerplate_lines():
     assert is_boilerplate("  • linkedin")
     assert is_boilerplate("Reageer nu!")
-    assert is_boilerplate("Aanbiedingsbrief VNG en Divosa propositie (pdf, 103 kB)")
+    assert is_boilerplate("Zie ook")
+    # a download link's title is content: it names a document and whom it went to
+    assert not is_boilerplate("Aanbiedingsbrief VNG en Divosa propositie aan informateur Plasterk (pdf, 103 kB)")
     assert not is_boilerplate("We stuurden een pamflet (pdf, 170 kB) over de propositie.")
 
 

@@ -90,6 +90,19 @@ def test_a_question_in_english_is_searched_in_dutch(pipeline, llm_server):
     assert any("jeugd" in p.chunk.text.lower() for p in result.passages[:3])
 
 
+def test_a_rewrite_that_only_echoes_the_follow_up_leaves_the_topic_to_the_conversation(pipeline):
+    """A small model often returns the follow-up itself, reworded: searching that would lose the
+    point it refers to, so the conversation rule keeps the topic (a scripted echo)."""
+    follow_up = "Kun je dat laatste punt wat verder uitleggen?"
+    stub = StubLLM(script=lambda request: ["Kan je het laatste punt ", "wat verder uitleggen?"])
+    history = [Turn(Role.USER, "Welke thema's vragen aandacht in de uitvoering?"),
+               Turn(Role.ASSISTANT, "- wie doet wat\n- personeel als 'gouden fundament'")]
+    answerer = llm_answerer(pipeline, stub.base_url)
+    rewrites, result = rewritten_and_searched(answerer, answerer.reader.read(follow_up, history))
+    assert stub.requests and [set(fields) for fields in rewrites] == [{"ignored"}], rewrites
+    assert any("personeel" in p.chunk.text.lower() for p in result.passages[:3])
+
+
 def test_real_llm_writes_a_cited_dutch_answer(pipeline, llm_server):
     """The LLM's lead is shown only where grounding supports it; otherwise the passages answer
     stands with the notice (the 1.5B model's lead is often rejected: see the trace)."""
