@@ -287,6 +287,9 @@ class Question:
     claim: str = ""  # what a lookup says a passage says ("waar stond dat gemeenten ... zijn?"): a sentence holds it
     rewritten: bool = False  # retrieval_text is an LLM's stand-alone rewrite
     new_topic: bool = False  # asked in a conversation, but about a subject of its own: searched alone
+    # a follow-up that names the kind of section it wants now ("en wat vragen ze van het rijk?"):
+    # on the conversation's topic, that kind's passages come first
+    pivots: bool = False
 
     @property
     def follow_up(self) -> bool:

@@ -227,8 +227,9 @@ class Composer:
         best: dict[int, float] = {}
         for c in candidates:
             # the section's kind says which sentences answer, not which passage is on the topic:
-            # with it, re-ranking put "what we do" passages of a neighbouring theme first
-            best[c.rank] = max(best.get(c.rank, 0.0), c.score - c.kind)
+            # with it, re-ranking put "what we do" passages of a neighbouring theme first; a
+            # follow-up's pivot keeps it (the topic is the conversation's, the kind is new)
+            best[c.rank] = max(best.get(c.rank, 0.0), c.score - (0.0 if question.pivots else c.kind))
         top = passages[:depth]
         scores = [p.score for p in top]
 

@@ -305,6 +305,8 @@ class QuestionReader:
         history = tuple(history)
         asked = text
         text = without_placeholders(text)  # "[BSN]" stands for what was left out: no word to read
+        new_topic = bool(history) and starts_new_topic(text)
+        pivots = bool(history) and not new_topic and bool(wanted_sections(fold(text), False))
         retrieval_text = as_searched(without_placeholders(rewritten or follow_up_text(text, history)))
         folded = fold(text).strip()
         entries = self.vocabulary.matches(retrieval_text) if self.vocabulary else []
@@ -312,6 +314,7 @@ class QuestionReader:
         stems = frozenset(word_stems(text))
         unknown = self.unknown_names(text)
         first_person = any(w in FIRST_PERSON for w in WORD.findall(folded))
+        story = first_person or bool(STORY_PEOPLE & set(WORD.findall(folded)))  # a resident's own story
         intent = next((intent for intent, pattern in INTENTS if pattern.search(folded)), Intent.GENERAL)
         expected = expected_facts(folded)
         asks_where = bool(ASKS_WHERE.search(folded))
@@ -324,7 +327,10 @@ class QuestionReader:
             focus=focus, topic_focus=topic_focus, fact_focus=fact_focus,
             cues=tuple(" ".join(e.key) for e in entries), expansion=expansion,
             expansion_stems=frozenset(word_stems(expansion)), dutch=looks_dutch(text), intent=intent,
-            wants=wanted_sections(fold(retrieval_text), first_person or bool(STORY_PEOPLE & set(WORD.findall(folded)))),
+            # a follow-up that names the kind it wants now ("en wat vragen ze van het rijk?") wants
+            # that, not the kind of the question it follows ("wat doen gemeenten aan ...?")
+            wants=wanted_sections(folded, story) if pivots else wanted_sections(fold(retrieval_text), story),
+            pivots=pivots,
             expected=expected, unknown_names=tuple(unknown),
             unknown_words=tuple(self.unknown_words(text, entries)),
             asks_about_name=self.asks_about(text, unknown, first_person), first_person=first_person,
@@ -332,7 +338,7 @@ class QuestionReader:
             about_sources=about_sources(folded, expected), asks_where=asks_where,
             quoted=phrase if role == QuoteRole.LOOKUP else "", quote_role=role,
             title=phrase if role == QuoteRole.TITLE else "", topic=lookup_topic(folded), claim=lookup_claim(folded),
-            rewritten=bool(rewritten), new_topic=bool(history) and not rewritten and starts_new_topic(text),
+            rewritten=bool(rewritten), new_topic=new_topic and not rewritten,
         )
 
     def focus(self, text: str) -> frozenset[str]:

@@ -33,7 +33,8 @@ from ..index.embeddings import embed_queries
 from ..index.generations import fingerprint
 from ..index.served import ServedChunks
 from ..index.store import PassageStore
-from ..types import Chunk, Passage, Question, SearchResult, Signals
+from ..types import Chunk, Passage, Question, Role, SearchResult, Signals
+from .compose import section_kind
 from .keywords import TOKENIZATION, DutchKeywordIndex, fold
 from .question import QuestionReader, titled
 
@@ -48,6 +49,10 @@ TRACE_HITS = 5  # how many of each ranking's best hits the trace shows
 # A document whose title the question quotes ("in het pamflet 'Investeer in de samenleving'") is
 # preferred: its passages gain this much of the fused score (dense + keywords reach at most 2.0)
 TITLE_PREFERENCE = 0.25
+# A follow-up that pivots to another kind of section ("en wat vragen ze van het rijk?") on the
+# conversation's topic: the passages of that kind gain this much
+KIND_PREFERENCE = 1.0
+PREVIOUS_ANSWER_PASSAGES = 3  # the passages that best hold the previous answer's words: its themes
 
 
 SHINGLES_CACHED = 4096  # passages whose word 5-grams are kept (a search compares its ~80 candidates)
@@ -184,6 +189,12 @@ class HybridRetriever(BaseRetriever):
                     by_sentence.setdefault(cid, similarity)
             rankings.append((by_sentence, self.sentence_weight))
         fused = FUSIONS[self.fusion](rankings)
+        if question.pivots:
+            themes = self.previous_themes(question, readable)
+            for cid in fused:
+                chunk = self.corpus.chunks.get(cid)
+                if section_kind(chunk) in question.wants and _theme(chunk) in themes:
+                    fused[cid] += KIND_PREFERENCE
         if question.title:
             for cid in fused:
                 if titled(question.title, self.corpus.chunks.get(cid).title):
@@ -205,6 +216,16 @@ class HybridRetriever(BaseRetriever):
                           dense_top=_top(dense), keyword_top=_top(keyword), fused_top=_top(fused))
         return SearchResult(question, passages, signals, vector)
 
+    def previous_themes(self, question: Question, readable: np.ndarray | None) -> set[tuple[str, str]]:
+        """The themes (a document's outermost heading) of the passages the previous answer stands
+        in, found by its words: a pivot's passages are that theme's section of the kind it asks."""
+        previous = next((t.content for t in reversed(question.history) if t.role == Role.ASSISTANT), "")
+        if not previous.strip():
+            return set()
+        scores = self.keyword_scores(previous, readable)
+        best = [i for i in np.argsort(-scores)[:PREVIOUS_ANSWER_PASSAGES] if scores[i] > 0]
+        return {_theme(self.corpus.chunks.get(self.corpus.chunks.ids[i])) for i in best}
+
     def keyword_scores(self, text: str, readable: np.ndarray | None) -> np.ndarray:
         """The keyword index's score of each served chunk; 0 where `readable` (the mask of the
         hidden documents' chunks, ServedChunks.readable) says no."""
@@ -223,6 +244,10 @@ class HybridRetriever(BaseRetriever):
             )
             for p in result.passages
         ]
+
+
+def _theme(chunk: Chunk) -> tuple[str, str]:
+    return chunk.source, chunk.section[0] if chunk.section else ""
 
 
 def _top(scores: dict[str, float]) -> list[tuple[str, float]]:

@@ -124,6 +124,16 @@ def test_a_follow_up_carries_the_previous_user_question():
     assert follow_up_text("Vraag", ()) == "Vraag"
 
 
+def test_a_follow_up_that_names_another_kind_of_section_pivots_to_it():
+    """"En wat vragen ze van het rijk?" after what municipalities do: the kind is the follow-up's own."""
+    history = (Turn(Role.USER, "Wat doen gemeenten aan schulden?"), Turn(Role.ASSISTANT, "Schuldhulp [1]."))
+    pivot = READER.read("En wat vragen ze daarvoor van het rijk?", history)
+    assert pivot.pivots and pivot.wants == (SectionKind.RIJK,)
+    assert not READER.read("En hoe snel gebeurt dat?", history).pivots  # no kind of its own
+    assert not READER.read("Iets anders: wat vragen gemeenten van het rijk voor de jeugdhulp?", history).pivots
+    assert not READER.read("Wat vragen gemeenten van het rijk?").pivots  # no conversation
+
+
 @pytest.mark.parametrize("rewrite, carries", [
     ("Wat is het probleem met personeel als gouden fundament in de uitvoering?", True),
     ("Kan je het laatste punt wat verder uitleggen? Wat is daar precies het probleem?", False),  # an echo

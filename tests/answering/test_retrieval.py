@@ -97,6 +97,18 @@ def test_a_quoted_title_prefers_that_document(pipeline):
     assert _top_sources(result, 2) == ["003_601c73c71d766d51.txt"] * 2, _top_sources(result)
 
 
+def test_a_follow_up_that_pivots_to_the_rijk_gets_the_rijk_section_of_the_same_theme(pipeline):
+    """After what municipalities do about debts, "what do they want from the rijk for it" is the
+    theme's own list of requests to the rijk, not what municipalities do again."""
+    history = [Turn(Role.USER, "Wat doen gemeenten aan schulden?"),
+               Turn(Role.ASSISTANT, "Inwoners met schulden ondersteunen we met schuldhulp vanaf de eerste signalen "
+                                    "van betalingsachterstand [1].")]
+    result = pipeline.answerer.search("En wat willen ze daarvoor van het rijk?", history)
+    assert result.question.pivots
+    assert result.passages[0].chunk.section_path.startswith("Bestaanszekerheid bieden")
+    assert "Zekerheid die het rijk kan bieden" in result.passages[0].chunk.section_path
+
+
 def test_near_duplicates_are_grouped_with_all_their_sources(pipeline):
     # the web page (000) and the proposition (001) open with nearly the same paragraph
     result = pipeline.answerer.search("crises stapelen zich op, hoge energietarieven en vergrijzing", k=5)
