@@ -40,6 +40,7 @@ def test_resident_paraphrase_finds_debt_help(pipeline):
     ("Mijn zoon van 15 gaat bijna nooit meer naar school", "onderwijs"),
     ("Mijn moeder heeft dementie en ik zorg elke dag voor haar, ik kan het bijna niet meer aan", "mantelzorg"),
     ("Ik ben te zwaar en beweeg bijna niet, helpt de gemeente daarbij?", "overgewicht"),
+    ("De school mag niks aan het wijkteam doorgeven vanwege de privacy, klopt dat?", "gegevensuitwisseling"),
 ])
 def test_everyday_words_reach_the_policy_terms(pipeline, question, expected):
     result = pipeline.answerer.search(question)
