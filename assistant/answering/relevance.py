@@ -49,9 +49,10 @@ COVERAGE_PASSAGES = 3  # the passages whose words count as holding the question'
 GAP_RANK = 5  # the passage the best one is measured against
 PUNCTUATION = "?.,!:;'\"()"
 CUES_COUNTED = 3  # vocabulary cues count up to this many
-# What happened after the documents were written: a reaction, an outcome, "inmiddels"
-# (no year: the documents' own plans and projections run to 2026 and 2040)
-AFTER_PUBLICATION = re.compile(r"\b(?:inmiddels|uiteindelijk|sindsdien|intussen|nog steeds|reactie|overgenomen"
+# What happened after the documents were written: a reaction, an outcome, "inmiddels" (no year:
+# the documents' own plans and projections run to 2026 and 2040; no "nog steeds": the documents say
+# it of themselves, "onze propositie is nog steeds actueel")
+AFTER_PUBLICATION = re.compile(r"\b(?:inmiddels|uiteindelijk|sindsdien|intussen|reactie|overgenomen"
                                r"|(?:ge)?reage(?:er|re)\w*|regeerakkoord|nieuwe kabinet)\b")
 
 # The measures, in the model's order, each with the words a person reads in the trace

@@ -211,3 +211,23 @@ def test_in_an_english_question_only_dutch_words_count_as_missing_from_the_docum
     values, _ = RELEVANCE.evidence(result_for("Waar staat 'de overheid die het dichtst bij de burger staat'?",
                                               "schuldhulp"))
     assert values["lookup"] == 1.0, "in a Dutch question every phrase counts"
+
+
+@pytest.mark.parametrize("question, after", [
+    ("Is de 2% van de zorgbegroting inmiddels overgenomen?", True),
+    ("Hoe heeft de SER gereageerd op de 2% van de zorgbegroting?", True),
+    ("Hoe reageert het kabinet op de 2% van de zorgbegroting?", True),
+    # the documents say "nog steeds" of themselves: a question whether they still ask it is theirs
+    ("Vraagt de propositie nog steeds om 2% van de zorgbegroting?", False),
+    ("Wat vragen gemeenten met 2% van de zorgbegroting?", False),
+])
+def test_what_happened_after_the_documents_is_told_apart(question, after):
+    values, _ = RELEVANCE.evidence(result_for(question, "2% van de zorgbegroting"))
+    assert values["after_publication"] == float(after)
+
+
+def test_a_reaction_after_the_documents_is_refused_and_their_own_request_answered():
+    assert not RELEVANCE.judge(result_for("Is de 2% van de zorgbegroting inmiddels overgenomen?",
+                                          "2% van de zorgbegroting")).found
+    assert RELEVANCE.judge(result_for("Vraagt de propositie nog steeds om 2% van de zorgbegroting?",
+                                      "2% van de zorgbegroting")).found
