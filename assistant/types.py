@@ -252,6 +252,14 @@ class ExpectedFact:
 
 
 @dataclass(frozen=True)
+class FactAsk:
+    """One clause's ask for a fact: its kinds of fact, and the words the fact must stand beside."""
+
+    facts: tuple[ExpectedFact, ...]
+    focus: frozenset[str]  # the clause's distinctive stems, with a follow-up's topic
+
+
+@dataclass(frozen=True)
 class Question:
     """A question read once (question.py): every later stage reads these fields, none reads the
     text again."""
@@ -262,8 +270,7 @@ class Question:
     stems: frozenset[str]  # stemmed content words of the question as asked
     focus: frozenset[str]  # its distinctive stems (rare in the documents)
     topic_focus: frozenset[str]  # the same of retrieval_text: a follow-up's focus with its topic's
-    # the focus of each clause that asks for a fact, with a follow-up's topic: what the fact stands beside
-    fact_focus: tuple[frozenset[str], ...]
+    fact_asks: tuple[FactAsk, ...]  # each clause that asks for a fact ("hoeveel ..., en uit welk onderzoek?")
     cues: tuple[str, ...]  # the vocabulary entries (everyday words) it holds
     expansion: str  # the documents' terms for those everyday words
     expansion_stems: frozenset[str]

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from rapidfuzz import fuzz
 
 from ..privacy import without_placeholders
-from ..types import ExpectedFact, Intent, Question, QuoteRole, Role, SectionKind, Turn
+from ..types import ExpectedFact, FactAsk, Intent, Question, QuoteRole, Role, SectionKind, Turn
 from .answer_types import asking_clauses, expected_facts
 from .keywords import WORD, DutchKeywordIndex, fold, looks_dutch, plain, quoted_phrase, word_stems
 from .prompts import EMPTY_QUESTION, QUESTION_TOO_LONG
@@ -321,10 +321,13 @@ class QuestionReader:
         phrase = quoted_phrase(text)
         role = quote_role(text, phrase, asks_where, self.titles)
         focus, topic_focus = self.focus(text), self.focus(retrieval_text)
-        fact_focus = tuple((self.focus(clause) or focus) | (topic_focus - focus) for clause in asking_clauses(folded))
+        carried = topic_focus - focus  # a follow-up's fact may be about its topic
+        fact_asks = tuple(FactAsk(expected_facts(clause), (self.focus(clause) or focus) | carried)
+                          for clause in asking_clauses(folded)) or (
+            (FactAsk(expected, focus | carried),) if expected else ())
         return Question(
             text=asked, history=history, retrieval_text=retrieval_text, stems=stems,
-            focus=focus, topic_focus=topic_focus, fact_focus=fact_focus,
+            focus=focus, topic_focus=topic_focus, fact_asks=fact_asks,
             cues=tuple(" ".join(e.key) for e in entries), expansion=expansion,
             expansion_stems=frozenset(word_stems(expansion)), dutch=looks_dutch(text), intent=intent,
             # a follow-up that names the kind it wants now ("en wat vragen ze van het rijk?") wants

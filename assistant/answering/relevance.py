@@ -183,24 +183,28 @@ class Relevance:
 
 
 def fact_sentence(result: SearchResult) -> tuple[str | None, float]:
-    """The sentence among the best passages that is about the question's focus and holds every kind
-    of fact it asks for, the one with most of the focus beside it (of the clause that asks for the
-    fact: Question.fact_focus), with that share; (None, 0.0) when there is none."""
+    """For each clause that asks for a fact (Question.fact_asks), the sentence among the best
+    passages that holds its kinds of fact with most of its focus beside it; the first clause's
+    sentence and the smallest of those shares, or (None, 0.0) when a clause has none."""
     question = result.question
-    best, best_share = None, 0.0
-    for chunk in _evidence_chunks(result.passages):
-        for sentence in chunk.sentence_texts():
-            if not question.about_sources and is_reference_entry(sentence):
-                continue  # "VNG, 'Titel' (2023)": the year a source appeared answers no other question
-            # a follow-up's fact may be about its topic ("hoe groot is dat verband?" after a
-            # question about debts and domestic violence)
-            stems = word_stems(sentence)
-            share = max(len(focus & stems) / len(focus) if focus else 1.0 for focus in question.fact_focus or [()])
-            folded = fold(sentence)
-            if share > 0 and all(holds(fact, sentence, folded) for fact in question.expected):
-                if best is None or share > best_share:
+    found, shares = None, []
+    for ask in question.fact_asks:
+        best, best_share = None, 0.0
+        for chunk in _evidence_chunks(result.passages):
+            for sentence in chunk.sentence_texts():
+                if not question.about_sources and is_reference_entry(sentence):
+                    continue  # "VNG, 'Titel' (2023)": the year a source appeared answers no other question
+                stems = word_stems(sentence)
+                share = len(ask.focus & stems) / len(ask.focus) if ask.focus else 1.0
+                folded = fold(sentence)
+                if share > 0 and (best is None or share > best_share) \
+                        and all(holds(fact, sentence, folded) for fact in ask.facts):
                     best, best_share = sentence, share
-    return best, best_share
+        if best is None:
+            return None, 0.0
+        found = found or best
+        shares.append(best_share)
+    return found, min(shares, default=0.0)
 
 
 def _evidence_chunks(passages: list[Passage], depth: int = EVIDENCE_PASSAGES):
