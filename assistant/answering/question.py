@@ -56,6 +56,9 @@ SPEAKER = re.compile(r"\bwat\s+(?P<asking>(?:bedoel|versta|verstond)\w*)\s+"
 # its subject ("drie" pulled in "Die drie ambities zijn nauw met elkaar verbonden")
 COUNT = re.compile(r"\b(?P<asking>noem|geef(?:\s+me|\s+mij)?)\s+(?:eens\s+)?"
                    r"(?:twee|drie|vier|vijf|zes|zeven|acht|negen|tien|\d{1,2})\b", re.IGNORECASE)
+# "op het thema bestaanszekerheid": the theme is the subject, the word "thema" only frames it (it
+# pulled in the overview "Thema's: bestaanszekerheid, kansengelijkheid en gezond samenleven")
+THEME = re.compile(r"\b(?:op|bij|binnen|onder|over|voor|rond)\s+het\s+thema\b", re.IGNORECASE)
 SENTENCE_END = re.compile(r"(?<=[.!?:;])\s+")
 # A question about a source, a report, a publication: the only kind a bibliography entry answers.
 # "de propositie" and "de stukken" are mostly the scope of a question ("wat zegt de propositie over
@@ -264,9 +267,11 @@ def answer_items(answer: str) -> list[str]:
 
 def as_searched(text: str) -> str:
     """The question without the one whose meaning it asks for ("wat bedoelen VNG en Divosa met X"
-    -> "wat bedoelen ze met X") and without how many points it wants ("noem drie dingen die X" ->
-    "noem dingen die X"): retrieval and composition then look for X."""
+    -> "wat bedoelen ze met X"), without the word that frames a theme ("op het thema X" -> "over
+    X") and without how many points it wants ("noem drie dingen die X" -> "noem dingen die X"):
+    retrieval and composition then look for X."""
     searched = SPEAKER.sub(lambda m: f"wat {m['asking']} ze {m['relation']}", text, count=1)
+    searched = THEME.sub("over", searched)
     return COUNT.sub(lambda m: m["asking"], searched, count=1)
 
 
