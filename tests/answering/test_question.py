@@ -253,8 +253,9 @@ def test_a_lookup_that_says_what_a_passage_says_keeps_it(question, claim):
     ("Wat bedoelt de propositie met de sociale basis?", "wat bedoelt ze met de sociale basis?"),
     ("Noem drie dingen die gemeenten doen tegen armoede.", "Noem dingen die gemeenten doen tegen armoede."),
     ("geef me eens 5 voorbeelden van preventie", "geef me voorbeelden van preventie"),
+    ("Wat vraagt de propositie op het thema wonen van het rijk?", "Wat vraagt de propositie over wonen van het rijk?"),
 ])
-def test_whose_meaning_is_asked_and_how_many_points_are_not_searched_for(question, searched):
+def test_whose_meaning_is_asked_the_theme_word_and_how_many_points_are_not_searched_for(question, searched):
     read = READER.read(question)
     assert read.retrieval_text == searched and read.text == question
 
