@@ -1,7 +1,7 @@
 """Answering: a question walks down the stages once, top to bottom, and its answer keeps the trace.
 
     question.py   the question, read once (intent, focus, vocabulary cues, asked-for facts, names)
-    llm.py        with an LLM: a follow-up or a foreign question rewritten for retrieval
+    llm.py        with an LLM: a question in another language rewritten in Dutch for retrieval
     retrieval.py  dense + Dutch keywords, fused; near-duplicates grouped
     compose.py    the best passages re-ranked by their best sentence
     relevance.py  is it in the documents? the evidence, weighed by a learned model; if not: the refusal
@@ -59,7 +59,7 @@ from .prompts import (
     REFUSAL,
     REFUSAL_CORE,
 )
-from .question import QuestionReader, carries_the_conversation
+from .question import QuestionReader
 from .relevance import Relevance, holds_lookup
 from .retrieval import HybridRetriever
 
@@ -186,20 +186,18 @@ class Answerer:
         yield AnswerUpdate(answer.text, answer)
 
     def rewritten(self, question: Question, deadline: float, trace: Trace) -> Question:
-        """With an LLM, a follow-up or a question in another language becomes a stand-alone Dutch
-        question for retrieval; without one (or when that fails) a follow-up carries the topic of
-        the previous user question (question.follow_up_text)."""
-        if self.writer is None or not (question.follow_up or not question.dutch):
+        """With an LLM, a question in another language (with its conversation) becomes a
+        stand-alone Dutch question for retrieval. A Dutch follow-up keeps the conversation rule
+        (question.follow_up_text: the previous question, the point it points at, a pivot, a new
+        topic): the small model's rewrites searched worse (bank gesprek: found 1.00 -> 0.97)."""
+        if self.writer is None or question.dutch:
             return question
         try:
             rewritten = self.writer.condense(question.text, list(question.history), deadline)
         except LLMFailure as failure:
-            log.warning("Rewriting the question failed, using the conversation rule: %s", failure)
+            log.warning("Rewriting the question failed, searching it as asked: %s", failure)
             trace.add("rewrite", failed=str(failure)[:200])
             return question
-        if question.dutch and not carries_the_conversation(rewritten, question):
-            trace.add("rewrite", ignored=rewritten)
-            return question  # the conversation rule carries the topic (a small model often echoes)
         trace.add("rewrite", question=rewritten)
         return self.reader.read(question.text, question.history, rewritten=rewritten)
 

@@ -33,7 +33,7 @@ from .prompts import (
 log = logging.getLogger(__name__)
 
 CONDENSE_MAX_TOKENS = 80
-CONDENSE_SHARE = 0.3  # of the deadline a follow-up's rewriting may take
+CONDENSE_SHARE = 0.3  # of the deadline the rewriting may take
 HISTORY_TURNS = 4  # the conversation the condensing prompt sees
 HISTORY_CHARS = 400  # per turn: answers are long, their topic is in the first sentences
 
@@ -80,7 +80,8 @@ class LLMWriter:
             raise LLMFailure("the LLM returned an empty answer")
 
     def condense(self, question: str, history: list[Turn], deadline: float) -> str:
-        """A follow-up rewritten as a stand-alone question (retrieval then needs no history)."""
+        """A question in another language, with its conversation, rewritten as a stand-alone Dutch
+        question (retrieval then needs no history)."""
         conversation = "\n".join(
             f"{'Gebruiker' if t.role == Role.USER else 'Assistent'}: {t.content[:HISTORY_CHARS]}"
             for t in history[-HISTORY_TURNS:]) or NO_CONVERSATION

@@ -222,13 +222,6 @@ def follow_up_text(question: str, history: tuple[Turn, ...]) -> str:
     return " ".join(earlier[-1:] + [question]).strip()
 
 
-def carries_the_conversation(rewritten: str, question: Question) -> bool:
-    """A stand-alone rewrite of a follow-up takes at least one word from the conversation that the
-    follow-up itself lacks; one that only rephrases the follow-up lost the topic it points at."""
-    added = word_stems(rewritten) - word_stems(question.text)
-    return bool(added & word_stems(" ".join(turn.content for turn in question.history)))
-
-
 ORDINALS = {"eerste": 0, "tweede": 1, "derde": 2, "vierde": 3, "vijfde": 4, "zesde": 5, "zevende": 6,
             "achtste": 7, "laatste": -1}
 POINTED = re.compile(rf"\b(?:dat|die|het|de|dit|deze)\s+(?P<ordinal>{'|'.join(ORDINALS)}|middelste)\s+\w+")

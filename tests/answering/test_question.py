@@ -3,13 +3,7 @@
 import pytest
 
 from assistant.answering.keywords import quoted_phrase
-from assistant.answering.question import (
-    BadQuestion,
-    QuestionReader,
-    carries_the_conversation,
-    check_question,
-    follow_up_text,
-)
+from assistant.answering.question import BadQuestion, QuestionReader, check_question, follow_up_text
 from assistant.types import Intent, QuoteRole, Role, SectionKind, Turn
 
 from handmade import READER
@@ -132,18 +126,6 @@ def test_a_follow_up_that_names_another_kind_of_section_pivots_to_it():
     assert not READER.read("En hoe snel gebeurt dat?", history).pivots  # no kind of its own
     assert not READER.read("Iets anders: wat vragen gemeenten van het rijk voor de jeugdhulp?", history).pivots
     assert not READER.read("Wat vragen gemeenten van het rijk?").pivots  # no conversation
-
-
-@pytest.mark.parametrize("rewrite, carries", [
-    ("Wat is het probleem met personeel als gouden fundament in de uitvoering?", True),
-    ("Kan je het laatste punt wat verder uitleggen? Wat is daar precies het probleem?", False),  # an echo
-    ("Wat is daar precies het probleem met de bestaanszekerheid?", False),  # a word of its own, none of the talk
-])
-def test_a_rewrite_of_a_follow_up_must_carry_the_conversation(rewrite, carries):
-    history = (Turn(Role.USER, "Welke vijf thema's vragen aandacht in de uitvoering?"),
-               Turn(Role.ASSISTANT, "Onder meer personeel als 'gouden fundament'."))
-    follow_up = READER.read("Kun je dat laatste punt uitleggen? Wat is daar precies het probleem?", history)
-    assert carries_the_conversation(rewrite, follow_up) is carries
 
 
 @pytest.mark.parametrize("raw, hint", [(None, "Typ eerst"), ("  \n ", "Typ eerst"), ("x" * 30, "te lang")])

@@ -31,7 +31,7 @@ from stub_llm import FAULTS, StubLLM
 # `make test` runs a file's tests on one worker, in order (--dist loadfile): one llama.cpp server
 # holds them all, and it keeps the prompt it evaluated last, so the tests are in the order that
 # reuses most of it (prompt evaluation is most of an answer's time on two cores): the two
-# rewrites (one system prompt and its examples), then the answers with the staff instructions
+# rewrites of questions in English (one system prompt and its examples), then the answers with the staff instructions
 # (the three that ask JEUGDHULP one after another, and a question its passages do not answer),
 # then the explanation for a resident
 
@@ -65,15 +65,16 @@ def rewritten_and_searched(answerer: Answerer, question: Question) -> tuple[list
     return rewrites, result
 
 
-def test_follow_up_is_condensed_and_stays_on_topic(pipeline, llm_server):
-    """The LLM rewrites the follow-up into a stand-alone question, and retrieval finds the
-    conversation's topic with it (the answer itself is the other tests' part)."""
+def test_a_follow_up_in_english_is_condensed_in_dutch_and_stays_on_topic(pipeline, llm_server):
+    """The LLM rewrites a follow-up in another language, with the conversation, into a stand-alone
+    Dutch question, and retrieval finds the conversation's topic with it."""
     history = [Turn(Role.USER, JEUGDHULP),
                Turn(Role.ASSISTANT, "Gemeenten vragen financiële zekerheid vanaf 2026 [1].")]
     answerer = llm_answerer(pipeline, llm_server)
-    rewrites, result = rewritten_and_searched(
-        answerer, answerer.reader.read("En hoe zit het met de administratieve lasten?", history))
-    assert [set(fields) for fields in rewrites] == [{"question"}], rewrites
+    follow_up = answerer.reader.read("And what about the administrative burden?", history)
+    assert not follow_up.dutch
+    rewrites, result = rewritten_and_searched(answerer, follow_up)
+    assert len(rewrites) == 1 and looks_dutch(rewrites[0]["question"]), rewrites
     assert result.found
     assert any("jeugd" in p.chunk.text.lower() for p in result.passages[:3])
 
@@ -90,16 +91,16 @@ def test_a_question_in_english_is_searched_in_dutch(pipeline, llm_server):
     assert any("jeugd" in p.chunk.text.lower() for p in result.passages[:3])
 
 
-def test_a_rewrite_that_only_echoes_the_follow_up_leaves_the_topic_to_the_conversation(pipeline):
-    """A small model often returns the follow-up itself, reworded: searching that would lose the
-    point it refers to, so the conversation rule keeps the topic (a scripted echo)."""
-    follow_up = "Kun je dat laatste punt wat verder uitleggen?"
-    stub = StubLLM(script=lambda request: ["Kan je het laatste punt ", "wat verder uitleggen?"])
+def test_a_dutch_follow_up_keeps_the_conversation_rule_without_asking_the_llm(pipeline):
+    """The small model's rewrites of Dutch follow-ups searched worse than the conversation rule
+    (the point it points at, a pivot, a new topic): the LLM is not asked to rewrite them."""
+    stub = StubLLM("bad-citation")
     history = [Turn(Role.USER, "Welke thema's vragen aandacht in de uitvoering?"),
                Turn(Role.ASSISTANT, "- wie doet wat\n- personeel als 'gouden fundament'")]
     answerer = llm_answerer(pipeline, stub.base_url)
-    rewrites, result = rewritten_and_searched(answerer, answerer.reader.read(follow_up, history))
-    assert stub.requests and [set(fields) for fields in rewrites] == [{"ignored"}], rewrites
+    rewrites, result = rewritten_and_searched(
+        answerer, answerer.reader.read("Kun je dat laatste punt wat verder uitleggen?", history))
+    assert rewrites == [] and stub.requests == []
     assert any("personeel" in p.chunk.text.lower() for p in result.passages[:3])
 
 
