@@ -28,13 +28,14 @@ from .vocabulary import DomainVocabulary, terms
 FOCUS_MAX_SHARE = 0.2  # a focus word is in at most this share of the passages
 FIRST_PERSON = frozenset("ik mijn me mij we wij ons onze".split())
 # Words that phrase a question rather than say what it is about ("Sanne vraagt of ...", "de zin
-# over ...", "waar staat ...", "wat is de strekking, de letterlijke formulering?"): never its
-# focus, never an unknown subject.
+# over ...", "waar staat ...", "wat is de strekking, de letterlijke formulering?", "welk deel",
+# "hoeveel procent": the kind of fact, not its subject): never its focus, never an unknown subject.
 ASKING_WORDS = frozenset("""vraag vraagt vragen vroeg weten weet wil willen wilt laten laat haar hem hen zin zinnen
 passage passages citaat citeer citeren bron bronnen staat stond staan tekst stuk stukken document documenten
 propositie iets iemand via per den erover daarover hierover precies graag eigenlijk soms ergens nergens ongeveer
 ding dingen zaak zaken manier heen terecht zeggen zegt zei vertellen vertelt noemen noemt alweer
-strekking letterlijk letterlijke precieze formulering vindplaats aanhalen citaten pagina paginanummer alinea""".split())
+strekking letterlijk letterlijke precieze formulering vindplaats aanhalen citaten pagina paginanummer alinea
+deel aandeel percentage procent aantal""".split())
 # A lookup that names its topic instead of quoting: "de passage over ...", "iets met ...", "waar
 # staat de zin over ...?"
 TOPIC_LOOKUP = re.compile(r"^(?:(?:waar (?:staat|stond)|ik zoek|zoek)\s+)?(?:(?:de|het|een)\s+)?"
