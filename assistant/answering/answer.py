@@ -152,8 +152,8 @@ class Answerer:
                   vocabulary=list(question.cues), names=list(question.unknown_names),
                   unknown_subjects=[word for word, _ in question.unknown_subjects],
                   asks_about_name=question.asks_about_name, asks_where=question.asks_where, dutch=question.dutch,
-                  follow_up=question.follow_up, new_topic=question.new_topic,
-                  personal_data_left_out=[kind.name for kind in redaction.kinds])
+                  follow_up=question.follow_up, new_topic=question.new_topic, pivots=question.pivots,
+                  quoted_title=question.title, personal_data_left_out=[kind.name for kind in redaction.kinds])
         question = self.rewritten(question, deadline, trace)
         result, vectors = self._search(question, None, trace)
         missing = not result.found and what_is_missing(question, result.verdict.evidence)

@@ -108,6 +108,8 @@ def test_a_follow_up_that_pivots_to_the_rijk_gets_the_rijk_section_of_the_same_t
     assert result.question.pivots
     assert result.passages[0].chunk.section_path.startswith("Bestaanszekerheid bieden")
     assert "Zekerheid die het rijk kan bieden" in result.passages[0].chunk.section_path
+    steps = pipeline.answerer.ask("En wat willen ze daarvoor van het rijk?", history).trace
+    assert next(t.fields for t in steps if t.step == "question")["pivots"] is True, "the trace says it pivoted"
 
 
 def test_near_duplicates_are_grouped_with_all_their_sources(pipeline):
