@@ -304,10 +304,11 @@ class QuestionReader:
         history = tuple(history)
         asked = text
         text = without_placeholders(text)  # "[BSN]" stands for what was left out: no word to read
-        new_topic = bool(history) and starts_new_topic(text)
-        pivots = bool(history) and not new_topic and bool(wanted_sections(fold(text), False))
-        retrieval_text = as_searched(without_placeholders(rewritten or follow_up_text(text, history)))
         folded = fold(text).strip()
+        new_topic = bool(history) and starts_new_topic(text)
+        own_wants = wanted_sections(folded, False)  # the kinds of section it names in its own words
+        pivots = bool(history) and not new_topic and bool(own_wants)
+        retrieval_text = as_searched(without_placeholders(rewritten or follow_up_text(text, history)))
         entries = self.vocabulary.matches(retrieval_text) if self.vocabulary else []
         expansion = terms(entries)
         stems = frozenset(word_stems(text))
@@ -331,7 +332,7 @@ class QuestionReader:
             expansion_stems=frozenset(word_stems(expansion)), dutch=looks_dutch(text), intent=intent,
             # a follow-up that names the kind it wants now ("en wat vragen ze van het rijk?") wants
             # that, not the kind of the question it follows ("wat doen gemeenten aan ...?")
-            wants=wanted_sections(folded, story) if pivots else wanted_sections(fold(retrieval_text), story),
+            wants=own_wants if pivots else wanted_sections(fold(retrieval_text), story),
             pivots=pivots,
             expected=expected, unknown_names=tuple(unknown),
             unknown_words=tuple(self.unknown_words(text, entries)),

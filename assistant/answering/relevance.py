@@ -187,19 +187,18 @@ def fact_sentence(result: SearchResult) -> tuple[str | None, float]:
     passages that holds its kinds of fact with most of its focus beside it; the first clause's
     sentence and the smallest of those shares, or (None, 0.0) when a clause has none."""
     question = result.question
+    # "VNG, 'Titel' (2023)": the year a source appeared answers no other question
+    sentences = [(sentence, word_stems(sentence), fold(sentence))
+                 for chunk in _evidence_chunks(result.passages) for sentence in chunk.sentence_texts()
+                 if question.about_sources or not is_reference_entry(sentence)]
     found, shares = None, []
     for ask in question.fact_asks:
         best, best_share = None, 0.0
-        for chunk in _evidence_chunks(result.passages):
-            for sentence in chunk.sentence_texts():
-                if not question.about_sources and is_reference_entry(sentence):
-                    continue  # "VNG, 'Titel' (2023)": the year a source appeared answers no other question
-                stems = word_stems(sentence)
-                share = len(ask.focus & stems) / len(ask.focus) if ask.focus else 1.0
-                folded = fold(sentence)
-                if share > 0 and (best is None or share > best_share) \
-                        and all(holds(fact, sentence, folded) for fact in ask.facts):
-                    best, best_share = sentence, share
+        for sentence, stems, folded in sentences:
+            share = len(ask.focus & stems) / len(ask.focus) if ask.focus else 1.0
+            if share > 0 and (best is None or share > best_share) \
+                    and all(holds(fact, sentence, folded) for fact in ask.facts):
+                best, best_share = sentence, share
         if best is None:
             return None, 0.0
         found = found or best

@@ -196,8 +196,10 @@ class HybridRetriever(BaseRetriever):
                 if section_kind(chunk) in question.wants and _theme(chunk) in themes:
                     fused[cid] += KIND_PREFERENCE
         if question.title:
-            for cid in fused:
-                if titled(question.title, self.corpus.chunks.get(cid).title):
+            titles = {cid: self.corpus.chunks.get(cid).title for cid in fused}
+            preferred = {title for title in set(titles.values()) if titled(question.title, title)}
+            for cid, title in titles.items():
+                if title in preferred:
                     fused[cid] += TITLE_PREFERENCE
 
         passages: list[Passage] = []
