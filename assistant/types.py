@@ -267,6 +267,7 @@ class Question:
     text: str  # as asked (cleaned of control characters)
     history: tuple[Turn, ...]
     retrieval_text: str  # what retrieval searches: with the topic of a follow-up, or the LLM's rewrite
+    searched: str  # what the search engines score: retrieval_text without its frame ("volgens de propositie")
     stems: frozenset[str]  # stemmed content words of the question as asked
     focus: frozenset[str]  # its distinctive stems (rare in the documents)
     topic_focus: frozenset[str]  # the same of retrieval_text: a follow-up's focus with its topic's

@@ -116,7 +116,7 @@ class Answerer:
         k = k or self.retriever.k
         result = self.retriever.search(question, k=max(k, RERANK_DEPTH))
         names = self._names
-        trace.add("retrieval", query=question.retrieval_text, expansion=question.expansion,
+        trace.add("retrieval", query=question.searched, expansion=question.expansion,
                   dense=[names(cid, s) for cid, s in result.signals.dense_top],
                   keyword=[names(cid, s) for cid, s in result.signals.keyword_top],
                   fused=[names(cid, s) for cid, s in result.signals.fused_top])

@@ -60,6 +60,17 @@ COUNT = re.compile(r"\b(?P<asking>noem|geef(?:\s+me|\s+mij)?)\s+(?:eens\s+)?"
 # "op het thema bestaanszekerheid": the theme is the subject, the word "thema" only frames it (it
 # pulled in the overview "Thema's: bestaanszekerheid, kansengelijkheid en gezond samenleven")
 THEME = re.compile(r"\b(?:op|bij|binnen|onder|over|voor|rond)\s+het\s+thema\b", re.IGNORECASE)
+# Who says what the question asks about, and where ("volgens de propositie", "wat verstaan VNG en
+# Divosa onder ...", "welke cijfers noemt het pamflet"): the question's frame, not its subject. Those
+# names stand in the documents' headers, acknowledgements and summaries, whose passages they pulled in
+# before the subject's. "willen" is left: "de VNG en Divosa willen ..." is how the texts state an aim.
+PUBLISHER = (r"(?:(?:de|het|die|dit|deze)\s+)?(?:vng(?:-stukken)?|divosa|propositie|pamflet|artikel|stukken|stuk)"
+             r"(?:\s+(?:en|of)\s+(?:divosa|gemeenten|de\s+vng|het\s+pamflet))?")
+REPORTING = (r"(?:noemt|noemen|noemde|zegt|zeggen|vraagt|vragen|verstaan|verstaat|bedoelt|bedoelen|stelt|stellen|"
+             r"zag|ziet|zien|pleit|pleiten|onderbouwt|beschrijft|beschrijven|verwijst|verwijzen|baseert|baseren)")
+SOURCE_FRAME = re.compile(rf"\bvolgens\s+{PUBLISHER}\b|\bin\s+(?:de|het)\s+(?:propositie|pamflet|artikel|stuk)\b"
+                          rf"|\b(?P<reporting>{REPORTING})\s+{PUBLISHER}\b|\b{PUBLISHER}(?=\s+{REPORTING}\b)",
+                          re.IGNORECASE)
 SENTENCE_END = re.compile(r"(?<=[.!?:;])\s+")
 # A question about a source, a report, a publication: the only kind a bibliography entry answers.
 # "de propositie" and "de stukken" are mostly the scope of a question ("wat zegt de propositie over
@@ -269,6 +280,12 @@ def as_searched(text: str) -> str:
     return COUNT.sub(lambda m: m["asking"], searched, count=1)
 
 
+def without_source_frame(text: str) -> str:
+    """The question without who says it and where (SOURCE_FRAME): "wat verstaan VNG en Divosa in de
+    propositie onder de sociale basis?" -> "wat verstaan onder de sociale basis?"."""
+    return " ".join(SOURCE_FRAME.sub(lambda m: f" {m['reporting'] or ''} ", text).split())
+
+
 def about_sources(folded_question: str, expected: tuple[ExpectedFact, ...]) -> bool:
     """Whether the question asks about a source (a report, its title, when it appeared)."""
     if ABOUT_SOURCES.search(folded_question):
@@ -309,6 +326,8 @@ class QuestionReader:
         own_wants = wanted_sections(folded, False)  # the kinds of section it names in its own words
         pivots = bool(history) and not new_topic and bool(own_wants)
         retrieval_text = as_searched(without_placeholders(rewritten or follow_up_text(text, history)))
+        unframed = without_source_frame(retrieval_text)
+        searched = unframed if self.focus(unframed) else retrieval_text  # the frame only when it is all
         entries = self.vocabulary.matches(retrieval_text) if self.vocabulary else []
         expansion = terms(entries)
         stems = frozenset(word_stems(text))
@@ -326,7 +345,7 @@ class QuestionReader:
                           for clause in asking_clauses(folded)) or (
             (FactAsk(expected, focus | carried),) if expected else ())
         return Question(
-            text=asked, history=history, retrieval_text=retrieval_text, stems=stems,
+            text=asked, history=history, retrieval_text=retrieval_text, searched=searched, stems=stems,
             focus=focus, topic_focus=topic_focus, fact_asks=fact_asks,
             cues=tuple(" ".join(e.key) for e in entries), expansion=expansion,
             expansion_stems=frozenset(word_stems(expansion)), dutch=looks_dutch(text), intent=intent,

@@ -166,7 +166,7 @@ class HybridRetriever(BaseRetriever):
     def search(self, question: Question, k: int | None = None) -> SearchResult:
         """The k best passages for the question, with the signals relevance.py judges by."""
         k = k or self.k
-        query = question.retrieval_text
+        query = question.searched
         expansion = question.expansion if self.expansion_weight or self.expand_dense else ""
         dense_query = f"{query} ({expansion})" if expansion and self.expand_dense else query
         # the question as asked is embedded too when the vocabulary changed it (confidence, below)

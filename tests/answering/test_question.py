@@ -249,6 +249,29 @@ def test_a_view_or_a_plain_question_is_searched_as_asked(question):
     assert READER.read(question).retrieval_text == question
 
 
+@pytest.mark.parametrize(("question", "searched"), [
+    ("Wat verstaan VNG en Divosa in de propositie precies onder de sociale basis?",
+     "Wat verstaan precies onder de sociale basis?"),
+    ("Hoeveel jongeren hebben volgens het pamflet schulden?", "Hoeveel jongeren hebben schulden?"),
+    ("Welke cijfers noemt de propositie over overgewicht?", "Welke cijfers noemt over overgewicht?"),
+    ("Naar welke rapporten verwijst de propositie bij de jeugdhulp?", "Naar welke rapporten verwijst bij de jeugdhulp?"),
+])
+def test_who_says_it_and_where_is_not_searched_for(question, searched):
+    """The authors and the document frame a question: their names stand in every header and colophon."""
+    read = READER.read(question)
+    assert read.searched == searched and read.retrieval_text == read.text == question
+
+
+@pytest.mark.parametrize("question", [
+    "Wie hebben aan de propositie meegewerkt?",  # the frame is all it asks about
+    "Meneer wil zelf de VNG een brief sturen. Wat is hun adres?",  # the VNG is who he writes to
+    "Welke afspraken willen VNG en Divosa met het rijk maken?",  # "de VNG en Divosa willen ..." states the aim
+])
+def test_the_authors_asked_about_are_searched_for(question):
+    read = READER.read(question)
+    assert read.searched == read.retrieval_text
+
+
 TITLED = QuestionReader(READER.keywords, READER.vocabulary, ("Investeer in de samenleving", "De propositie"))
 
 

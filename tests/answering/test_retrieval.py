@@ -98,6 +98,15 @@ def test_a_quoted_title_prefers_that_document(pipeline):
     assert _top_sources(result, 2) == ["003_601c73c71d766d51.txt"] * 2, _top_sources(result)
 
 
+def test_the_authors_named_as_the_frame_do_not_pull_in_their_colophon(pipeline):
+    """"Wat verstaan VNG en Divosa in de propositie onder de sociale basis?" is about the sociale
+    basis: searched with the authors' names, the passages naming them came first."""
+    result = pipeline.answerer.search("Wat verstaan VNG en Divosa in de propositie precies onder de sociale basis?")
+    assert "sociale basis" in result.passages[0].chunk.text, result.passages[0].chunk.text[:120]
+    steps = pipeline.answerer.ask("Wat verstaan VNG en Divosa in de propositie onder de sociale basis?").trace
+    assert next(t.fields for t in steps if t.step == "retrieval")["query"] == "Wat verstaan onder de sociale basis?"
+
+
 def test_a_follow_up_that_pivots_to_the_rijk_gets_the_rijk_section_of_the_same_theme(pipeline):
     """After what municipalities do about debts, "what do they want from the rijk for it" is the
     theme's own list of requests to the rijk, not what municipalities do again."""
