@@ -435,11 +435,16 @@ class QuestionReader:
                 before = tokens[max(0, i - 2):i]
                 if before and before[-1] in CONTEXT_WORDS:
                     continue
-                if any(b in PUBLIC_TITLES for b in before):
+                if any(_public_title(b) for b in before):
                     return True
                 if asking and not first_person and any(word == token for word, _ in _subject_places(fold(sentence))):
                     return True
         return False
+
+
+def _public_title(word: str) -> bool:
+    """A public role, alone or as the end of a compound ("kamerfractie", "fractievoorzitter")."""
+    return word in PUBLIC_TITLES or any(word.endswith(title) for title in PUBLIC_TITLES if len(title) >= 6)
 
 
 def _sentences(text: str) -> Iterator[tuple[str, list[str]]]:

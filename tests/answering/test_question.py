@@ -100,6 +100,9 @@ def test_a_residents_name_or_town_is_context(question):
     "Hoe heeft informateur Plasterk gereageerd op de propositie?",
     "Wat zeggen de stukken over de Omgevingswet?",
     "Wie is Annemarie Jorritsma?",
+    # a public role as the end of a compound
+    "Hoe staat de Tweede Kamerfractie van GroenLinks tegenover het ontwikkelrecht?",
+    "Steunt fractievoorzitter Hermans de propositie?",
 ])
 def test_a_name_the_question_asks_about_is_the_subject(question):
     assert READER.read(question).asks_about_name
