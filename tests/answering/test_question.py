@@ -257,7 +257,8 @@ def test_a_view_or_a_plain_question_is_searched_as_asked(question):
      "Wat verstaan precies onder de sociale basis?"),
     ("Hoeveel jongeren hebben volgens het pamflet schulden?", "Hoeveel jongeren hebben schulden?"),
     ("Welke cijfers noemt de propositie over overgewicht?", "Welke cijfers noemt over overgewicht?"),
-    ("Naar welke rapporten verwijst de propositie bij de jeugdhulp?", "Naar welke rapporten verwijst bij de jeugdhulp?"),
+    ("Naar welke rapporten verwijst de propositie bij de jeugdhulp?",
+     "Naar welke rapporten verwijst bij de jeugdhulp?"),
 ])
 def test_who_says_it_and_where_is_not_searched_for(question, searched):
     """The authors and the document frame a question: their names stand in every header and colophon."""
