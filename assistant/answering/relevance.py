@@ -185,7 +185,10 @@ class Relevance:
 def fact_sentence(result: SearchResult) -> tuple[str | None, float]:
     """For each clause that asks for a fact (Question.fact_asks), the sentence among the best
     passages that holds its kinds of fact with most of its focus beside it; the first clause's
-    sentence and the smallest of those shares, or (None, 0.0) when a clause has none."""
+    sentence and the largest of those shares, or (None, 0.0) when a clause has none. The largest:
+    a clause that asks a second fact of the same subject ("..., en van welk instituut komt dat?")
+    has few words of its own, and its fact (a source) stands apart from them; the subject's own
+    clause tells whether the fact is about the subject (docs/decisions.md)."""
     question = result.question
     # "VNG, 'Titel' (2023)": the year a source appeared answers no other question
     sentences = [(sentence, word_stems(sentence), fold(sentence))
@@ -203,7 +206,7 @@ def fact_sentence(result: SearchResult) -> tuple[str | None, float]:
             return None, 0.0
         found = found or best
         shares.append(best_share)
-    return found, min(shares, default=0.0)
+    return found, max(shares, default=0.0)
 
 
 def _evidence_chunks(passages: list[Passage], depth: int = EVIDENCE_PASSAGES):

@@ -5,6 +5,7 @@ import pytest
 
 from assistant.answering.answer_types import holds
 from assistant.answering.keywords import dutch_word, fold, mostly_dutch
+from assistant.answering.relevance import fact_sentence
 from assistant.types import ExpectedFact, Role, Turn
 
 from handmade import RELEVANCE, result_for
@@ -50,6 +51,18 @@ from handmade import RELEVANCE, result_for
 def test_each_asked_for_fact_must_be_held(question, passage, found):
     verdict = RELEVANCE.judge(result_for(question, passage))
     assert verdict.found is found, verdict.reasons
+
+
+def test_the_focus_beside_the_facts_is_the_subjects_clause():
+    """Two clauses that each ask a fact: each must be held, and the share of the focus beside its
+    fact is the best clause's (a second clause's own words, "de SER ... over gezonde voeding",
+    need not all stand beside its date)."""
+    result = result_for("Hoeveel procent van de volwassenen heeft in 2040 overgewicht, en wanneer kreeg de SER "
+                        "het statement over gezonde voeding?", "62%")
+    assert len(result.question.fact_asks) == 2
+    sentence, share = fact_sentence(result)
+    assert sentence.startswith("Bij ongewijzigd beleid") and share == 1.0
+    assert fact_sentence(result_for("Wanneer kreeg de SER het statement over gezonde voeding?", "62%"))[1] < 1.0
 
 
 def test_a_question_about_what_no_document_mentions_is_refused():
