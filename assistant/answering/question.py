@@ -35,7 +35,9 @@ passage passages citaat citeer citeren bron bronnen staat stond staan tekst stuk
 propositie iets iemand via per den erover daarover hierover precies graag eigenlijk soms ergens nergens ongeveer
 ding dingen zaak zaken manier heen terecht zeggen zegt zei vertellen vertelt noemen noemt alweer
 strekking letterlijk letterlijke precieze formulering vindplaats aanhalen citaten pagina paginanummer alinea
-deel aandeel percentage procent aantal""".split())
+deel aandeel percentage procent aantal welk welke volgens tussen pamflet artikel webpagina webartikel""".split())
+# "hoe groot is ...", "hoe lang duurt ...": the kind of fact asked for, not its subject
+HOW_MUCH = re.compile(r"\bhoe\s+(?:groot|grote|hoog|hoge|lang|lange|oud|oude|duur|klein|breed|zwaar)\b", re.IGNORECASE)
 # A lookup that names its topic instead of quoting: "de passage over ...", "iets met ...", "waar
 # staat de zin over ...?"
 TOPIC_LOOKUP = re.compile(r"^(?:(?:waar (?:staat|stond)|ik zoek|zoek)\s+)?(?:(?:de|het|een)\s+)?"
@@ -197,6 +199,7 @@ POINTS_BACK = re.compile(r"\b(?:daar\w*|hier(?:van|over|bij|mee|voor|in|aan|op|d
                          r"|(?:^|[.?!:;,]\s*|\b(?:van|over|bij|voor|met|in|op|aan|om|uit|door|naar|is|zijn|was|wordt"
                          r"|worden|moet|moeten|kan|kunnen|mag|mogen|wil|willen|zal|zullen|heeft|hebben|gaat|gaan|doet"
                          r"|doen|krijgt|krijgen|komt|komen)\s+)(?:dat|die|dit|deze)\b")
+REFERRING = re.compile(r"\b(?:die|dat|deze|dit)\s+(\w+)")  # "die groep", "dat bedrag": in a follow-up
 PERSONAL_PRONOUNS = re.compile(r"\b(?:hij|zij|ze|hem|hen)\b")
 STANDALONE_MIN_WORDS = 7
 
@@ -341,9 +344,13 @@ class QuestionReader:
         role = quote_role(text, phrase, asks_where, self.titles)
         focus, topic_focus = self.focus(text), self.focus(retrieval_text)
         carried = topic_focus - focus  # a follow-up's fact may be about its topic
-        fact_asks = tuple(FactAsk(expected_facts(clause), (self.focus(clause) or focus) | carried)
-                          for clause in asking_clauses(folded)) or (
-            (FactAsk(expected, focus | carried),) if expected else ())
+        # "hoe groot is dat verband?": a noun the follow-up points back with names the topic, whose
+        # own words it carries; the noun need not stand beside the fact
+        # (a clause with no words of its own is about the conversation's topic, or else the question's)
+        pointing = frozenset(word_stems(" ".join(REFERRING.findall(folded)))) if history else frozenset()
+        fact_asks = tuple(FactAsk(expected_facts(clause), (self.focus(clause) - pointing or (
+            frozenset() if history else focus)) | carried) for clause in asking_clauses(folded)) or (
+            (FactAsk(expected, (focus - pointing) | carried),) if expected else ())
         return Question(
             text=asked, history=history, retrieval_text=retrieval_text, searched=searched, stems=stems,
             focus=focus, topic_focus=topic_focus, fact_asks=fact_asks,
@@ -364,7 +371,7 @@ class QuestionReader:
         )
 
     def focus(self, text: str) -> frozenset[str]:
-        return frozenset(self.keywords.focus_tokens(text, FOCUS_MAX_SHARE)) - self.asking_stems
+        return frozenset(self.keywords.focus_tokens(HOW_MUCH.sub("hoe", text), FOCUS_MAX_SHARE)) - self.asking_stems
 
     def unknown_names(self, text: str) -> list[str]:
         """Capitalised words inside a sentence (not its first word) that no document contains."""

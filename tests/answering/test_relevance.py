@@ -65,6 +65,14 @@ def test_the_focus_beside_the_facts_is_the_subjects_clause():
     assert fact_sentence(result_for("Wanneer kreeg de SER het statement over gezonde voeding?", "62%"))[1] < 1.0
 
 
+def test_how_a_fact_is_asked_for_is_not_what_must_stand_beside_it():
+    """"Welk", "volgens het pamflet": how the question asks, not its subject, so the sentence with
+    the figure and every word of the subject holds all of the focus."""
+    result = result_for("Welk percentage van de volwassenen heeft volgens het pamflet in 2040 overgewicht?", "62%")
+    assert result.question.fact_asks[0].focus == {"2040", "overwicht", "volwassen"}
+    assert fact_sentence(result)[1] == 1.0
+
+
 def test_a_question_about_what_no_document_mentions_is_refused():
     """Close in phrasing ("de gemeente", "inwoners") but about words no document holds."""
     verdict = RELEVANCE.judge(result_for("Moet een inwoner zijn hond laten registreren bij de gemeente?", "schuldhulp"))
@@ -174,6 +182,16 @@ def test_a_follow_ups_fact_may_be_about_its_topic():
     assert not RELEVANCE.judge(result_for(asked, "62%", "schuldhulp")).found, "without the topic: not about it"
     lacking = RELEVANCE.judge(result_for("En hoeveel euro kost die groep?", "62%", "schuldhulp", history=OVERWEIGHT))
     assert not lacking.found and any("asks for bedrag" in reason for reason in lacking.reasons)
+
+
+@pytest.mark.parametrize("asked", ["Hoe groot is die groep volgens hun bron?",
+                                   "Hoe groot is dat aandeel, en uit welk onderzoek komt dat?"])
+def test_the_noun_a_follow_up_points_back_with_is_its_topic(asked):
+    """"die groep", "dat aandeel", "hoe groot": how the follow-up points back and asks, not words
+    that must stand beside the figure; the conversation's topic must."""
+    result = result_for(asked, "62%", "schuldhulp", history=OVERWEIGHT)
+    assert all(ask.focus == {"overwicht", "volwassen"} for ask in result.question.fact_asks)
+    assert RELEVANCE.judge(result).found
 
 
 def test_a_question_about_a_word_no_document_holds_is_refused_even_when_the_vocabulary_translates_it():
