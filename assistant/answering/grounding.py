@@ -221,6 +221,7 @@ class Synonyms:
         for group in groups:
             for word in group:
                 self.mates[stem(fold(word))] = tuple(w for w in group if w != word)
+        self._stems = {token: frozenset(stem(fold(mate)) for mate in mates) for token, mates in self.mates.items()}
 
     @classmethod
     def load(cls, path: Path = DEFAULT_SYNONYMS) -> Synonyms:
@@ -228,6 +229,10 @@ class Synonyms:
             return cls([tuple(entry["words"]) for entry in tomllib.loads(path.read_text(encoding="utf-8"))["group"]])
         except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError) as error:
             raise ValueError(f"Cannot read the synonyms {path}: {error}") from error
+
+    def stems_of(self, token: str) -> frozenset[str]:
+        """The stems of the synonyms of a stem."""
+        return self._stems.get(token, frozenset())
 
     def of(self, text: str) -> str:
         """The synonyms of the words of `text`, as text: what `text` also says."""

@@ -30,12 +30,14 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 
 from ..types import Passage, Question, QuoteRole, SearchResult, Verdict, is_reference_entry
 from .answer_types import holds
 from .answerability import ANSWER_THRESHOLD, DEFAULT_MODEL, AnswerabilityModel
+from .grounding import Synonyms
 from .keywords import DutchKeywordIndex, dutch_word, fold, mostly_dutch, plain, word_stems
 from .vocabulary import key_matches
 
@@ -238,8 +240,17 @@ def _holds(question: Question, match: float, share: float) -> bool:
 
 
 def _word_share(wanted: set[str], text: str) -> float:
-    """The share of the stems `wanted` that `text` holds."""
-    return len(wanted & word_stems(text)) / len(wanted) if wanted else 0.0
+    """The share of the stems `wanted` that `text` holds, itself or as a vetted synonym ("genoeg
+    geld" in "voldoende middelen": a lookup remembers the meaning, not always the word)."""
+    if not wanted:
+        return 0.0
+    held, synonyms = word_stems(text), _synonyms()
+    return sum(1 for token in wanted if token in held or synonyms.stems_of(token) & held) / len(wanted)
+
+
+@lru_cache(maxsize=1)
+def _synonyms() -> Synonyms:
+    return Synonyms.load()
 
 
 def quote_match(phrase: str, passages: list[Passage], whole_passage: bool = False) -> tuple[float, float]:

@@ -5,10 +5,10 @@ import pytest
 
 from assistant.answering.answer_types import holds
 from assistant.answering.keywords import dutch_word, fold, mostly_dutch
-from assistant.answering.relevance import fact_sentence
+from assistant.answering.relevance import fact_sentence, holds_lookup
 from assistant.types import ExpectedFact, Role, Turn
 
-from handmade import RELEVANCE, result_for
+from handmade import READER, RELEVANCE, result_for
 
 
 @pytest.mark.parametrize("question, passage, found", [
@@ -71,6 +71,16 @@ def test_how_a_fact_is_asked_for_is_not_what_must_stand_beside_it():
     result = result_for("Welk percentage van de volwassenen heeft volgens het pamflet in 2040 overgewicht?", "62%")
     assert result.question.fact_asks[0].focus == {"2040", "overwicht", "volwassen"}
     assert fact_sentence(result)[1] == 1.0
+
+
+@pytest.mark.parametrize("question, held", [
+    # "genoeg" for "voldoende", "geld" for "middelen": a vetted synonym counts as the word
+    ("Waar stond dat inwoners genoeg en voorspelbaar geld moeten krijgen?", True),
+    ("Waar stond dat inwoners weinig en onvoorspelbaar geld krijgen?", False),
+])
+def test_a_claim_looked_up_in_other_words_is_held_by_the_sentence_that_says_it(question, held):
+    sentence = "Inwoners moeten kunnen rekenen op voldoende en voorspelbaar inkomen."
+    assert holds_lookup(READER.read(question), sentence) is held
 
 
 def test_a_question_about_what_no_document_mentions_is_refused():
