@@ -100,6 +100,9 @@ SPOKEN = re.compile(r"\b(?:zegt|zei|zeggen|vraagt|vroeg|roept|schrijft|mailt|bel
 SPEAKING_WORDS = frozenset("ik mijn me mij we wij ons onze je jij jou jouw u uw".split())
 LOOKING_UP = re.compile(r"\b(?:citaat|citeren|citeer|letterlijk\w*|zin|passage|tekst|formulering|vindplaats"
                         r"|staat|stond|staan|stonden)\b")
+# "... zegt 'vanwege de AVG'. Wat staat daarover in de propositie?": what the documents say about
+# the subject, not whether they hold the quote
+ABOUT_IT = re.compile(r"\bwat (?:staat|stond|staan|stonden) (?:er )?(?:daar|er|hier)over\b")
 TITLE_MATCH = 90  # rapidfuzz partial_ratio (0-100) from which a quoted phrase is a document's title
 TITLE_MIN_WORDS = 2
 
@@ -117,7 +120,7 @@ def quote_role(text: str, phrase: str, asks_where: bool, titles: tuple[str, ...]
     before, after = fold(text[:max(0, start - 1)]), fold(text[start + len(phrase) + 1:])
     if PUBLICATION_BEFORE.search(before) or PUBLICATION_AFTER.match(after) or any(titled(phrase, t) for t in titles):
         return QuoteRole.TITLE
-    if asks_where or LOOKING_UP.search(fold(text.replace(phrase, " "))):
+    if asks_where or LOOKING_UP.search(ABOUT_IT.sub(" ", fold(text.replace(phrase, " ")))):
         return QuoteRole.LOOKUP
     sentence_before = re.split(r"(?<=[.!?])\s+", before)[-1]
     said = (SPOKEN.search(sentence_before) or SPOKEN.match(after.lstrip(" ,"))
@@ -199,6 +202,7 @@ POINTS_BACK = re.compile(r"\b(?:daar\w*|hier(?:van|over|bij|mee|voor|in|aan|op|d
                          r"|(?:^|[.?!:;,]\s*|\b(?:van|over|bij|voor|met|in|op|aan|om|uit|door|naar|is|zijn|was|wordt"
                          r"|worden|moet|moeten|kan|kunnen|mag|mogen|wil|willen|zal|zullen|heeft|hebben|gaat|gaan|doet"
                          r"|doen|krijgt|krijgen|komt|komen)\s+)(?:dat|die|dit|deze)\b")
+WHICH = re.compile(r"\bwelke?\s+(\w+)")  # "welke partijen", "in welk jaar": the kind the answer names
 REFERRING = re.compile(r"\b(?:die|dat|deze|dit)\s+(\w+)")  # "die groep", "dat bedrag": in a follow-up
 PERSONAL_PRONOUNS = re.compile(r"\b(?:hij|zij|ze|hem|hen)\b")
 STANDALONE_MIN_WORDS = 7
@@ -344,13 +348,15 @@ class QuestionReader:
         role = quote_role(text, phrase, asks_where, self.titles)
         focus, topic_focus = self.focus(text), self.focus(retrieval_text)
         carried = topic_focus - focus  # a follow-up's fact may be about its topic
-        # "hoe groot is dat verband?": a noun the follow-up points back with names the topic, whose
-        # own words it carries; the noun need not stand beside the fact
-        # (a clause with no words of its own is about the conversation's topic, or else the question's)
-        pointing = frozenset(word_stems(" ".join(REFERRING.findall(folded)))) if history else frozenset()
-        fact_asks = tuple(FactAsk(expected_facts(clause), (self.focus(clause) - pointing or (
+        # Words that need not stand beside the fact: the kind the answer names ("welke partijen
+        # hebben het GALA ondertekend?": the sentence names parties, not the word) and in a follow-up
+        # the noun it points back with ("hoe groot is dat verband?": the topic's words stand for it).
+        # A follow-up's clause with no words of its own is about the topic, another about the question's.
+        named = frozenset(word_stems(" ".join(WHICH.findall(folded)
+                                              + (REFERRING.findall(folded) if history else []))))
+        fact_asks = tuple(FactAsk(expected_facts(clause), (self.focus(clause) - named or (
             frozenset() if history else focus)) | carried) for clause in asking_clauses(folded)) or (
-            (FactAsk(expected, (focus - pointing) | carried),) if expected else ())
+            (FactAsk(expected, (focus - named) | carried),) if expected else ())
         return Question(
             text=asked, history=history, retrieval_text=retrieval_text, searched=searched, stems=stems,
             focus=focus, topic_focus=topic_focus, fact_asks=fact_asks,

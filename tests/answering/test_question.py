@@ -283,6 +283,8 @@ TITLED = QuestionReader(READER.keywords, READER.vocabulary, ("Investeer in de sa
     # someone's own words: said, or in the first person, and not asked where they stand
     ("Mevrouw zegt: 'ik slaap niet meer van de geldzorgen'. Zien gemeenten dat?", QuoteRole.WORDS, ""),
     ("Een collega zegt dat het niet mag 'vanwege de privacyregels'. Klopt dat?", QuoteRole.WORDS, ""),
+    # what the documents say about the subject, not whether they hold the quote
+    ("Een collega zegt dat het niet mag 'vanwege de AVG'. Wat staat daarover in de propositie?", QuoteRole.WORDS, ""),
     ("Meneer is boos: 'in die andere wijk krijgen ze alles'. Waarom is dat?", QuoteRole.WORDS, ""),
     # a document's title: a publication named before it, or most of a title
     ("Wat vragen gemeenten in het pamflet 'Investeer in de samenleving' van het rijk?", QuoteRole.TITLE, ""),
