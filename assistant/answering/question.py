@@ -162,12 +162,14 @@ ministerie commissie instituut""".split())
 STORY_PEOPLE = frozenset("""mevrouw meneer mw mevr dhr heer familie fam buurvrouw buurman moeder vader zoon dochter
 oma opa zus broer tante oom vriend vriendin cliënt client inwoner""".split())
 CONTEXT_WORDS = STORY_PEOPLE | frozenset("uit in te naar bij gemeente dorp stad wijk straat".split())
-ASKS_ABOUT = re.compile(  # "wie is X", "wat vindt X", "volgens X", "over (de) X": X is the subject
+# "wie is X", "wat vindt X", "volgens X", "over (de) X", "welke ... vragen ze aan X": X is the subject
+ASKS_ABOUT = re.compile(
     r"\bwie (is|was|zijn|waren)\s+(?P<a>\S+)"
     r"|\bwat (vindt|vond|zegt|zei|denkt|dacht|wil|vinden|zeggen)\s+(de\s+|het\s+)?(?P<b>\S+)"
     r"|\bvolgens\s+(de\s+|het\s+)?(?P<c>\S+)|\bover\s+(de\s+|het\s+)?(?P<d>\S+)"
     r"|\bwat (is|zijn|betekent|houdt)\s+(de\s+|het\s+|een\s+)?(?P<e>\S+)"
-    r"|\bhoe (reageert|reageerde|staat)\s+(de\s+|het\s+)?(?P<f>\S+)")
+    r"|\bhoe (reageert|reageerde|staat)\s+(de\s+|het\s+)?(?P<f>\S+)"
+    r"|\b(?:wat|welke?\s+\w+)\s+(?:vragen|vraagt|vroeg|vroegen)\b[^?]*?\baan\s+(de\s+|het\s+)?(?P<g>\S+)")
 # "wat is de rol van X", "wat is het adres van X": what follows the subject's place is asked of X
 OF = re.compile(r"\s+van\s+(?:(?:de|het|een)\s+)?(?P<object>\S+)")
 SUBJECT_PUNCTUATION = "?.,!'\""  # stripped from a word in the subject's place

@@ -198,6 +198,10 @@ def test_a_question_that_asks_where_a_passage_stands(question, asks_where):
     ("Wat zeggen de stukken over betalingsachterstnad?", []),  # mistyped in a hurry: still the documents' word
     ("Ik ga naar de huisarts. Wat kan de gemeente doen?", []),  # a resident's story: not asked about
     ("Wat vindt minister Verhoeven van de propositie?", []),  # a name: asks_about_name's
+    # whom a request is to
+    ("Welke randvoorwaarden vragen gemeenten in het pamflet aan de provincies?", ["provincies"]),
+    ("Wat vragen gemeenten aan het rijk?", []),
+    ("Een inwoner vraagt aan de balie hoe het zit met schuldhulp. Wat doen gemeenten?", []),  # a story
 ])
 def test_the_words_a_question_asks_about_that_no_document_holds(question, subjects):
     assert [word for word, _ in READER.read(question).unknown_subjects] == subjects
